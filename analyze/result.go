@@ -1,0 +1,46 @@
+// Package analyze runs the pipeline on one bundle: open it, identify and
+// parse every artifact into the model, evaluate the rules, and return
+// everything a report needs.
+package analyze
+
+import (
+	"github.com/fsagent/triage/bundle"
+	"github.com/fsagent/triage/model"
+	"github.com/fsagent/triage/parsers"
+	"github.com/fsagent/triage/rules"
+)
+
+// SchemaVersion is the version of the JSON report and facts documents.
+// Bump it when a field changes meaning or disappears.
+const SchemaVersion = "1"
+
+// BundleInfo identifies the bundle that was read.
+type BundleInfo struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256,omitempty"`
+	Size   int64  `json:"size"`
+	Format string `json:"format"` // "directory", "tar.gz", "zip", ...
+}
+
+// Artifact is one file of the bundle as identified and parsed.
+type Artifact struct {
+	Path         string            `json:"path"`
+	Size         int64             `json:"size"`
+	Kind         string            `json:"kind"`
+	Parser       string            `json:"parser,omitempty"`
+	IdentifiedBy string            `json:"identified_by"`
+	Facts        int               `json:"facts"`
+	Warnings     []parsers.Warning `json:"warnings"`
+}
+
+// Result is the outcome of analyzing one bundle.
+type Result struct {
+	Bundle    BundleInfo `json:"bundle"`
+	Inventory []Artifact `json:"inventory"`
+	// Warnings are problems with the bundle as a whole or with entries that
+	// were never parsed (unsafe names, links, limits, corrupt archives).
+	Warnings []bundle.Warning  `json:"warnings"`
+	Model    *model.Model      `json:"-"`
+	Findings []rules.Finding   `json:"findings"`
+	Errors   []rules.EvalError `json:"errors"`
+}

@@ -1,0 +1,266 @@
+package parsers
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/fsagent/triage/model"
+)
+
+// DefaultMaxLine is the longest line kept whole; the rest of a longer line is
+// skipped with a warning.
+const DefaultMaxLine = 1 << 20
+
+// HeadSize is how many bytes of a file Identify sees.
+const HeadSize = 16 << 10
+
+// Head is the start of a file, for sniffing: its first lines, cleaned as
+// Input cleans them.
+type Head struct {
+	Lines  []string
+	Binary bool // NUL bytes or mostly non-text: not an artifact
+}
+
+// NewHead splits the first bytes of a file into lines for Sniff functions.
+func NewHead(b []byte) *Head {
+	h := &Head{Binary: looksBinary(b)}
+	if len(b) >= HeadSize {
+		// The last line may be cut; drop it.
+		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+			b = b[:i]
+		}
+	}
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		h.Lines = append(h.Lines, Clean(bytes.TrimSuffix(l, []byte("\r"))))
+	}
+	if n := len(h.Lines); n > 0 && h.Lines[n-1] == "" {
+		h.Lines = h.Lines[:n-1]
+	}
+	return h
+}
+
+// NonBlank returns up to n non-blank lines of the head, trimmed.
+func (h *Head) NonBlank(n int) []string {
+	var out []string
+	for _, l := range h.Lines {
+		if t := strings.TrimSpace(l); t != "" {
+			out = append(out, t)
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return out
+}
+
+func looksBinary(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	if bytes.IndexByte(b, 0) >= 0 {
+		return true
+	}
+	bad := 0
+	for _, c := range b {
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != 0x1b && c != '\f' {
+			bad++
+		}
+	}
+	return bad*10 > len(b)
+}
+
+// Warning is a problem found in one file, at one line when known.
+type Warning struct {
+	Path string `json:"path"`
+	Line int    `json:"line,omitempty"`
+	Msg  string `json:"message"`
+}
+
+func (w Warning) Error() string {
+	if w.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", w.Path, w.Line, w.Msg)
+	}
+	return fmt.Sprintf("%s: %s", w.Path, w.Msg)
+}
+
+// maxWarnings bounds the warnings kept per file; the rest are counted.
+const maxWarnings = 100
+
+// Input streams one file line by line for a parser: CRLF and lone trailing
+// CR are stripped, a BOM is dropped, invalid UTF-8 and control characters
+// are made visible, and over-long lines are cut with a warning.
+type Input struct {
+	Path    string
+	r       *bufio.Reader
+	maxLine int
+	line    int
+	raw     []byte
+	text    string
+	hasText bool
+	long    []byte
+	err     error
+
+	warnings []Warning
+	dropped  int
+}
+
+// NewInput reads r as the file at path p in the bundle.
+func NewInput(p string, r io.Reader) *Input {
+	br, ok := r.(*bufio.Reader)
+	if !ok || br.Size() < 64<<10 {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	return &Input{Path: p, r: br, maxLine: DefaultMaxLine}
+}
+
+// NewInputString is NewInput over a string, for tests.
+func NewInputString(p, s string) *Input { return NewInput(p, strings.NewReader(s)) }
+
+// Next advances to the next line; it returns false at the end of the file
+// or on a read error (see Err).
+func (in *Input) Next() bool {
+	if in.err != nil {
+		return false
+	}
+	in.hasText = false
+	in.long = in.long[:0]
+	truncated := 0
+	for {
+		chunk, err := in.r.ReadSlice('\n')
+		switch {
+		case err == bufio.ErrBufferFull:
+			room := in.maxLine - len(in.long)
+			if room > 0 {
+				if len(chunk) > room {
+					truncated += len(chunk) - room
+					chunk = chunk[:room]
+				}
+				in.long = append(in.long, chunk...)
+			} else {
+				truncated += len(chunk)
+			}
+			continue
+		case err == io.EOF:
+			if len(chunk) == 0 && len(in.long) == 0 && truncated == 0 {
+				in.err = io.EOF
+				return false
+			}
+			in.err = io.EOF
+		case err != nil:
+			in.err = err
+			if len(chunk) == 0 && len(in.long) == 0 {
+				return false
+			}
+		}
+		in.line++
+		if len(in.long) > 0 || truncated > 0 {
+			room := in.maxLine - len(in.long)
+			if len(chunk) > room {
+				truncated += len(chunk) - room
+				chunk = chunk[:room]
+			}
+			in.long = append(in.long, chunk...)
+			chunk = in.long
+		}
+		chunk = bytes.TrimSuffix(chunk, []byte("\n"))
+		chunk = bytes.TrimSuffix(chunk, []byte("\r"))
+		if in.line == 1 {
+			chunk = bytes.TrimPrefix(chunk, []byte("\xef\xbb\xbf"))
+		}
+		in.raw = chunk
+		if truncated > 0 {
+			in.Warnf("line longer than %d bytes: %d bytes cut", in.maxLine, truncated)
+		}
+		return true
+	}
+}
+
+// Err returns the read error that ended the file early, if any.
+func (in *Input) Err() error {
+	if errors.Is(in.err, io.EOF) {
+		return nil
+	}
+	return in.err
+}
+
+// Line returns the current 1-based line number.
+func (in *Input) Line() int { return in.line }
+
+// Bytes returns the current line as read (line end removed, not cleaned).
+// It is only valid until the next call to Next.
+func (in *Input) Bytes() []byte { return in.raw }
+
+// Text returns the current line, cleaned (see Clean).
+func (in *Input) Text() string {
+	if !in.hasText {
+		in.text = Clean(in.raw)
+		in.hasText = true
+	}
+	return in.text
+}
+
+// Src returns the Source of the current line.
+func (in *Input) Src() model.Source {
+	return model.Source{Path: in.Path, Line: in.line, Text: in.Text()}
+}
+
+// Warnf records a warning at the current line.
+func (in *Input) Warnf(format string, args ...any) {
+	in.WarnAt(in.line, format, args...)
+}
+
+// WarnAt records a warning at a given line (0: the whole file).
+func (in *Input) WarnAt(line int, format string, args ...any) {
+	if len(in.warnings) >= maxWarnings {
+		in.dropped++
+		return
+	}
+	in.warnings = append(in.warnings, Warning{Path: in.Path, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Warnings returns the warnings recorded so far, with a last one counting
+// those not kept.
+func (in *Input) Warnings() []Warning {
+	w := in.warnings
+	if in.dropped > 0 {
+		w = append(w[:len(w):len(w)], Warning{Path: in.Path, Msg: fmt.Sprintf("%d more warnings not shown", in.dropped)})
+	}
+	return w
+}
+
+// Clean makes a line safe to store and print: invalid UTF-8 becomes U+FFFD
+// and control characters other than tab become visible escapes (\x1b), so
+// no escape sequence from a bundle reaches a terminal.
+func Clean(b []byte) string {
+	simple := true
+	for _, c := range b {
+		if c < 0x20 && c != '\t' || c >= 0x7f {
+			simple = false
+			break
+		}
+	}
+	if simple {
+		return string(b)
+	}
+	var sb strings.Builder
+	sb.Grow(len(b) + 8)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			sb.WriteRune(utf8.RuneError)
+		case r < 0x20 && r != '\t', r == 0x7f, r >= 0x80 && r < 0xa0:
+			fmt.Fprintf(&sb, `\x%02x`, r)
+		default:
+			sb.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return sb.String()
+}
