@@ -1,0 +1,62 @@
+package model
+
+// Facts read from lsof, fuser, lsmod, /proc/modules, genkex, slabtop and /proc/slabinfo.
+
+// OpenFile is one descriptor line of lsof.
+type OpenFile struct {
+	Command string `json:"command"`
+	PID     int    `json:"pid"`
+	TID     int    `json:"tid,omitempty"`
+	User    string `json:"user,omitempty"`
+	FD      string `json:"fd"`             // cwd, rtd, txt, mem, 3u, ...
+	Type    string `json:"type,omitempty"` // REG, DIR, CHR, unix, IPv4, ...
+	Device  string `json:"device,omitempty"`
+	SizeOff string `json:"size_off,omitempty"`
+	Node    string `json:"node,omitempty"`
+	Name    string `json:"name"`              // the path (or socket text), without the "(deleted)" suffix
+	Deleted bool   `json:"deleted,omitempty"` // the name carried "(deleted)"
+	Src     Source `json:"src"`
+}
+
+// FuserHit is one process that fuser reported using a path.
+type FuserHit struct {
+	Path    string `json:"path"`             // the name fuser was asked about
+	PID     int    `json:"pid"`              // 0 for the kernel pseudo-rows of -v -m
+	Access  string `json:"access,omitempty"` // letters: c e f F r m s (dots removed)
+	User    string `json:"user,omitempty"`
+	Command string `json:"command,omitempty"`
+	Kernel  string `json:"kernel,omitempty"` // "mount", "swap", ... for kernel pseudo-rows
+	Src     Source `json:"src"`
+}
+
+// Module is one loaded kernel module (lsmod, /proc/modules) or kernel
+// extension (AIX genkex).
+type Module struct {
+	Name      string   `json:"name"`
+	Size      int64    `json:"size"`
+	RefCount  int      `json:"refcount"`          // -1 when the kernel could not say
+	UsedBy    []string `json:"used_by,omitempty"` // module names; "[permanent]" is recorded in Permanent
+	Permanent bool     `json:"permanent,omitempty"`
+	State     string   `json:"state,omitempty"` // Live, Loading, Unloading (/proc/modules)
+	Taint     string   `json:"taint,omitempty"` // e.g. "OE"
+	Path      string   `json:"path,omitempty"`  // AIX genkex: the file the extension was loaded from
+	// LoadOrder counts from 0 for the oldest module of its listing. lsmod and
+	// /proc/modules list the newest first, and so does genkex.
+	LoadOrder int    `json:"load_order"`
+	Src       Source `json:"src"`
+}
+
+// SlabSample is one cache's line in one slab sample (slabtop -o or
+// /proc/slabinfo). Sample numbers order the samples of a bundle in time.
+type SlabSample struct {
+	// Series groups samples that belong to one time series (e.g. "slabtop"
+	// for slabtop-1.out, slabtop-2.out; "proc/slabinfo" for repeated blocks
+	// of one file). Growth is only computed within a series.
+	Series     string `json:"series"`
+	Sample     int    `json:"sample"`
+	Cache      string `json:"cache"`
+	ActiveObjs int64  `json:"active_objs"`
+	NumObjs    int64  `json:"num_objs"`
+	ObjSize    int64  `json:"obj_size"` // bytes
+	Src        Source `json:"src"`
+}
