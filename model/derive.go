@@ -487,7 +487,7 @@ func CompareVersions(a, b string) int {
 	}
 	pa, pb := split(a), split(b)
 	for i := 0; i < len(pa) || i < len(pb); i++ {
-		var x, y string
+		x, y := "0", "0" // a missing component counts as zero: 1.6 == 1.6.0
 		if i < len(pa) {
 			x = pa[i]
 		}
@@ -503,10 +503,6 @@ func CompareVersions(a, b string) int {
 			if nx < ny {
 				return -1
 			}
-			return 1
-		case x == "":
-			return -1
-		case y == "":
 			return 1
 		case x < y:
 			return -1

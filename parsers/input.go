@@ -108,6 +108,20 @@ type Input struct {
 
 	warnings []Warning
 	dropped  int
+	observe  func(line int, b []byte)
+}
+
+// Observe calls fn with every line the input yields (its number and raw
+// bytes, valid only during the call). The pipeline uses it to match the
+// line patterns of rules while a parser reads the file, so each file is read
+// once.
+func (in *Input) Observe(fn func(line int, b []byte)) { in.observe = fn }
+
+// Drain reads the rest of the file, so observers see every line even when a
+// parser stopped early.
+func (in *Input) Drain() {
+	for in.Next() {
+	}
 }
 
 // NewInput reads r as the file at path p in the bundle.
@@ -174,6 +188,9 @@ func (in *Input) Next() bool {
 			chunk = bytes.TrimPrefix(chunk, []byte("\xef\xbb\xbf"))
 		}
 		in.raw = chunk
+		if in.observe != nil {
+			in.observe(in.line, chunk)
+		}
 		if truncated > 0 {
 			in.Warnf("line longer than %d bytes: %d bytes cut", in.maxLine, truncated)
 		}

@@ -164,3 +164,18 @@ func matchScore(pat, p string) int {
 	}
 	return pc*1000 + literal
 }
+
+// Kinds lists the artifact kind ids the registry knows, sorted, KindText
+// included.
+func Kinds() []string {
+	seen := map[string]bool{KindText: true}
+	out := []string{KindText}
+	for _, p := range registry {
+		if !seen[p.Kind] {
+			seen[p.Kind] = true
+			out = append(out, p.Kind)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

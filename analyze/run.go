@@ -1,0 +1,199 @@
+package analyze
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"runtime/debug"
+
+	"github.com/fsagent/triage/bundle"
+	"github.com/fsagent/triage/model"
+	"github.com/fsagent/triage/parsers"
+	"github.com/fsagent/triage/rules"
+)
+
+// Options control one analysis.
+type Options struct {
+	// Limits bound what reading the bundle may cost; zero fields take
+	// bundle.DefaultLimits.
+	Limits bundle.Limits
+	// Rules are evaluated on the model; nil parses only (inventory, facts).
+	Rules *rules.Set
+	// Patterns are extra line patterns to collect (rule tests use them when
+	// they load a model without a whole rule set).
+	Patterns []rules.LinePattern
+}
+
+// Run reads the bundle at path, parses every artifact into the model and
+// evaluates the rules. It fails only when the bundle cannot be read at all
+// (errors.Is(err, bundle.ErrUnreadable)) or ctx ends; every other problem is
+// a warning in the result.
+func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) {
+	lim := withDefaults(opts.Limits)
+	b, err := bundle.Open(ctx, bundlePath, lim)
+	if err != nil {
+		return nil, err
+	}
+	patterns := append([]rules.LinePattern(nil), opts.Patterns...)
+	if opts.Rules != nil {
+		patterns = append(patterns, opts.Rules.LinePatterns()...)
+	}
+	res := &Result{Model: &model.Model{}}
+	walkErr := b.Walk(ctx, func(e bundle.Entry, r io.Reader) error {
+		art, facts := parseEntry(e, r, patterns)
+		res.Inventory = append(res.Inventory, art)
+		res.Model.Merge(facts)
+		return nil
+	})
+	res.Bundle = BundleInfo{Path: bundlePath, SHA256: b.SHA256(), Size: b.Size, Format: b.Format}
+	res.Warnings = b.Warnings()
+	res.Others = b.Others()
+	if walkErr != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("bundle %s: %w", bundlePath, walkErr)
+		}
+		res.Warnings = append(res.Warnings, bundle.Warning{Msg: "reading stopped: " + walkErr.Error()})
+	}
+	if len(res.Inventory) == 0 {
+		res.Warnings = append(res.Warnings, bundle.Warning{Msg: "no artifacts found: the bundle holds no readable files"})
+	}
+	if opts.Rules != nil {
+		res.Findings, res.Errors = opts.Rules.Evaluate(ctx, res.Model)
+	}
+	return res, nil
+}
+
+// LoadModel reads a bundle into a model, collecting the given line patterns,
+// without evaluating rules. It is the rules.ModelLoader that `triage rules
+// test` uses.
+func LoadModel(ctx context.Context, bundleDir string, patterns []rules.LinePattern) (*model.Model, error) {
+	res, err := Run(ctx, bundleDir, Options{Patterns: patterns})
+	if err != nil {
+		return nil, err
+	}
+	return res.Model, nil
+}
+
+func withDefaults(l bundle.Limits) bundle.Limits {
+	d := bundle.DefaultLimits()
+	if l.MaxTotalBytes == 0 {
+		l.MaxTotalBytes = d.MaxTotalBytes
+	}
+	if l.MaxFileBytes == 0 {
+		l.MaxFileBytes = d.MaxFileBytes
+	}
+	if l.MaxEntries == 0 {
+		l.MaxEntries = d.MaxEntries
+	}
+	if l.MaxDepth == 0 {
+		l.MaxDepth = d.MaxDepth
+	}
+	if l.MaxRatio == 0 {
+		l.MaxRatio = d.MaxRatio
+	}
+	if l.Timeout == 0 {
+		l.Timeout = d.Timeout
+	}
+	return l
+}
+
+// parseEntry identifies one file, parses it into a model of its own and
+// collects the lines that rules asked for. A parser that panics costs only
+// its own file: the panic becomes a warning.
+func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern) (art Artifact, facts *model.Model) {
+	facts = &model.Model{}
+	br := bufio.NewReaderSize(r, 64<<10)
+	headBytes, _ := br.Peek(parsers.HeadSize)
+	head := parsers.NewHead(headBytes)
+	id := parsers.Identify(e.Path, head)
+	art = Artifact{Path: e.Path, Size: e.Size, Kind: id.Kind, IdentifiedBy: id.By, Warnings: []parsers.Warning{}}
+	if id.Parser != nil {
+		art.Parser = id.Parser.Name
+	}
+
+	var wanted []rules.LinePattern
+	for _, p := range patterns {
+		if p.Match(e.Path) {
+			wanted = append(wanted, p)
+		}
+	}
+	if head.Binary {
+		if id.By != parsers.ByDefault {
+			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path,
+				Msg: fmt.Sprintf("named like a %s artifact but the content is binary: skipped", id.Kind)})
+		}
+		art.Kind, art.Parser, art.IdentifiedBy = "binary", "", parsers.ByContent
+		return art, facts
+	}
+	if id.Parser == nil && len(wanted) == 0 {
+		return art, facts
+	}
+
+	in := parsers.NewInput(e.Path, br)
+	if len(wanted) > 0 {
+		in.Observe(func(line int, b []byte) {
+			for _, p := range wanted {
+				if g := p.Regex.FindSubmatch(b); g != nil {
+					lm := model.LineMatch{Src: model.Source{Path: e.Path, Line: line, Text: parsers.Clean(b)}}
+					for _, s := range g[1:] {
+						lm.Groups = append(lm.Groups, parsers.Clean(s))
+					}
+					if facts.Lines == nil {
+						facts.Lines = map[string][]model.LineMatch{}
+					}
+					facts.Lines[p.Key] = append(facts.Lines[p.Key], lm)
+				}
+			}
+		})
+	}
+	if id.Parser != nil {
+		if err := runParser(id.Parser, in, facts); err != nil {
+			in.WarnAt(in.Line(), "%v", err)
+			facts = &model.Model{Lines: facts.Lines}
+		}
+	}
+	in.Drain()
+	if err := in.Err(); err != nil {
+		in.WarnAt(in.Line(), "read error after line %d: %v", in.Line(), err)
+	}
+	art.Warnings = append(art.Warnings, in.Warnings()...)
+	art.Facts = facts.FactCount()
+	return art, facts
+}
+
+// errParserPanic marks a parser bug turned into a warning.
+var errParserPanic = errors.New("parser failed")
+
+func runParser(p *parsers.Parser, in *parsers.Input, out *model.Model) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %s parser panicked at line %d: %v (please report this with the file); its facts were dropped\n%s",
+				errParserPanic, p.Name, in.Line(), r, firstFrames(debug.Stack()))
+		}
+	}()
+	p.Parse(in, out)
+	return nil
+}
+
+// firstFrames keeps a stack trace short enough for a warning.
+func firstFrames(stack []byte) string {
+	const max = 2000
+	if len(stack) > max {
+		stack = stack[:max]
+	}
+	return string(stack)
+}
+
+// KindOf returns the kind of the artifact at path p in the inventory, or ""
+// when there is none.
+func (r *Result) KindOf(p string) string {
+	for _, a := range r.Inventory {
+		if a.Path == p || path.Clean(a.Path) == path.Clean(p) {
+			return a.Kind
+		}
+	}
+	return ""
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fsagent/triage/analyze"
+	"github.com/fsagent/triage/model"
+	"github.com/fsagent/triage/parsers"
+)
+
+func init() {
+	var kinds []string
+	cmd := &cobra.Command{
+		Use:   "facts BUNDLE",
+		Short: "Print the normalized model of a bundle as JSON: the facts rules see, each with its source line",
+		Args:  cobra.ExactArgs(1),
+	}
+	lim := addLimitFlags(cmd.Flags())
+	cmd.Flags().StringSliceVar(&kinds, "kind", nil, "only facts read from artifacts of these kinds (mount, lsof, modules, ...)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		res, err := analyze.Run(context.Background(), args[0], analyze.Options{Limits: *lim})
+		if err != nil {
+			return withCode(exitUnreadable, err)
+		}
+		m := res.Model
+		if len(kinds) > 0 {
+			m, err = factsOfKinds(res, kinds)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+		}
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			SchemaVersion string             `json:"schema_version"`
+			Bundle        analyze.BundleInfo `json:"bundle"`
+			Facts         *model.Model       `json:"facts"`
+			Derived       derivedFacts       `json:"derived"`
+		}{analyze.SchemaVersion, res.Bundle, m, derivedOf(m)})
+	}
+	rootCmd.AddCommand(cmd)
+}
+
+// derivedFacts are the facts computed from the raw ones that rules use most.
+type derivedFacts struct {
+	GuardPoints []model.GuardPoint `json:"guard_points"`
+	SlabSeries  []model.SlabSeries `json:"slab_series"`
+	MountTree   []model.MountNode  `json:"mount_tree"`
+}
+
+func derivedOf(m *model.Model) derivedFacts {
+	return derivedFacts{nonNil(m.GuardPoints()), nonNil(m.SlabSeriesAll()), nonNil(m.MountTree())}
+}
+
+// factsOfKinds keeps the facts read from artifacts of the given kinds.
+func factsOfKinds(res *analyze.Result, kinds []string) (*model.Model, error) {
+	want := map[string]bool{}
+	for _, k := range kinds {
+		want[k] = true
+	}
+	paths := map[string]bool{}
+	seen := map[string]bool{}
+	for _, a := range res.Inventory {
+		seen[a.Kind] = true
+		if want[a.Kind] {
+			paths[a.Path] = true
+		}
+	}
+	for k := range want {
+		if !seen[k] && !knownKind(k) {
+			var all []string
+			for s := range seen {
+				all = append(all, s)
+			}
+			sort.Strings(all)
+			return nil, fmt.Errorf("unknown --kind %q (this bundle has: %v)", k, all)
+		}
+	}
+	return res.Model.FilterPaths(func(p string) bool { return paths[p] }), nil
+}
+
+func knownKind(k string) bool {
+	for _, x := range parsers.Kinds() {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,131 @@
+package model
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestWithinComparesWholeComponents(t *testing.T) {
+	cases := []struct {
+		p, dir string
+		want   bool
+	}{
+		{"/home", "/home", true},
+		{"/home/a/b", "/home", true},
+		{"/homework", "/home", false},
+		{"/home/", "/home", true},
+		{"/x", "/", true},
+		{"relative", "/", false},
+		{"", "/home", false},
+		{"/data/../etc", "/data", false},
+	}
+	for _, c := range cases {
+		if got := Within(c.p, c.dir); got != c.want {
+			t.Errorf("Within(%q, %q) = %v, want %v", c.p, c.dir, got, c.want)
+		}
+	}
+}
+
+func TestGuardPointsByAuthority(t *testing.T) {
+	secMount := Mount{Device: "/opt/vormetric/DataSecurityExpert/agent/secfs/.sec", Path: "/opt/vormetric/DataSecurityExpert/agent/secfs/.sec", FSType: "secfs2"}
+	self := Mount{Device: "/data", Path: "/data", FSType: "secfs2"}
+	plain := Mount{Device: "/dev/sda1", Path: "/home", FSType: "ext4"}
+	selfNoType := Mount{Device: "/db", Path: "/db", FSType: "ext4"}
+
+	m := &Model{Mounts: []Mount{secMount, self, plain, selfNoType}}
+	got := m.GuardPoints()
+	if len(got) != 2 || got[0].Path != "/data" || got[0].Origin != "agent-mount" || got[1].Path != "/db" || got[1].Origin != "self-mount" {
+		t.Fatalf("inferred guard points = %+v", got)
+	}
+
+	withStatus := &Model{Mounts: []Mount{secMount, self}, AgentStatus: []GuardStatus{{Path: "/secure", Status: "guarded"}}}
+	got = withStatus.GuardPoints()
+	if len(got) != 1 || got[0].Path != "/secure" || got[0].Origin != "agent-status" {
+		t.Fatalf("status table must be authoritative, got %+v", got)
+	}
+
+	noAgent := &Model{Mounts: []Mount{plain, selfNoType}}
+	if g := noAgent.GuardPoints(); len(g) != 0 {
+		t.Fatalf("no agent, no guard points; got %+v", g)
+	}
+}
+
+func TestMountsInsideAndOpenFilesUnder(t *testing.T) {
+	m := &Model{
+		Mounts: []Mount{
+			{Path: "/home", FSType: "ext3"},
+			{Path: "/home/user", FSType: "ext3"},
+			{Path: "/home/user", FSType: "ext3"}, // seen in a second table
+			{Path: "/homework", FSType: "ext3"},
+		},
+		OpenFiles: []OpenFile{
+			{PID: 1, Name: "/home/user/a"},
+			{PID: 2, Name: "/homework/b"},
+			{PID: 3, Name: "socket:[123]"},
+		},
+	}
+	in := m.MountsInside("/home")
+	if len(in) != 1 || in[0].Path != "/home/user" {
+		t.Fatalf("MountsInside = %+v", in)
+	}
+	of := m.OpenFilesUnder("/home")
+	if len(of) != 1 || of[0].PID != 1 {
+		t.Fatalf("OpenFilesUnder = %+v", of)
+	}
+}
+
+func TestModulesLoadedAfterUsesLoadOrder(t *testing.T) {
+	src := Source{Path: "lsmod"}
+	m := &Model{Modules: []Module{
+		{Name: "lshook", LoadOrder: 3, Src: src},
+		{Name: "other", LoadOrder: 2, Src: src},
+		{Name: "secfs2", LoadOrder: 1, Src: src},
+		{Name: "ext4", LoadOrder: 0, Src: src},
+	}}
+	var names []string
+	for _, x := range m.ModulesLoadedAfter("secfs2") {
+		names = append(names, x.Name)
+	}
+	if !reflect.DeepEqual(names, []string{"lshook", "other"}) {
+		t.Fatalf("ModulesLoadedAfter = %v", names)
+	}
+	if m.ModulesLoadedAfter("absent") != nil {
+		t.Fatal("absent module must give nil")
+	}
+}
+
+func TestSlabSeriesMonotonicAndFluctuating(t *testing.T) {
+	mk := func(series, cache string, n int, objs int64) SlabSample {
+		return SlabSample{Series: series, Cache: cache, Sample: n, ActiveObjs: objs, ObjSize: 4096}
+	}
+	m := &Model{Slabs: []SlabSample{
+		mk("slabtop", "names_cache", 1, 100), mk("slabtop", "names_cache", 2, 150), mk("slabtop", "names_cache", 3, 400),
+		mk("slabtop", "dentry", 1, 100), mk("slabtop", "dentry", 2, 50), mk("slabtop", "dentry", 3, 120),
+		mk("slabtop", "lonely", 1, 5),
+	}}
+	g := m.SlabGrowth("names_cache")
+	if !g.Monotonic || g.Delta != 300 || g.GrowthPct != 300 || g.DeltaBytes != 300*4096 {
+		t.Fatalf("names_cache = %+v", g)
+	}
+	if d := m.SlabGrowth("dentry"); d.Monotonic {
+		t.Fatalf("fluctuating cache marked monotonic: %+v", d)
+	}
+	if l := m.SlabGrowth("lonely"); len(l.Samples) != 0 {
+		t.Fatalf("a single sample is no series: %+v", l)
+	}
+}
+
+func TestCompareVersions(t *testing.T) {
+	cases := []struct {
+		a, b string
+		want int
+	}{
+		{"1.6", "1.7", -1}, {"1.6.2", "1.7", -1}, {"1.10", "1.7", 1}, {"1.6", "1.6.0", 0},
+		{"1.7.0-1234", "1.7", 1}, {"2.0", "1.9.9", 1}, {"1.6a", "1.6b", -1},
+	}
+	for _, c := range cases {
+		if got := CompareVersions(c.a, c.b); got != c.want {
+			t.Errorf("CompareVersions(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package model
+
+import "reflect"
+
+// Merge appends the facts of o to m: every slice field in order, the Lines
+// map by key, and the Host fields that m does not know yet. Parsers fill a
+// model per file and the pipeline merges them in bundle order, so adding a
+// fact kind to Model needs no change here.
+func (m *Model) Merge(o *Model) {
+	mv, ov := reflect.ValueOf(m).Elem(), reflect.ValueOf(o).Elem()
+	for i := 0; i < mv.NumField(); i++ {
+		f := mv.Field(i)
+		if !f.CanSet() || f.Kind() != reflect.Slice {
+			continue
+		}
+		if of := ov.Field(i); of.Len() > 0 {
+			f.Set(reflect.AppendSlice(f, of))
+		}
+	}
+	for k, v := range o.Lines {
+		if m.Lines == nil {
+			m.Lines = map[string][]LineMatch{}
+		}
+		m.Lines[k] = append(m.Lines[k], v...)
+	}
+	m.Host.merge(o.Host)
+}
+
+func (h *Host) merge(o Host) {
+	fill := func(dst *string, src string) {
+		if *dst == "" {
+			*dst = src
+		}
+	}
+	fill(&h.Hostname, o.Hostname)
+	fill(&h.OS, o.OS)
+	fill(&h.Kernel, o.Kernel)
+	fill(&h.Arch, o.Arch)
+	fill(&h.CollectedAt, o.CollectedAt)
+	h.Sources = append(h.Sources, o.Sources...)
+}
+
+// FactCount is the number of facts in m: the elements of every fact slice,
+// the host's sources and the collected lines.
+func (m *Model) FactCount() int {
+	n := len(m.Host.Sources)
+	v := reflect.ValueOf(m).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if f := v.Field(i); f.CanSet() && f.Kind() == reflect.Slice {
+			n += f.Len()
+		}
+	}
+	for _, l := range m.Lines {
+		n += len(l)
+	}
+	return n
+}
+
+// FilterPaths returns a copy of m holding only the facts whose source path
+// satisfies keep: `triage facts --kind` uses it to show one kind's facts.
+func (m *Model) FilterPaths(keep func(path string) bool) *Model {
+	out := &Model{}
+	mv, ov := reflect.ValueOf(m).Elem(), reflect.ValueOf(out).Elem()
+	for i := 0; i < mv.NumField(); i++ {
+		f := mv.Field(i)
+		if !f.CanSet() || f.Kind() != reflect.Slice {
+			continue
+		}
+		dst := ov.Field(i)
+		for j := 0; j < f.Len(); j++ {
+			el := f.Index(j)
+			if src := el.FieldByName("Src"); src.IsValid() && keep(src.FieldByName("Path").String()) {
+				dst.Set(reflect.Append(dst, el))
+			}
+		}
+	}
+	for _, s := range m.Host.Sources {
+		if keep(s.Path) {
+			out.Host = m.Host
+			break
+		}
+	}
+	for k, v := range m.Lines {
+		for _, l := range v {
+			if keep(l.Src.Path) {
+				if out.Lines == nil {
+					out.Lines = map[string][]LineMatch{}
+				}
+				out.Lines[k] = append(out.Lines[k], l)
+			}
+		}
+	}
+	return out
+}

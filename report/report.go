@@ -1,0 +1,270 @@
+// Package report renders the result of analyzing one bundle for its
+// readers: a terminal summary (Text), a stable machine document (JSON), a
+// snippet to paste into a ticket (Markdown) and one self-contained page with
+// charts (HTML).
+//
+// Every renderer treats the strings that came from the bundle (evidence
+// lines, paths, messages built from them, warnings) as hostile: they are
+// escaped for the output's own syntax, so a log line can never inject a
+// terminal escape, a Markdown table cell, or an HTML element.
+//
+// Output is deterministic: the same Result renders to the same bytes, so
+// reports can be diffed and kept as golden files.
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/fsagent/triage/analyze"
+	"github.com/fsagent/triage/bundle"
+	"github.com/fsagent/triage/model"
+	"github.com/fsagent/triage/parsers"
+	"github.com/fsagent/triage/rules"
+)
+
+// Tool names the program that wrote a report, so a report read months
+// later says which knowledge base judged the bundle.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Option adjusts the JSON, Markdown and HTML renderers.
+type Option func(*config)
+
+type config struct {
+	tool Tool
+}
+
+// WithTool sets the program name and version written into the report.
+// Without it the report names "triage" and the module's build version.
+func WithTool(name, version string) Option {
+	return func(c *config) {
+		if name != "" {
+			c.tool.Name = name
+		}
+		if version != "" {
+			c.tool.Version = version
+		}
+	}
+}
+
+func newConfig(opts []Option) config {
+	c := config{tool: defaultTool()}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c
+}
+
+func defaultTool() Tool {
+	t := Tool{Name: "triage", Version: "dev"}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		t.Version = bi.Main.Version
+	}
+	return t
+}
+
+// severities lists the severity levels worst first, the order every report
+// uses for counts and tables.
+var severities = []rules.Severity{rules.Critical, rules.High, rules.Medium, rules.Low, rules.Info}
+
+// sortedFindings returns the findings worst first; within one severity by
+// rule id, subject and message, so the order does not depend on the order
+// in which the rules happened to run.
+func sortedFindings(fs []rules.Finding) []rules.Finding {
+	out := slices.Clone(fs)
+	slices.SortStableFunc(out, func(a, b rules.Finding) int {
+		return cmp.Or(
+			cmp.Compare(b.Severity, a.Severity),
+			strings.Compare(a.RuleID, b.RuleID),
+			strings.Compare(a.Subject, b.Subject),
+			strings.Compare(a.Message, b.Message),
+		)
+	})
+	return out
+}
+
+// sortedInventory returns the artifacts ordered by path, so a bundle read
+// in a different order (a parallel walk, a re-packed archive) reports the
+// same way.
+func sortedInventory(inv []analyze.Artifact) []analyze.Artifact {
+	out := slices.Clone(inv)
+	slices.SortStableFunc(out, func(a, b analyze.Artifact) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+// evidence returns a finding's evidence with exact repeats removed (a rule
+// may name one line through two expressions), in the rule's order.
+func evidence(f rules.Finding) []model.Source {
+	var out []model.Source
+	seen := map[model.Source]bool{}
+	for _, s := range f.Evidence {
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+// counts holds the number of findings per severity.
+type counts map[rules.Severity]int
+
+func countFindings(fs []rules.Finding) counts {
+	c := counts{}
+	for _, f := range fs {
+		c[f.Severity]++
+	}
+	return c
+}
+
+// String says "1 critical, 2 high" (only the non-zero ones), or "none".
+func (c counts) String() string {
+	var parts []string
+	for _, s := range severities {
+		if c[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c[s], s))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// warningCount is every warning of the result: those of the bundle and
+// those of each artifact.
+func warningCount(r *analyze.Result) int {
+	n := len(r.Warnings)
+	for _, a := range r.Inventory {
+		n += len(a.Warnings)
+	}
+	return n
+}
+
+// allWarnings lists the bundle-level warnings first, then each artifact's
+// warnings in path order, as one list of (path, line, message).
+func allWarnings(r *analyze.Result) []parsers.Warning {
+	var out []parsers.Warning
+	for _, w := range r.Warnings {
+		out = append(out, parsers.Warning{Path: w.Path, Msg: w.Msg})
+	}
+	for _, a := range sortedInventory(r.Inventory) {
+		for _, w := range a.Warnings {
+			if w.Path == "" {
+				w.Path = a.Path
+			}
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// bundleWarnings is r.Warnings, never nil.
+func bundleWarnings(r *analyze.Result) []bundle.Warning {
+	if r.Warnings == nil {
+		return []bundle.Warning{}
+	}
+	return r.Warnings
+}
+
+// host returns the model's host facts, or an empty Host without a model.
+func host(r *analyze.Result) model.Host {
+	if r.Model == nil {
+		return model.Host{}
+	}
+	return r.Model.Host
+}
+
+// location formats a source as "path:line" (or "path:line-end", or just
+// "path" when the line is unknown).
+func location(s model.Source) string {
+	switch {
+	case s.Line <= 0:
+		return s.Path
+	case s.EndLine > s.Line:
+		return fmt.Sprintf("%s:%d-%d", s.Path, s.Line, s.EndLine)
+	default:
+		return fmt.Sprintf("%s:%d", s.Path, s.Line)
+	}
+}
+
+// refLink returns a reference's URL when it is one a reader can follow
+// (http or https), else "".
+func refLink(ref rules.Reference) string {
+	u := strings.TrimSpace(ref.URL)
+	l := strings.ToLower(u)
+	if strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "http://") {
+		return u
+	}
+	return ""
+}
+
+// safeText makes s safe to show on one line anywhere: control characters
+// (newlines too), DEL, C1 controls, bidirectional overrides and invalid
+// UTF-8 become visible escapes such as \x1b or \u202e, so that no bundle
+// byte can move a terminal's cursor, reorder a line or break a table row.
+func safeText(s string) string {
+	return escapeControls(s, false)
+}
+
+// safeBlock is safeText that keeps newlines and tabs, for multi-line prose.
+func safeBlock(s string) string {
+	return escapeControls(s, true)
+}
+
+func escapeControls(s string, keepLines bool) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || needsEscape(r, keepLines) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n' && !keepLines:
+			b.WriteString(`\n`)
+		case r == '\t' && !keepLines:
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case needsEscape(r, keepLines) && r < 0x80:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case needsEscape(r, keepLines):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func needsEscape(r rune, keepLines bool) bool {
+	switch {
+	case r == '\n' || r == '\t':
+		return !keepLines
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	}
+	return false
+}
