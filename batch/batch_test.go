@@ -1,0 +1,269 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fsagent/triage/analyze"
+	"github.com/fsagent/triage/rules"
+)
+
+// makeArchive lays out a ticket archive of n tickets, one bundle file each,
+// named so the fake analyzer knows how to misbehave.
+func makeArchive(t *testing.T, n int, special map[int]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for i := 0; i < n; i++ {
+		dir := filepath.Join(root, fmt.Sprintf("T%04d", i))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		name := "bundle.tar.gz"
+		if s, ok := special[i]; ok {
+			name = s + ".tar.gz"
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(fmt.Sprintf("bundle %d", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// fakeAnalyze fires rule "r.even" on even tickets and misbehaves on purpose
+// for bundles named corrupt, hang and panic.
+func fakeAnalyze(ctx context.Context, p string) (*analyze.Result, error) {
+	switch filepath.Base(p) {
+	case "corrupt.tar.gz":
+		return nil, errors.New("bundle corrupt.tar.gz: not a supported archive")
+	case "hang.tar.gz":
+		select {} // ignores its context entirely
+	case "panic.tar.gz":
+		panic("parser bug")
+	}
+	res := &analyze.Result{}
+	var n int
+	fmt.Sscanf(filepath.Base(filepath.Dir(p)), "T%d", &n)
+	if n%2 == 0 {
+		res.Findings = append(res.Findings, rules.Finding{RuleID: "r.even", Severity: rules.High, Message: "even"})
+	}
+	return res, nil
+}
+
+func runBatch(t *testing.T, root, out string, opts Options) Stats {
+	t.Helper()
+	inputs, err := Discover([]string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Analyze == nil {
+		opts.Analyze = fakeAnalyze
+	}
+	st, err := Run(context.Background(), inputs, out, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func readAll(t *testing.T, p string) []Record {
+	t.Helper()
+	recs, err := ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func TestEveryBundleGetsExactlyOneRecord(t *testing.T) {
+	special := map[int]string{3: "corrupt", 7: "hang", 11: "panic", 13: "corrupt"}
+	root := makeArchive(t, 300, special)
+	out := filepath.Join(t.TempDir(), "results.jsonl")
+	st := runBatch(t, root, out, Options{Jobs: 4, Timeout: 200 * time.Millisecond, Grace: 100 * time.Millisecond})
+
+	recs := readAll(t, out)
+	if len(recs) != 300 || st.Analyzed != 300 {
+		t.Fatalf("got %d records (%d analyzed), want 300", len(recs), st.Analyzed)
+	}
+	seen := map[string]Record{}
+	for _, r := range recs {
+		if _, dup := seen[r.Ticket]; dup {
+			t.Fatalf("ticket %s recorded twice", r.Ticket)
+		}
+		seen[r.Ticket] = r
+	}
+	for i, kind := range special {
+		r := seen[fmt.Sprintf("T%04d", i)]
+		if r.Status != StatusError {
+			t.Errorf("%s bundle: status %q, want error", kind, r.Status)
+		}
+		want := map[string]string{"corrupt": "not a supported archive", "hang": "timed out", "panic": "internal error"}[kind]
+		if !strings.Contains(r.Error, want) {
+			t.Errorf("%s bundle: error %q does not say %q", kind, r.Error, want)
+		}
+	}
+	if st.Failed != 4 {
+		t.Errorf("Failed = %d, want 4", st.Failed)
+	}
+	r := seen["T0000"]
+	if r.Status != StatusOK || len(r.Findings) != 1 || r.Findings[0].RuleID != "r.even" || r.SHA256 == "" || r.Size == 0 {
+		t.Errorf("T0000 record = %+v", r)
+	}
+}
+
+func TestExistingResultsNeedResumeOrForce(t *testing.T) {
+	root := makeArchive(t, 3, nil)
+	out := filepath.Join(t.TempDir(), "results.jsonl")
+	runBatch(t, root, out, Options{Jobs: 1})
+	inputs, _ := Discover([]string{root})
+	_, err := Run(context.Background(), inputs, out, Options{Jobs: 1, Analyze: fakeAnalyze})
+	if !errors.Is(err, ErrResultsExist) || !strings.Contains(err.Error(), "--resume") {
+		t.Fatalf("second run over an existing file: err = %v", err)
+	}
+	runBatch(t, root, out, Options{Jobs: 1, Force: true})
+	if n := len(readAll(t, out)); n != 3 {
+		t.Fatalf("--force: %d records, want 3", n)
+	}
+}
+
+func TestResumeDropsTornLineAndFinishesTheRun(t *testing.T) {
+	root := makeArchive(t, 40, nil)
+	full := filepath.Join(t.TempDir(), "full.jsonl")
+	runBatch(t, root, full, Options{Jobs: 2})
+
+	// A run that was killed after 15 records, in the middle of writing one.
+	b, err := os.ReadFile(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	partial := bytes.Join(lines[:15], nil)
+	partial = append(partial, lines[15][:len(lines[15])/2]...)
+	out := filepath.Join(t.TempDir(), "killed.jsonl")
+	if err := os.WriteFile(out, partial, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := runBatch(t, root, out, Options{Jobs: 2, Resume: true})
+	if st.Skipped != 15 || st.Analyzed != 25 || st.Dropped != 1 {
+		t.Fatalf("resume stats = %+v, want 15 skipped, 25 analyzed, 1 torn line dropped", st)
+	}
+	if got, want := keys(readAll(t, out)), keys(readAll(t, full)); got != want {
+		t.Fatalf("resumed results differ from an uninterrupted run:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestShardsPartitionTheInputsAndMergeToOneRun(t *testing.T) {
+	root := makeArchive(t, 120, map[int]string{5: "corrupt"})
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.jsonl")
+	runBatch(t, root, whole, Options{Jobs: 2})
+	var sets [][]Record
+	total := 0
+	for k := 0; k < 4; k++ {
+		out := filepath.Join(dir, fmt.Sprintf("shard%d.jsonl", k))
+		runBatch(t, root, out, Options{Jobs: 2, Shard: Shard{Index: k, Count: 4}})
+		recs := readAll(t, out)
+		if len(recs) == 0 || len(recs) == 120 {
+			t.Fatalf("shard %d took %d of 120 bundles: not a share", k, len(recs))
+		}
+		total += len(recs)
+		sets = append(sets, recs)
+	}
+	if total != 120 {
+		t.Fatalf("shards hold %d records together, want 120 (each bundle in exactly one shard)", total)
+	}
+	merged := Merge(sets...)
+	if got, want := keys(merged), keys(readAll(t, whole)); got != want {
+		t.Fatal("merged shards differ from the unsharded run")
+	}
+	a, b := Summarize(merged), Summarize(readAll(t, whole))
+	if a.Rules[0].Bundles != b.Rules[0].Bundles || a.ByStatus[StatusError] != 1 {
+		t.Fatalf("summaries differ: %+v vs %+v", a, b)
+	}
+}
+
+// keys renders the records without timings, sorted, for comparison.
+func keys(recs []Record) string {
+	var out []string
+	for _, r := range recs {
+		var ids []string
+		for _, f := range r.Findings {
+			ids = append(ids, f.RuleID)
+		}
+		out = append(out, fmt.Sprintf("%s|%s|%s|%s|%v", r.Ticket, r.SHA256, r.Status, r.Error, ids))
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
+
+func TestSummaryCountsRulesOncePerBundle(t *testing.T) {
+	recs := []Record{
+		{Ticket: "A", Bundle: "a", Status: StatusOK, DurationMS: 5, Findings: []RecordFinding{{RuleID: "x", Severity: "high"}, {RuleID: "x", Severity: "high"}}},
+		{Ticket: "B", Bundle: "b", Status: StatusOK, DurationMS: 50, Findings: []RecordFinding{{RuleID: "y", Severity: "low"}}},
+		{Ticket: "C", Bundle: "c", Status: StatusOK, DurationMS: 1},
+		{Ticket: "D", Bundle: "d", Status: StatusError, Error: "corrupt", DurationMS: 2},
+	}
+	s := Summarize(recs)
+	if s.Bundles != 4 || s.ByStatus[StatusOK] != 3 || s.ByStatus[StatusError] != 1 {
+		t.Fatalf("status counts = %+v", s.ByStatus)
+	}
+	x := s.Rules[0]
+	if x.RuleID != "x" || x.Bundles != 1 || x.Findings != 2 || x.Share != 1.0/3 || x.Examples[0] != "A" {
+		t.Fatalf("rule x = %+v", x)
+	}
+	if s.Slowest[0].Ticket != "B" || len(s.Errors) != 1 {
+		t.Fatalf("slowest/errors = %+v / %+v", s.Slowest, s.Errors)
+	}
+	for _, f := range Formats {
+		var buf bytes.Buffer
+		if err := s.Write(&buf, f); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if !strings.Contains(buf.String(), "x") || !strings.Contains(buf.String(), "33.") && f != "json" && f != "csv" {
+			t.Errorf("%s summary lacks the rule row or its share:\n%s", f, buf.String())
+		}
+	}
+	var html bytes.Buffer
+	_ = Summarize([]Record{{Ticket: "<script>alert(1)</script>", Status: StatusOK, Findings: []RecordFinding{{RuleID: "z"}}}}).Write(&html, "html")
+	if strings.Contains(html.String(), "<script>alert") {
+		t.Fatal("ticket id not escaped in the HTML summary")
+	}
+}
+
+func TestDiscoverTicketLayout(t *testing.T) {
+	root := t.TempDir()
+	must := func(p string) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(filepath.Join(root, "CASE-1", "sosreport-a.tar.xz"))
+	must(filepath.Join(root, "CASE-1", "screenshot.png"))
+	must(filepath.Join(root, "CASE-2", "lsof.out")) // an unpacked upload
+	must(filepath.Join(root, "loose.zip"))
+	ins, err := Discover([]string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, in := range ins {
+		got = append(got, in.Ticket+"="+filepath.Base(in.Path))
+	}
+	want := "CASE-1=sosreport-a.tar.xz CASE-2=CASE-2 loose=loose.zip"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("Discover = %v, want %s", got, want)
+	}
+	if _, err := ParseShard("4/4"); err == nil {
+		t.Fatal("shard index must be below the count")
+	}
+}

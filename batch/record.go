@@ -1,0 +1,87 @@
+// Package batch runs the analyzer over many bundles (a ticket archive) in
+// parallel, appending one JSON line per bundle to a results file that
+// survives a kill at any moment and can be resumed, and summarizes such
+// files.
+package batch
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Status values of a Record.
+const (
+	StatusOK    = "ok"
+	StatusError = "error"
+)
+
+// Record is one line of a results file: the outcome of one bundle.
+type Record struct {
+	Ticket     string          `json:"ticket"`
+	Bundle     string          `json:"bundle"`
+	SHA256     string          `json:"sha256"`
+	Size       int64           `json:"size"`
+	DurationMS int64           `json:"duration_ms"`
+	Status     string          `json:"status"`
+	Error      string          `json:"error,omitempty"`
+	Warnings   int             `json:"warnings"`
+	Findings   []RecordFinding `json:"findings"`
+}
+
+// RecordFinding is the part of a finding a batch summary needs.
+type RecordFinding struct {
+	RuleID   string `json:"rule_id"`
+	Severity string `json:"severity"`
+	Subject  string `json:"subject,omitempty"`
+	Message  string `json:"message"`
+}
+
+// key identifies a bundle for --resume: the same path with the same bytes.
+func (r Record) key() string { return r.Bundle + "\x00" + r.SHA256 }
+
+// ReadRecords reads every complete line of a results file. A last line
+// without its newline (a run killed while writing) is not returned; its
+// byte offset is, so a resumed run can cut it off. A complete line that is
+// not a valid record is an error naming its line.
+func ReadRecords(r io.Reader) (recs []Record, validEnd int64, err error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	var off int64
+	line := 0
+	for {
+		b, err := br.ReadBytes('\n')
+		if err == io.EOF {
+			return recs, off, nil // b, if any, is a torn last line
+		}
+		if err != nil {
+			return recs, off, err
+		}
+		line++
+		off += int64(len(b))
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		var rec Record
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return recs, off, fmt.Errorf("line %d: not a result record: %w", line, err)
+		}
+		recs = append(recs, rec)
+	}
+}
+
+// ReadFile reads a results file (see ReadRecords), naming it in errors.
+func ReadFile(path string) ([]Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, _, err := ReadRecords(f)
+	if err != nil {
+		return recs, fmt.Errorf("%s: %w", path, err)
+	}
+	return recs, nil
+}

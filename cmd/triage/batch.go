@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
+
+	"github.com/fsagent/triage/analyze"
+	"github.com/fsagent/triage/batch"
+	"github.com/fsagent/triage/rules"
+)
+
+func init() {
+	var (
+		out, shard, format string
+		jobs, shards       int
+		resume, force      bool
+		quiet              bool
+		ruleDirs           []string
+		only, skip         []string
+	)
+	cmd := &cobra.Command{
+		Use:   "batch PATH... --out results.jsonl",
+		Short: "Analyze many bundles (a ticket archive) in parallel into a resumable JSON-lines file, then summarize",
+		Long: `batch analyzes every bundle under the PATHs: bundle files, directories laid
+out as DIR/<ticket-id>/<bundle files>, or globs. It appends one JSON line per
+bundle to --out as each completes, so a killed run loses nothing; --resume
+continues it. --shard K/N (or --shards N with JOB_COMPLETION_INDEX set, as a
+Kubernetes Indexed Job does) takes a stable share of the inputs; merge the
+shards' files with 'triage summarize'.`,
+		Args: cobra.MinimumNArgs(1),
+	}
+	lim := addLimitFlags(cmd.Flags())
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "", "results file (JSON lines); required")
+	f.IntVar(&jobs, "jobs", 0, "parallel workers (default: number of CPUs)")
+	f.BoolVar(&resume, "resume", false, "skip bundles already recorded in --out (same path and sha256)")
+	f.BoolVar(&force, "force", false, "overwrite an existing --out")
+	f.StringVar(&shard, "shard", "", "take share K of N of the inputs, as K/N with 0 <= K < N")
+	f.IntVar(&shards, "shards", 0, "number of shards; the index comes from JOB_COMPLETION_INDEX")
+	f.BoolVar(&quiet, "quiet", false, "no progress bar and no summary")
+	f.StringVar(&format, "format", "text", "summary format: text, json, csv, markdown or html")
+	f.StringArrayVar(&ruleDirs, "rules", nil, "extra rule directory (repeatable); same ids override shipped rules")
+	f.StringSliceVar(&only, "only", nil, "run only these rule ids")
+	f.StringSliceVar(&skip, "skip", nil, "skip these rule ids")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if out == "" {
+			return withCode(exitUsage, fmt.Errorf("--out is required: name the results file, e.g. --out results.jsonl"))
+		}
+		sh, err := shardFrom(shard, shards)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		set, err := rules.LoadSet(ruleDirs, only, skip)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		inputs, err := batch.Discover(args)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		limits := *lim
+		opts := batch.Options{
+			Jobs: jobs, Timeout: limits.Timeout, Resume: resume, Force: force, Shard: sh,
+			Analyze: func(ctx context.Context, p string) (*analyze.Result, error) {
+				return analyze.Run(ctx, p, analyze.Options{Limits: limits, Rules: set})
+			},
+		}
+		if !quiet && term.IsTerminal(int(os.Stderr.Fd())) {
+			opts.Progress = &barProgress{}
+		}
+		st, err := batch.Run(ctx, inputs, out, opts)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		if quiet {
+			return nil
+		}
+		fmt.Fprintf(os.Stderr, "%d bundles in this shard: %d analyzed (%d failed), %d already recorded; results in %s\n",
+			st.Inputs, st.Analyzed, st.Failed, st.Skipped, out)
+		recs, err := batch.ReadFile(out)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		return batch.Summarize(batch.Merge(recs)).Write(os.Stdout, format)
+	}
+	rootCmd.AddCommand(cmd)
+
+	var sumFormat string
+	sum := &cobra.Command{
+		Use:   "summarize RESULTS.jsonl...",
+		Short: "Summarize one or many batch results files (shards are merged): which rules fired, how often, where",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var sets [][]batch.Record
+			for _, p := range args {
+				recs, err := batch.ReadFile(p)
+				if err != nil {
+					return withCode(exitUsage, err)
+				}
+				sets = append(sets, recs)
+			}
+			if err := batch.Summarize(batch.Merge(sets...)).Write(os.Stdout, sumFormat); err != nil {
+				return withCode(exitUsage, err)
+			}
+			return nil
+		},
+	}
+	sum.Flags().StringVar(&sumFormat, "format", "text", "text, json, csv, markdown or html")
+	rootCmd.AddCommand(sum)
+}
+
+// shardFrom reads --shard K/N, or --shards N with the index from
+// JOB_COMPLETION_INDEX.
+func shardFrom(shard string, shards int) (batch.Shard, error) {
+	if shard != "" {
+		return batch.ParseShard(shard)
+	}
+	if shards > 0 {
+		idx := os.Getenv("JOB_COMPLETION_INDEX")
+		if idx == "" {
+			return batch.Shard{}, fmt.Errorf("--shards needs JOB_COMPLETION_INDEX in the environment (or use --shard K/N)")
+		}
+		k, err := strconv.Atoi(idx)
+		if err != nil {
+			return batch.Shard{}, fmt.Errorf("JOB_COMPLETION_INDEX=%q is not a number", idx)
+		}
+		return batch.ParseShard(fmt.Sprintf("%d/%d", k, shards))
+	}
+	return batch.Shard{Count: 1}, nil
+}
+
+// barProgress draws one bar on stderr: done/total, rate, ETA and failures.
+type barProgress struct {
+	p      *mpb.Progress
+	bar    *mpb.Bar
+	failed atomic.Int64
+}
+
+func (b *barProgress) Start(total int) {
+	b.p = mpb.New(mpb.WithOutput(os.Stderr), mpb.WithWidth(40))
+	b.bar = b.p.AddBar(int64(total),
+		mpb.PrependDecorators(decor.CountersNoUnit("%d/%d bundles"), decor.Any(func(decor.Statistics) string {
+			if n := b.failed.Load(); n > 0 {
+				return fmt.Sprintf(" · %d failed", n)
+			}
+			return ""
+		})),
+		mpb.AppendDecorators(decor.AverageSpeed(0, " %.1f/s"), decor.Name(" ETA "), decor.AverageETA(decor.ET_STYLE_GO)))
+}
+
+func (b *barProgress) Done(rec batch.Record) {
+	if rec.Status != batch.StatusOK {
+		b.failed.Add(1)
+	}
+	b.bar.Increment()
+}
+
+func (b *barProgress) Finish() {
+	b.bar.SetTotal(-1, true)
+	b.p.Wait()
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fsagent/triage/batch"
+	"github.com/fsagent/triage/internal/synth"
+)
+
+func triageCmd(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "TRIAGE_RUN_MAIN=1")
+	return cmd
+}
+
+func recordKeys(t *testing.T, p string) string {
+	t.Helper()
+	recs, err := batch.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range recs {
+		var ids []string
+		for _, f := range r.Findings {
+			ids = append(ids, f.RuleID)
+		}
+		sort.Strings(ids)
+		out = append(out, fmt.Sprintf("%s %s %s %v", r.Ticket, r.SHA256, r.Status, ids))
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
+
+func countLines(p string) int {
+	b, _ := os.ReadFile(p)
+	return bytes.Count(b, []byte("\n"))
+}
+
+// TestBatchSurvivesKillAndResumes kills a real `triage batch` process with
+// SIGKILL in the middle of a run, resumes it, and checks the results equal
+// those of an uninterrupted run.
+func TestBatchSurvivesKillAndResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIP: -short: the kill-and-resume test runs the command three times")
+	}
+	const n = 150
+	root := t.TempDir()
+	if err := synth.WriteTicketArchive(root, n, synth.Spec{LsofLines: 3000, StraceLines: 500, LogLines: 200, SlabSamples: 2}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+
+	full := filepath.Join(dir, "full.jsonl")
+	if out, err := triageCmd("batch", root, "--out", full, "--jobs", "2", "--quiet").CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+	if got := countLines(full); got != n {
+		t.Fatalf("uninterrupted run wrote %d records, want %d", got, n)
+	}
+
+	killed := filepath.Join(dir, "killed.jsonl")
+	cmd := triageCmd("batch", root, "--out", killed, "--jobs", "1", "--quiet")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for countLines(killed) < 10 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	before := countLines(killed)
+	if before < 10 || before >= n {
+		t.Fatalf("the kill came at %d of %d records; the test needs it mid-run", before, n)
+	}
+	// Whatever the kill left, every complete line must be a valid record.
+	if _, err := batch.ReadFile(killed); err != nil {
+		t.Fatalf("killed run left an invalid line: %v", err)
+	}
+
+	out, err := triageCmd("batch", root, "--out", killed, "--jobs", "2", "--resume").CombinedOutput()
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "already recorded") || !strings.Contains(string(out), "gde.guardpoint-busy") {
+		t.Errorf("resume output lacks its counts or the per-rule table:\n%s", out)
+	}
+	if got, want := recordKeys(t, killed), recordKeys(t, full); got != want {
+		t.Fatalf("resumed results differ from the uninterrupted run:\n--- resumed\n%s\n--- uninterrupted\n%s", got, want)
+	}
+	if c := strings.Count(recordKeys(t, full), "gde.guardpoint-busy"); c != n/3 {
+		t.Errorf("gde.guardpoint-busy fired in %d bundles, want %d", c, n/3)
+	}
+}
