@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -252,4 +254,25 @@ func (s Spec) slabinfo(w io.Writer, sample int) {
 		active := 10000 + c*13 + (sample*7+c)%50
 		fmt.Fprintf(w, "cache_%-12d %6d %6d    256   16    1 : tunables    0    0    0 : slabdata  %5d  %5d      0\n", c, active, active+100, active/16, active/16)
 	}
+}
+
+// ParseSize reads a size such as "100MiB", "1GiB", "4096KiB" or "512".
+func ParseSize(s string) (int64, error) {
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			v, err := strconv.ParseFloat(strings.TrimSuffix(s, u.suffix), 64)
+			if err != nil || v < 0 {
+				return 0, fmt.Errorf("bad size %q: want a number with B, KiB, MiB or GiB", s)
+			}
+			return int64(v * float64(u.mult)), nil
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad size %q: want a number with B, KiB, MiB or GiB", s)
+	}
+	return n, nil
 }

@@ -8,8 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/fsagent/triage/internal/synth"
 )
@@ -19,7 +17,7 @@ func main() {
 	compress := flag.String("compress", "gz", "gz, zst, or none")
 	out := flag.String("out", "", "file to write (required)")
 	flag.Parse()
-	n, err := parseSize(*size)
+	n, err := synth.ParseSize(*size)
 	if err != nil || *out == "" {
 		fmt.Fprintln(os.Stderr, "usage: gen -size 1GiB -compress gz|zst|none -out FILE")
 		os.Exit(2)
@@ -32,18 +30,4 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
-}
-
-func parseSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			v, err := strconv.ParseFloat(strings.TrimSuffix(s, u.suffix), 64)
-			return int64(v * float64(u.mult)), err
-		}
-	}
-	return strconv.ParseInt(s, 10, 64)
 }
