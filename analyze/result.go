@@ -39,7 +39,10 @@ type Result struct {
 	Inventory []Artifact `json:"inventory"`
 	// Warnings are problems with the bundle as a whole or with entries that
 	// were never parsed (unsafe names, links, limits, corrupt archives).
-	Warnings []bundle.Warning  `json:"warnings"`
+	Warnings []bundle.Warning `json:"warnings"`
+	// Others are the entries that were listed but not parsed: nested
+	// archives, links, devices, entries skipped for safety or limits.
+	Others   []bundle.Other    `json:"others"`
 	Model    *model.Model      `json:"-"`
 	Findings []rules.Finding   `json:"findings"`
 	Errors   []rules.EvalError `json:"errors"`

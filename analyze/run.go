@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"runtime"
 	"runtime/debug"
+	"sync"
 
 	"github.com/fsagent/triage/bundle"
 	"github.com/fsagent/triage/model"
@@ -42,12 +44,38 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 		patterns = append(patterns, opts.Rules.LinePatterns()...)
 	}
 	res := &Result{Model: &model.Model{}}
+	// Files are parsed on their own goroutines while the walk goes on
+	// decompressing, at most one per CPU at a time; their models are merged
+	// in bundle order afterwards, so the result does not depend on timing.
+	type parsed struct {
+		art   Artifact
+		facts *model.Model
+	}
+	var (
+		slots []*parsed
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	)
 	walkErr := b.Walk(ctx, func(e bundle.Entry, r io.Reader) error {
-		art, facts := parseEntry(e, r, patterns)
-		res.Inventory = append(res.Inventory, art)
-		res.Model.Merge(facts)
+		slot := &parsed{}
+		slots = append(slots, slot)
+		sem <- struct{}{}
+		pipe := newChunkPipe()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			defer pipe.close()
+			slot.art, slot.facts = parseEntry(e, pipe, patterns)
+		}()
+		pipe.fill(r)
 		return nil
 	})
+	wg.Wait()
+	for _, s := range slots {
+		res.Inventory = append(res.Inventory, s.art)
+		res.Model.Merge(s.facts)
+	}
 	res.Bundle = BundleInfo{Path: bundlePath, SHA256: b.SHA256(), Size: b.Size, Format: b.Format}
 	res.Warnings = b.Warnings()
 	res.Others = b.Others()

@@ -1,0 +1,94 @@
+package analyze
+
+import (
+	"io"
+	"sync"
+)
+
+// chunkSize is the unit in which file content travels from the goroutine
+// that decompresses the bundle to the one that parses a file.
+const chunkSize = 256 << 10
+
+// pipeDepth is how many chunks may wait between the two: enough to keep both
+// cores busy, small enough that memory stays flat (pipeDepth*chunkSize per
+// file being parsed).
+const pipeDepth = 4
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
+
+// chunkPipe carries one file from the bundle walker to its parser with a
+// little buffering, so decompression and parsing overlap on two cores.
+// Unlike io.Pipe, a write does not wait for the reader to consume it.
+type chunkPipe struct {
+	ch     chan *[]byte
+	lens   chan int
+	done   chan struct{} // closed when the reader stops early
+	once   sync.Once
+	err    error // the writer's read error, valid after ch is closed
+	cur    *[]byte
+	curLen int
+	off    int
+}
+
+func newChunkPipe() *chunkPipe {
+	return &chunkPipe{ch: make(chan *[]byte, pipeDepth), lens: make(chan int, pipeDepth), done: make(chan struct{})}
+}
+
+// fill copies r into the pipe until EOF, a read error (handed to the reader)
+// or the reader going away.
+func (p *chunkPipe) fill(r io.Reader) {
+	defer close(p.ch)
+	for {
+		bp := chunkPool.Get().(*[]byte)
+		n, err := io.ReadFull(r, *bp)
+		if n > 0 {
+			select {
+			case p.ch <- bp:
+				p.lens <- n
+			case <-p.done:
+				chunkPool.Put(bp)
+				return
+			}
+		} else {
+			chunkPool.Put(bp)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return
+		}
+		if err != nil {
+			p.err = err
+			return
+		}
+	}
+}
+
+// Read implements io.Reader for the parser's side.
+func (p *chunkPipe) Read(b []byte) (int, error) {
+	for p.cur == nil || p.off == p.curLen {
+		if p.cur != nil {
+			chunkPool.Put(p.cur)
+			p.cur = nil
+		}
+		bp, ok := <-p.ch
+		if !ok {
+			if p.err != nil {
+				return 0, p.err
+			}
+			return 0, io.EOF
+		}
+		p.cur, p.curLen, p.off = bp, <-p.lens, 0
+	}
+	n := copy(b, (*p.cur)[p.off:p.curLen])
+	p.off += n
+	return n, nil
+}
+
+// close is called by the reader when it is done, early or not; it lets the
+// writer stop and returns buffers to the pool.
+func (p *chunkPipe) close() {
+	p.once.Do(func() { close(p.done) })
+	if p.cur != nil {
+		chunkPool.Put(p.cur)
+		p.cur = nil
+	}
+}
