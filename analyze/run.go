@@ -19,8 +19,8 @@ import (
 
 // Options control one analysis.
 type Options struct {
-	// Limits bound what reading the bundle may cost; zero fields take
-	// bundle.DefaultLimits.
+	// Limits bound what reading the bundle may cost; bundle.Open gives zero
+	// fields their defaults.
 	Limits bundle.Limits
 	// Rules are evaluated on the model; nil parses only (inventory, facts).
 	Rules *rules.Set
@@ -34,8 +34,7 @@ type Options struct {
 // (errors.Is(err, bundle.ErrUnreadable)) or ctx ends; every other problem is
 // a warning in the result.
 func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) {
-	lim := withDefaults(opts.Limits)
-	b, err := bundle.Open(ctx, bundlePath, lim)
+	b, err := bundle.Open(ctx, bundlePath, opts.Limits)
 	if err != nil {
 		return nil, err
 	}
@@ -103,29 +102,6 @@ func LoadModel(ctx context.Context, bundleDir string, patterns []rules.LinePatte
 		return nil, err
 	}
 	return res.Model, nil
-}
-
-func withDefaults(l bundle.Limits) bundle.Limits {
-	d := bundle.DefaultLimits()
-	if l.MaxTotalBytes == 0 {
-		l.MaxTotalBytes = d.MaxTotalBytes
-	}
-	if l.MaxFileBytes == 0 {
-		l.MaxFileBytes = d.MaxFileBytes
-	}
-	if l.MaxEntries == 0 {
-		l.MaxEntries = d.MaxEntries
-	}
-	if l.MaxDepth == 0 {
-		l.MaxDepth = d.MaxDepth
-	}
-	if l.MaxRatio == 0 {
-		l.MaxRatio = d.MaxRatio
-	}
-	if l.Timeout == 0 {
-		l.Timeout = d.Timeout
-	}
-	return l
 }
 
 // parseEntry identifies one file, parses it into a model of its own and

@@ -114,11 +114,16 @@ func Identify(p string, head *Head) Identification {
 				return Identification{Kind: pr.Kind, Parser: pr, By: ByPath}
 			}
 		}
-		// When no variant recognises the content, a parser of another kind
-		// may (a file named "mount.out" that holds lsof output).
+		// When no variant recognises the content, another parser may: a
+		// variant of the same kind the path did not name (a "mount.out"
+		// holding an AIX table) or, when only a bare file name matched,
+		// another kind (a "mount.out" holding lsof output). A path of
+		// several components (var/log/messages, proc/mounts) is trusted
+		// over another kind's guess from content.
+		strong := bestScore >= 2000
 		if head != nil && !head.Binary {
 			for _, pr := range registry {
-				if pr.Sniff != nil && pr.Kind != best[0].Kind && pr.Sniff(head) {
+				if pr.Sniff != nil && !contains(best, pr) && (!strong || pr.Kind == best[0].Kind) && pr.Sniff(head) {
 					return Identification{Kind: pr.Kind, Parser: pr, By: ByContent}
 				}
 			}
