@@ -15,10 +15,12 @@ import (
 type derived struct {
 	guardPoints []GuardPoint
 	slabSeries  []SlabSeries
+	paths       pathIndex // see index.go
 }
 
 func (m *Model) ensure() {
 	m.once.Do(func() {
+		m.derived.paths = m.buildPathIndex() // first: the others may query it
 		m.derived.guardPoints = m.computeGuardPoints()
 		m.derived.slabSeries = m.computeSlabSeries()
 	})
@@ -133,10 +135,12 @@ func cleanPath(p string) string {
 // OpenFilesUnder lists the lsof lines whose name is dir or lies inside it
 // (open files, working directories, roots, mapped files).
 func (m *Model) OpenFilesUnder(dir string) []OpenFile {
+	m.ensure()
 	var out []OpenFile
-	for _, f := range m.OpenFiles {
-		if strings.HasPrefix(f.Name, "/") && Within(f.Name, dir) {
-			out = append(out, f)
+	d := cleanPath(dir)
+	for i, p := range m.derived.paths.open {
+		if withinClean(p, d) {
+			out = append(out, m.OpenFiles[i])
 		}
 	}
 	return out
@@ -145,10 +149,12 @@ func (m *Model) OpenFilesUnder(dir string) []OpenFile {
 // FuserUnder lists the fuser hits of real processes (not kernel pseudo-rows)
 // for dir or any path inside it.
 func (m *Model) FuserUnder(dir string) []FuserHit {
+	m.ensure()
 	var out []FuserHit
-	for _, h := range m.Fuser {
-		if h.PID > 0 && Within(h.Path, dir) {
-			out = append(out, h)
+	d := cleanPath(dir)
+	for i, p := range m.derived.paths.fuser {
+		if withinClean(p, d) {
+			out = append(out, m.Fuser[i])
 		}
 	}
 	return out
@@ -157,27 +163,26 @@ func (m *Model) FuserUnder(dir string) []FuserHit {
 // MountsInside lists the mounts strictly inside dir (not dir itself), one
 // per mount point, leaving out the agent's own private mount.
 func (m *Model) MountsInside(dir string) []Mount {
+	m.ensure()
 	var out []Mount
 	seen := map[string]bool{}
 	d := cleanPath(dir)
-	for _, mt := range m.Mounts {
-		p := cleanPath(mt.Path)
-		if p == d || !Within(p, d) || seen[p] || strings.Contains(p, agentDirMarker) {
+	for i, p := range m.derived.paths.mounts {
+		if p == d || !withinClean(p, d) || seen[p] || strings.Contains(p, agentDirMarker) {
 			continue
 		}
 		seen[p] = true
-		out = append(out, mt)
+		out = append(out, m.Mounts[i])
 	}
 	return out
 }
 
 // MountsAt lists the mount-table lines whose mount point is exactly p.
 func (m *Model) MountsAt(p string) []Mount {
+	m.ensure()
 	var out []Mount
-	for _, mt := range m.Mounts {
-		if cleanPath(mt.Path) == cleanPath(p) {
-			out = append(out, mt)
-		}
+	for _, i := range m.derived.paths.mountsAt[cleanPath(p)] {
+		out = append(out, m.Mounts[i])
 	}
 	return out
 }

@@ -15,7 +15,13 @@ type OpenFile struct {
 	Node    string `json:"node,omitempty"`
 	Name    string `json:"name"`              // the path (or socket text), without the "(deleted)" suffix
 	Deleted bool   `json:"deleted,omitempty"` // the name carried "(deleted)"
-	Src     Source `json:"src"`
+	// TaskCmd is the thread's own name on thread rows (lsof's TASKCMD).
+	TaskCmd string `json:"task_cmd,omitempty"`
+	// Error is what lsof could not learn about the name, from a suffix such
+	// as "(stat: No such file or directory)": a hung or blocking filesystem
+	// under the path shows this way.
+	Error string `json:"error,omitempty"`
+	Src   Source `json:"src"`
 }
 
 // FuserHit is one process that fuser reported using a path.

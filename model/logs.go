@@ -6,14 +6,18 @@ package model
 // "<unfinished ...>" and "<... resumed>" is one Syscall spanning both lines.
 type Syscall struct {
 	PID        int     `json:"pid,omitempty"`
-	Time       string  `json:"time,omitempty"` // as printed: HH:MM:SS[.us] or epoch
+	Time       string  `json:"time,omitempty"` // as printed: HH:MM:SS[.us] or epoch; "+0.000012" for -r relative stamps
 	Name       string  `json:"name"`
 	Args       string  `json:"args"`
 	Ret        string  `json:"ret,omitempty"`   // "0", "-1", "?", "0x7f..."
 	Errno      string  `json:"errno,omitempty"` // ENOENT, ERESTARTSYS, ...
 	Duration   float64 `json:"duration,omitempty"`
 	Unfinished bool    `json:"unfinished,omitempty"` // never returned within the capture
-	Src        Source  `json:"src"`
+	// Why says why the call was kept out of the many a trace holds:
+	// "unfinished", "failed", "slow" or "relevant" (a call rules look at,
+	// such as mount or delete_module).
+	Why string `json:"why,omitempty"`
+	Src Source `json:"src"` // Line..EndLine spans both halves of a split call
 }
 
 // Event is one classified line of a log: an agent log, a saved stop
@@ -26,6 +30,7 @@ type Event struct {
 	Level     string `json:"level,omitempty"`
 	Component string `json:"component,omitempty"`
 	Subject   string `json:"subject,omitempty"` // the module, task or guard point the event is about
+	MsgID     string `json:"msg_id,omitempty"`  // the vendor's message id (DXF4328E), when the log has one
 	Message   string `json:"message"`
 	Src       Source `json:"src"`
 }
@@ -44,7 +49,10 @@ type InitScript struct {
 	DefaultStop   []string          `json:"default_stop,omitempty"`
 	Description   string            `json:"description,omitempty"`
 	Fields        map[string]string `json:"fields,omitempty"` // every keyword as written, X- extensions too
-	Src           Source            `json:"src"`              // the header block (Line..EndLine), or line 1 without one
+	// Chkconfig is the Red Hat "# chkconfig: 345 97 03" value (runlevels,
+	// start and stop priority), which orders boot where no LSB block does.
+	Chkconfig string `json:"chkconfig,omitempty"`
+	Src       Source `json:"src"` // the header block (Line..EndLine), or line 1 without one
 }
 
 // Event kinds shared by parsers and rules.
@@ -60,3 +68,21 @@ const (
 	EventTaint                = "taint"
 	EventOther                = "other" // a line kept because it carried a level of WARN or worse
 )
+
+// LogStats counts what a trace or log parser read but did not keep, so a
+// report can say how much of a large file was summarised and nothing is
+// lost silently. There is one per parsed trace or log file.
+type LogStats struct {
+	Kind       string `json:"kind"`                  // strace, kernel-log or agent-log
+	Lines      int    `json:"lines"`                 // lines read
+	Kept       int    `json:"kept"`                  // facts kept (calls or events)
+	Unkept     int    `json:"unkept,omitempty"`      // lines or calls read and not kept: unclassified, or fast and successful
+	OverBudget int    `json:"over_budget,omitempty"` // worth keeping but beyond the per-file limit
+	Calls      int    `json:"calls,omitempty"`       // strace: calls seen, a split call once
+	Failed     int    `json:"failed,omitempty"`      // strace: calls that returned an error
+	Unfinished int    `json:"unfinished,omitempty"`  // strace: calls that never returned
+	Signals    int    `json:"signals,omitempty"`     // strace: "--- SIG..." lines
+	Exits      int    `json:"exits,omitempty"`       // strace: "+++ exited/killed +++" lines
+	Summary    int    `json:"summary,omitempty"`     // strace: rows of a -c summary table
+	Src        Source `json:"src"`                   // the file (Line 0)
+}

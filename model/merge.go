@@ -36,6 +36,7 @@ func (h *Host) merge(o Host) {
 	fill(&h.OS, o.OS)
 	fill(&h.Kernel, o.Kernel)
 	fill(&h.Arch, o.Arch)
+	fill(&h.OSVersion, o.OSVersion)
 	fill(&h.CollectedAt, o.CollectedAt)
 	h.Sources = append(h.Sources, o.Sources...)
 }

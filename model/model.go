@@ -33,6 +33,7 @@ type Model struct {
 	Slabs       []SlabSample  `json:"slabs"`
 	Events      []Event       `json:"events"`
 	InitScripts []InitScript  `json:"init_scripts"`
+	LogStats    []LogStats    `json:"log_stats,omitempty"` // what each trace or log file held beyond the facts kept
 	Filesystems []Filesystem  `json:"filesystems"`
 	Processes   []Process     `json:"processes"`
 	Packages    []Package     `json:"packages"`
@@ -52,6 +53,7 @@ type Host struct {
 	OS          string   `json:"os,omitempty"` // "Linux", "AIX", or empty when unknown
 	Kernel      string   `json:"kernel,omitempty"`
 	Arch        string   `json:"arch,omitempty"`
+	OSVersion   string   `json:"os_version,omitempty"`   // AIX oslevel (7.2.0.0, 7200-05-03-2148)
 	CollectedAt string   `json:"collected_at,omitempty"` // RFC 3339 when known
 	Sources     []Source `json:"sources,omitempty"`
 }

@@ -12,6 +12,22 @@ type Mount struct {
 	Node    string   `json:"node,omitempty"` // AIX remote node
 	Format  string   `json:"format"`         // which variant it was read from: mount, proc-mounts, mountinfo, findmnt, aix-mount
 	Src     Source   `json:"src"`
+
+	// Label is the filesystem label `mount -l` prints in brackets.
+	Label string `json:"label,omitempty"`
+	// Root is the directory of the filesystem that is mounted (mountinfo
+	// ROOT, findmnt's SOURCE[/subdir]): not "/" for bind mounts.
+	Root string `json:"root,omitempty"`
+	// ID and ParentID are mountinfo's mount ids, which place a mount in the
+	// tree exactly even when paths are ambiguous; 0 when unknown.
+	ID       int    `json:"id,omitempty"`
+	ParentID int    `json:"parent_id,omitempty"`
+	MajMin   string `json:"maj_min,omitempty"`
+	// Propagation is mountinfo's optional fields or findmnt's PROPAGATION
+	// column (shared:1 master:2, private, ...).
+	Propagation string `json:"propagation,omitempty"`
+	// Date is when AIX says the filesystem was mounted, as printed.
+	Date string `json:"date,omitempty"`
 }
 
 // DFEntry is one filesystem line of `df`.
@@ -23,6 +39,9 @@ type DFEntry struct {
 	Avail      string `json:"avail,omitempty"`
 	UsePct     string `json:"use_pct,omitempty"`
 	Src        Source `json:"src"`
+
+	// FSType is the Type column of `df -T`, when present.
+	FSType string `json:"fstype,omitempty"`
 }
 
 // GuardStatus is one row of the encryption agent's own guard-point table
@@ -61,4 +80,11 @@ type Package struct {
 	Name    string `json:"name"`
 	Version string `json:"version,omitempty"`
 	Src     Source `json:"src"`
+
+	// Arch is the package architecture (x86_64, noarch, amd64) when listed.
+	Arch string `json:"arch,omitempty"`
+	// Manager names the list it came from: rpm, dpkg or lslpp.
+	Manager string `json:"manager,omitempty"`
+	// State is the package manager's state code (dpkg "ii", lslpp "C").
+	State string `json:"state,omitempty"`
 }

@@ -1,0 +1,255 @@
+package parsers
+
+import (
+	"path"
+	"slices"
+	"strings"
+)
+
+// Helpers shared by the process and kernel-state parsers (lsof, fuser,
+// modules, slab). Names carry a "kern" prefix because other engineers add
+// files to this package at the same time.
+
+// kernSpan is a whitespace-separated token of a line: its byte offsets.
+type kernSpan struct{ s, e int }
+
+// kernIsSpace reports the separators of columnar command output.
+func kernIsSpace(c byte) bool { return c == ' ' || c == '\t' }
+
+// kernTokens appends the tokens of b to dst, at most max of them; the last
+// token kept may be followed by more text.
+func kernTokens(dst []kernSpan, b []byte, max int) []kernSpan {
+	i := 0
+	for i < len(b) && len(dst) < max {
+		for i < len(b) && kernIsSpace(b[i]) {
+			i++
+		}
+		if i == len(b) {
+			break
+		}
+		s := i
+		for i < len(b) && !kernIsSpace(b[i]) {
+			i++
+		}
+		dst = append(dst, kernSpan{s, i})
+	}
+	return dst
+}
+
+// kernDigits reports whether b is a non-empty run of ASCII digits.
+func kernDigits(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// kernAtoi parses a non-negative decimal of at most 18 digits; ok is false
+// for anything else, so no value can overflow.
+func kernAtoi(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// kernHex parses an unsigned hexadecimal of at most 15 digits (an optional
+// 0x prefix allowed).
+func kernHex(b []byte) (int64, bool) {
+	if len(b) > 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X') {
+		b = b[2:]
+	}
+	if len(b) == 0 || len(b) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		n = n<<4 | int64(d)
+	}
+	return n, true
+}
+
+// kernIsHex reports whether b is a non-empty run of hexadecimal digits,
+// of any length (a 64-bit kernel address).
+func kernIsHex(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// kernLine gives cheap substrings of the current line: when cleaning left
+// the line unchanged, fields are slices of the one string already made for
+// the fact's Source, so keeping a field costs no allocation.
+type kernLine struct {
+	raw  []byte
+	text string
+	same bool
+}
+
+func newKernLine(in *Input) kernLine {
+	raw, text := in.Bytes(), in.Text()
+	return kernLine{raw: raw, text: text, same: len(raw) == len(text)}
+}
+
+// str returns the cleaned text of raw[s:e].
+func (l *kernLine) str(s, e int) string {
+	if s >= e {
+		return ""
+	}
+	if l.same {
+		return l.text[s:e]
+	}
+	return Clean(l.raw[s:e])
+}
+
+// kernTrim returns b without leading and trailing blanks, and the offset
+// of its first byte in b.
+func kernTrim(b []byte) ([]byte, int) {
+	s, e := 0, len(b)
+	for s < e && kernIsSpace(b[s]) {
+		s++
+	}
+	for e > s && kernIsSpace(b[e-1]) {
+		e--
+	}
+	return b[s:e], s
+}
+
+// kernPrompt reports a shell prompt line pasted into a capture ("# lsmod",
+// "$ fuser -v /mnt"), which names the command whose output follows.
+func kernPrompt(t string) (cmd string, ok bool) {
+	t = strings.TrimSpace(t)
+	if len(t) < 2 || (t[0] != '#' && t[0] != '$') {
+		return "", false
+	}
+	return strings.TrimSpace(t[1:]), true
+}
+
+// kernSeries splits a file name such as slabtop-3.out, slabtop.2 or
+// slabinfo.20240101-1200 into its series (directory and stem: "slabtop")
+// and sample number (3, 2, 202401011200). ok is false when the name carries
+// no number.
+func kernSeries(p string) (series string, n int64, ok bool) {
+	dir, base := path.Split(p)
+	name := base
+	for _, ext := range []string{".out", ".txt", ".log", ".gz"} {
+		if len(name) > len(ext) && strings.EqualFold(name[len(name)-len(ext):], ext) {
+			name = name[:len(name)-len(ext)]
+			break
+		}
+	}
+	i := len(name)
+	for i > 0 && strings.IndexByte("0123456789-_.:", name[i-1]) >= 0 {
+		i--
+	}
+	suffix, stem := name[i:], strings.TrimRight(name[:i], "-_.:")
+	if stem == "" || suffix == "" {
+		return "", 0, false
+	}
+	// "slabtop2" is numbered, "slabinfo_v21" (a version) is not: without a
+	// separator only the command's own name may carry the number.
+	if strings.IndexByte("-_.:", suffix[0]) < 0 {
+		ls := strings.ToLower(stem)
+		if !strings.HasSuffix(ls, "slabtop") && !strings.HasSuffix(ls, "slabinfo") {
+			return "", 0, false
+		}
+	}
+	digits := 0
+	for j := 0; j < len(suffix); j++ {
+		if c := suffix[j]; c >= '0' && c <= '9' {
+			if digits == 18 {
+				break
+			}
+			n = n*10 + int64(c-'0')
+			digits++
+		}
+	}
+	if digits == 0 {
+		return "", 0, false
+	}
+	return dir + stem, n, true
+}
+
+// kernFacts collects the facts of a large file in fixed chunks and appends
+// them to the model once at the end: growing one big slice of large structs
+// by appending copies it several times over, which cost more than parsing.
+type kernFacts[T any] struct {
+	chunks [][]T
+	cur    []T
+	n      int
+}
+
+const kernChunk = 4096
+
+// next returns a zeroed slot for the next fact, to be filled in place;
+// drop gives it back when the line turns out not to be a fact.
+func (c *kernFacts[T]) next() *T {
+	if len(c.cur) == cap(c.cur) {
+		if len(c.cur) > 0 {
+			c.chunks = append(c.chunks, c.cur)
+		}
+		size := kernChunk
+		if c.n < kernChunk {
+			size = 64 // most files are small
+			if c.n >= 64 {
+				size = kernChunk
+			}
+		}
+		c.cur = make([]T, 0, size)
+	}
+	var zero T
+	c.cur = append(c.cur, zero)
+	c.n++
+	return &c.cur[len(c.cur)-1]
+}
+
+// drop removes the slot that next returned last.
+func (c *kernFacts[T]) drop() {
+	var zero T
+	c.cur[len(c.cur)-1] = zero
+	c.cur = c.cur[:len(c.cur)-1]
+	c.n--
+}
+
+// appendTo appends the collected facts to dst in order.
+func (c *kernFacts[T]) appendTo(dst []T) []T {
+	if c.n == 0 {
+		return dst
+	}
+	dst = slices.Grow(dst, c.n)
+	for _, ch := range c.chunks {
+		dst = append(dst, ch...)
+	}
+	dst = append(dst, c.cur...)
+	c.chunks, c.cur, c.n = nil, nil, 0
+	return dst
+}

@@ -1,0 +1,618 @@
+package parsers
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/fsagent/triage/model"
+)
+
+// The lsof parser reads the default columnar output of lsof (Linux and AIX)
+// with or without its header, and -F field output. Open files under a guard
+// point are the first thing support asks about when an agent cannot unload,
+// and sosreports hold multi-megabyte lsof captures, so the row path avoids
+// regexps and allocates nothing beyond the fact's own line.
+
+func init() {
+	Register(&Parser{
+		Name: "lsof",
+		Kind: "lsof",
+		Doc:  "lsof open-file listings: default columns (with or without header, TID/TASKCMD), AIX, -F fields",
+		Paths: []string{
+			"sos_commands/process/lsof_*", "sos_commands/filesys/lsof_*",
+			"insights_commands/lsof*", "lsof", "lsof.out", "lsof.txt",
+			"lsof-*", "lsof_*", "lsof*.out", "lsof*.txt", "lsof*.log",
+		},
+		Sniff: sniffLsof,
+		Parse: parseLsof,
+	})
+}
+
+// Column ids of an lsof header.
+const (
+	lsofCommand = iota
+	lsofPID
+	lsofTID
+	lsofTaskCmd
+	lsofUser
+	lsofFD
+	lsofType
+	lsofDevice
+	lsofSize
+	lsofNode
+	lsofName
+	lsofOther // a column this parser does not keep (PPID, PGID, ...)
+	lsofNCols
+)
+
+// lsofLabels maps header labels to column ids.
+var lsofLabels = map[string]int{
+	"COMMAND": lsofCommand, "PID": lsofPID, "TID": lsofTID, "TASKCMD": lsofTaskCmd,
+	"USER": lsofUser, "FD": lsofFD, "TYPE": lsofType, "DEVICE": lsofDevice,
+	"SIZE/OFF": lsofSize, "SIZE": lsofSize, "OFFSET": lsofSize, "NODE": lsofNode, "NAME": lsofName,
+}
+
+// lsofCol is one header label, its offsets relative to the start of COMMAND.
+type lsofCol struct {
+	id         int
+	start, end int
+	left       bool // left-aligned values (COMMAND, TASKCMD); others end where the label ends
+}
+
+// lsofHeader is the column layout announced by a header line.
+type lsofHeader struct {
+	cols      []lsofCol // without NAME
+	nameStart int
+	indent    int // blanks before COMMAND on the header line
+}
+
+// parseLsofHeader recognises a header line, also when a collector left a
+// run of blanks in front of it.
+func parseLsofHeader(b []byte) (*lsofHeader, bool) {
+	t, indent := kernTrim(b)
+	if !bytes.HasPrefix(t, []byte("COMMAND")) {
+		return nil, false
+	}
+	h := &lsofHeader{indent: indent, nameStart: -1}
+	var seen [lsofNCols]bool
+	for _, sp := range kernTokens(nil, t, 32) {
+		id, ok := lsofLabels[string(t[sp.s:sp.e])]
+		if !ok {
+			id = lsofOther
+		}
+		if h.nameStart >= 0 {
+			return nil, false // NAME is always last
+		}
+		if id != lsofOther && seen[id] {
+			return nil, false
+		}
+		seen[id] = true
+		if id == lsofName {
+			h.nameStart = sp.s
+			continue
+		}
+		h.cols = append(h.cols, lsofCol{id: id, start: sp.s, end: sp.e, left: id == lsofCommand || id == lsofTaskCmd})
+	}
+	if !seen[lsofPID] || !seen[lsofFD] || !seen[lsofName] || h.cols[0].id != lsofCommand {
+		return nil, false
+	}
+	return h, true
+}
+
+// lsofRow holds the spans of one row's fields; s < 0 means blank.
+type lsofRow [lsofNCols]kernSpan
+
+func (r *lsofRow) reset() {
+	for i := range r {
+		r[i] = kernSpan{-1, -1}
+	}
+}
+
+// lsofOptional are the columns lsof may leave blank.
+func lsofOptional(id int) bool {
+	switch id {
+	case lsofTID, lsofTaskCmd, lsofType, lsofDevice, lsofSize, lsofNode, lsofOther:
+		return true
+	}
+	return false
+}
+
+// splitAligned splits a row by the header's column positions: every column
+// but COMMAND, TASKCMD and NAME is right-aligned to the end of its label,
+// so blank cells are told apart exactly. It returns false when the row does
+// not line up with the header (hand-edited or re-spaced output).
+func (h *lsofHeader) splitAligned(b []byte, r *lsofRow) bool {
+	r.reset()
+	shift := 0
+	if len(b) > 0 && kernIsSpace(b[0]) {
+		for shift < len(b) && kernIsSpace(b[shift]) {
+			shift++
+		}
+		if shift != h.indent {
+			return false
+		}
+	}
+	ci := 0    // next column that may receive a token
+	open := -1 // left-aligned column still absorbing tokens
+	i := shift
+	for i < len(b) {
+		for i < len(b) && kernIsSpace(b[i]) {
+			i++
+		}
+		if i == len(b) {
+			break
+		}
+		s := i
+		for i < len(b) && !kernIsSpace(b[i]) {
+			i++
+		}
+		rs, re := s-shift, i-shift
+		if rs >= h.nameStart {
+			r[lsofName] = kernSpan{s, len(b)}
+			break
+		}
+		matched := false
+		for j := ci; j < len(h.cols); j++ {
+			c := h.cols[j]
+			if c.left {
+				if rs == c.start {
+					if !h.skipOK(ci, j) {
+						return false
+					}
+					r[c.id] = kernSpan{s, i}
+					open, ci, matched = c.id, j+1, true
+				}
+			} else if re == c.end || (c.id == lsofFD && re > c.end && re <= c.end+2) {
+				// FD's number ends at the label's end; its mode and lock
+				// letters stick out past it ("19u", "3uW").
+				if !h.skipOK(ci, j) {
+					return false
+				}
+				if c.id != lsofOther {
+					r[c.id] = kernSpan{s, i}
+				}
+				open, ci, matched = -1, j+1, true
+			}
+			if matched {
+				break
+			}
+		}
+		if !matched {
+			if open < 0 {
+				return false
+			}
+			r[open].e = i // a command or thread name with a blank in it
+		}
+	}
+	if !h.skipOK(ci, len(h.cols)) {
+		return false
+	}
+	return r[lsofCommand].s >= 0 && r[lsofPID].s >= 0 && r[lsofFD].s >= 0
+}
+
+// skipOK reports whether the columns from i up to j may all be blank.
+func (h *lsofHeader) skipOK(i, j int) bool {
+	for ; i < j; i++ {
+		if !lsofOptional(h.cols[i].id) {
+			return false
+		}
+	}
+	return true
+}
+
+// lsofFDWords are the non-numeric descriptor names lsof prints.
+var lsofFDWords = map[string]bool{
+	"cwd": true, "rtd": true, "txt": true, "mem": true, "mmap": true, "ltx": true,
+	"DEL": true, "NOFD": true, "pd": true, "tr": true, "err": true, "jld": true,
+	"twd": true, "ctty": true, "fp.": true, "m86": true, "v86": true, "unk": true,
+}
+
+// lsofIsFD recognises a descriptor: a name above, Lnn/Rnn/Mxx, or a number
+// with its access mode and lock letters ("3u", "14uW", "0r").
+func lsofIsFD(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	if b[0] >= '0' && b[0] <= '9' {
+		i := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		rest := b[i:]
+		if len(rest) == 0 || len(rest) > 2 {
+			return false
+		}
+		if strings.IndexByte("rwu-", rest[0]) < 0 {
+			return false
+		}
+		return len(rest) == 1 || strings.IndexByte("rRwWuUxXN ", rest[1]) >= 0
+	}
+	if len(b) >= 2 && (b[0] == 'L' || b[0] == 'R') && kernDigits(b[1:]) {
+		return true
+	}
+	if len(b) >= 2 && b[0] == 'M' {
+		if _, ok := kernHex(b[1:]); ok {
+			return true
+		}
+	}
+	return lsofFDWords[string(b)]
+}
+
+// lsofNumeric recognises a DEVICE, SIZE/OFF or NODE cell: "253,0", "4096",
+// "0t0", "0x1f", "0xffff8d72b9861400".
+func lsofNumeric(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	if len(b) > 2 && b[0] == '0' && (b[1] == 't' || b[1] == 'x') {
+		return kernIsHex(b[2:])
+	}
+	comma := false
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+		case c == ',' && !comma:
+			comma = true
+		default:
+			return false
+		}
+	}
+	return b[0] != ','
+}
+
+// lsofProtos are the protocol names lsof prints in the NODE column.
+var lsofProtos = map[string]bool{"TCP": true, "UDP": true, "UDPLITE": true, "SCTP": true, "RAW": true, "RAW6": true, "ICMP": true, "ICMP6": true, "UDP6": true, "TCP6": true}
+
+// splitTokens splits a row that has no usable header (lsof | grep) or that
+// does not line up with it, by the shape of its fields.
+func splitLsofTokens(b []byte, toks []kernSpan, r *lsofRow) bool {
+	r.reset()
+	toks = kernTokens(toks[:0], b, 16)
+	n := len(toks)
+	tok := func(i int) []byte { return b[toks[i].s:toks[i].e] }
+	pid := -1
+	for i := 1; i < n && i <= 4; i++ {
+		if kernDigits(tok(i)) {
+			pid = i
+			break
+		}
+	}
+	if pid < 0 {
+		return false
+	}
+	r[lsofCommand] = kernSpan{toks[0].s, toks[pid-1].e}
+	r[lsofPID] = toks[pid]
+	fd := -1
+	for i := pid + 2; i < n && i <= pid+5; i++ {
+		if lsofIsFD(tok(i)) {
+			fd = i
+			break
+		}
+	}
+	if fd < 0 {
+		return false
+	}
+	r[lsofUser] = toks[fd-1]
+	r[lsofFD] = toks[fd]
+	if between := fd - 1 - (pid + 1); between > 0 {
+		k := pid + 1
+		if kernDigits(tok(k)) {
+			r[lsofTID] = toks[k]
+			k++
+		}
+		if k < fd-1 {
+			r[lsofTaskCmd] = kernSpan{toks[k].s, toks[fd-2].e}
+		}
+	}
+	k := fd + 1
+	if k < n && string(tok(fd)) != "NOFD" && tok(k)[0] != '/' && !lsofNumeric(tok(k)) {
+		r[lsofType] = toks[k]
+		k++
+	}
+	var nums [3]int
+	cnt := 0
+	for cnt < 3 && k < n {
+		t := tok(k)
+		if lsofNumeric(t) || (cnt > 0 && lsofProtos[string(t)]) {
+			nums[cnt] = k
+			cnt++
+			k++
+			if lsofProtos[string(t)] {
+				break
+			}
+			continue
+		}
+		break
+	}
+	// Assign the numeric cells by their shape when some were blank.
+	ids := [3]int{lsofDevice, lsofSize, lsofNode}
+	switch cnt {
+	case 3:
+	case 2:
+		first, second := tok(nums[0]), tok(nums[1])
+		switch {
+		case bytes.IndexByte(first, ',') >= 0 || bytes.HasPrefix(first, []byte("0x")):
+			ids[0] = lsofDevice
+			if bytes.HasPrefix(second, []byte("0t")) || bytes.HasPrefix(second, []byte("0x")) {
+				ids[1] = lsofSize
+			} else {
+				ids[1] = lsofNode
+			}
+		default:
+			ids[0], ids[1] = lsofSize, lsofNode
+		}
+	case 1:
+		t := tok(nums[0])
+		switch {
+		case bytes.IndexByte(t, ',') >= 0:
+			ids[0] = lsofDevice
+		case bytes.HasPrefix(t, []byte("0t")):
+			ids[0] = lsofSize
+		default:
+			ids[0] = lsofNode
+		}
+	}
+	for i := 0; i < cnt; i++ {
+		r[ids[i]] = toks[nums[i]]
+	}
+	if k < n {
+		r[lsofName] = kernSpan{toks[k].s, len(b)}
+	}
+	return true
+}
+
+// lsofState is the parse of one file.
+type lsofState struct {
+	hdr  *lsofHeader
+	row  lsofRow
+	toks []kernSpan
+}
+
+func parseLsof(in *Input, out *model.Model) {
+	st := &lsofState{toks: make([]kernSpan, 0, 16)}
+	var facts kernFacts[model.OpenFile]
+	defer func() { out.OpenFiles = facts.appendTo(out.OpenFiles) }()
+	first := true
+	for in.Next() {
+		b := in.Bytes()
+		if first {
+			first = false
+			if t, _ := kernTrim(b); len(t) > 1 && t[0] == 'p' && kernDigits(t[1:]) {
+				parseLsofFields(in, out)
+				return
+			}
+		}
+		if h, ok := parseLsofHeader(b); ok {
+			st.hdr = h
+			continue
+		}
+		if st.parseRow(in, b, facts.next()) {
+			continue
+		}
+		facts.drop()
+		t, _ := kernTrim(b)
+		switch {
+		case len(t) == 0:
+		case bytes.HasPrefix(t, []byte("lsof:")) || bytes.HasPrefix(t, []byte("Output information may be incomplete")):
+			in.Warnf("lsof reported: %s", in.Text())
+		default:
+			in.Warnf("not an lsof row: %s", kernShort(in.Text()))
+		}
+	}
+	if err := in.Err(); err != nil {
+		in.WarnAt(0, "read error after line %d: %v", in.Line(), err)
+	}
+}
+
+// kernShort cuts a quoted line for a warning message.
+func kernShort(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 120 {
+		cut := 120
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut-- // never split a character
+		}
+		s = s[:cut] + "..."
+	}
+	return `"` + s + `"`
+}
+
+// parseRow turns one row into the fact f (a zeroed slot).
+func (st *lsofState) parseRow(in *Input, b []byte, f *model.OpenFile) bool {
+	r := &st.row
+	ok := false
+	if st.hdr != nil {
+		ok = st.hdr.splitAligned(b, r)
+	}
+	if !ok {
+		ok = splitLsofTokens(b, st.toks, r)
+	}
+	if !ok || r[lsofUser].s < 0 {
+		return false
+	}
+	pid, okp := kernAtoi(b[r[lsofPID].s:r[lsofPID].e])
+	if !okp || pid > 1<<31 {
+		return false
+	}
+	l := newKernLine(in)
+	f.Command = l.str(r[lsofCommand].s, r[lsofCommand].e)
+	f.PID = int(pid)
+	f.User = l.str(r[lsofUser].s, r[lsofUser].e)
+	f.FD = l.str(r[lsofFD].s, r[lsofFD].e)
+	f.Type = l.str(r[lsofType].s, r[lsofType].e)
+	f.Device = l.str(r[lsofDevice].s, r[lsofDevice].e)
+	f.SizeOff = l.str(r[lsofSize].s, r[lsofSize].e)
+	f.Node = l.str(r[lsofNode].s, r[lsofNode].e)
+	f.TaskCmd = l.str(r[lsofTaskCmd].s, r[lsofTaskCmd].e)
+	f.Src = model.Source{Path: in.Path, Line: in.Line(), Text: l.text}
+	if sp := r[lsofTID]; sp.s >= 0 {
+		if tid, ok := kernAtoi(b[sp.s:sp.e]); ok && tid <= 1<<31 {
+			f.TID = int(tid)
+		}
+	}
+	if sp := r[lsofName]; sp.s >= 0 {
+		e := sp.e
+		for e > sp.s && kernIsSpace(b[e-1]) {
+			e--
+		}
+		f.Name, f.Deleted, f.Error = lsofSplitName(l.str(sp.s, e))
+	}
+	return true
+}
+
+// lsofSplitName takes lsof's notes off the end of a name: "(deleted)" and the
+// errors "(stat: ...)", "(readlink: ...)", "(opendir: ...)".
+func lsofSplitName(n string) (name string, deleted bool, errText string) {
+	for range 3 {
+		switch {
+		case strings.HasSuffix(n, " (deleted)"):
+			n, deleted = n[:len(n)-len(" (deleted)")], true
+		case strings.HasSuffix(n, ")"):
+			i := strings.LastIndex(n, " (")
+			if i < 0 {
+				return n, deleted, errText
+			}
+			note := n[i+2 : len(n)-1]
+			c := strings.IndexByte(note, ':')
+			if c < 0 {
+				return n, deleted, errText
+			}
+			switch note[:c] {
+			case "stat", "lstat", "readlink", "opendir", "open", "statfs":
+				if errText == "" {
+					errText = note
+				}
+				n = n[:i]
+			default:
+				return n, deleted, errText
+			}
+		default:
+			return n, deleted, errText
+		}
+	}
+	return n, deleted, errText
+}
+
+// parseLsofFields reads -F output: a line per field, the first byte naming
+// it. A file set (from "f" to the next "f" or "p") becomes one fact, under
+// the process fields last seen. The current line is the first "p" line.
+func parseLsofFields(in *Input, out *model.Model) {
+	var proc model.OpenFile // process fields
+	var cur model.OpenFile
+	have := false
+	flush := func() {
+		if have {
+			cur.Name, cur.Deleted, cur.Error = lsofSplitName(cur.Name)
+			out.OpenFiles = append(out.OpenFiles, cur)
+		}
+		have = false
+	}
+	for {
+		b := in.Bytes()
+		// With -F0 every field ends in NUL instead of a newline.
+		for _, field := range bytes.Split(b, []byte{0}) {
+			if len(field) == 0 {
+				continue
+			}
+			v := Clean(field[1:])
+			switch field[0] {
+			case 'p':
+				flush()
+				pid, ok := kernAtoi(field[1:])
+				if !ok || pid > 1<<31 {
+					in.Warnf("lsof -F: bad process id %s", kernShort(v))
+					pid = 0
+				}
+				proc = model.OpenFile{PID: int(pid)}
+			case 'c':
+				proc.Command = v
+			case 'L':
+				proc.User = v
+			case 'u':
+				if proc.User == "" {
+					proc.User = v
+				}
+			case 'K':
+				if tid, ok := kernAtoi(field[1:]); ok && tid <= 1<<31 {
+					proc.TID = int(tid)
+				}
+			case 'g', 'R':
+			case 'f':
+				flush()
+				cur = proc
+				cur.FD = v
+				cur.Src = in.Src()
+				have = true
+			case 't':
+				cur.Type = v
+			case 'D':
+				cur.Device = v
+			case 's', 'o':
+				if cur.SizeOff == "" {
+					cur.SizeOff = v
+				}
+			case 'i':
+				cur.Node = v
+			case 'n':
+				cur.Name = v
+				if have {
+					cur.Src.EndLine = in.Line()
+				}
+			case 'a', 'l', 'k', 'P', 'T', 'S', 'G', 'd', 'C', 'N', 'Z':
+			default:
+				in.Warnf("lsof -F: unknown field %s", kernShort(in.Text()))
+			}
+		}
+		if !in.Next() {
+			break
+		}
+	}
+	flush()
+	if err := in.Err(); err != nil {
+		in.WarnAt(0, "read error after line %d: %v", in.Line(), err)
+	}
+}
+
+// sniffLsof recognises lsof output: its header, its own diagnostics, or
+// headerless rows (lsof | grep) whose descriptor and type columns fit.
+func sniffLsof(h *Head) bool {
+	rows, tried := 0, 0
+	st := &lsofState{toks: make([]kernSpan, 0, 16)}
+	for i, l := range h.Lines {
+		if i >= 50 {
+			break
+		}
+		b := []byte(l)
+		t, _ := kernTrim(b)
+		if len(t) == 0 {
+			continue
+		}
+		if _, ok := parseLsofHeader(b); ok {
+			return true
+		}
+		if tried == 0 && bytes.HasPrefix(t, []byte("lsof: ")) {
+			return true
+		}
+		if t[0] == '#' || t[0] == '$' {
+			continue // a pasted prompt
+		}
+		tried++
+		if splitLsofTokens(b, st.toks, &st.row) && st.row[lsofType].s >= 0 &&
+			lsofTypes[string(b[st.row[lsofType].s:st.row[lsofType].e])] {
+			rows++
+		}
+		if tried == 5 {
+			break
+		}
+	}
+	return tried > 0 && rows == tried
+}
+
+// lsofTypes are the TYPE values that make a headerless line lsof's.
+var lsofTypes = map[string]bool{
+	"REG": true, "DIR": true, "CHR": true, "BLK": true, "FIFO": true, "LINK": true,
+	"unix": true, "IPv4": true, "IPv6": true, "sock": true, "netlink": true,
+	"a_inode": true, "inet": true, "pack": true, "unknown": true, "PIPE": true,
+	"VREG": true, "VDIR": true, "VCHR": true, "VBLK": true, "VFIFO": true, "VLNK": true, "VSOCK": true,
+}

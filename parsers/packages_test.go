@@ -1,0 +1,106 @@
+package parsers
+
+import (
+	"testing"
+
+	"github.com/fsagent/triage/model"
+)
+
+func TestPackagesParse(t *testing.T) {
+	cases := []struct {
+		name, parser, path, file string
+		count, warnings          int
+		wants                    map[int]model.Package // Src ignored
+	}{
+		{
+			name: "rpm -qa", parser: "rpm", path: "rpm-qa.txt", file: "rpm-qa.txt", count: 5,
+			wants: map[int]model.Package{
+				0: {Name: "kernel", Version: "3.10.0-1160.el7", Arch: "x86_64", Manager: "rpm"},
+				2: {Name: "python-chardet", Version: "2.2.1-3.el7", Arch: "noarch", Manager: "rpm"},
+				3: {Name: "gpg-pubkey", Version: "f4a80eb5-53a7ff4b", Manager: "rpm"},
+				4: {Name: "vee-fs", Version: "6.1.2-132.el7", Arch: "x86_64", Manager: "rpm"},
+			},
+		},
+		{
+			name: "sos installed-rpms with an insights JSON line", parser: "rpm", path: "installed-rpms", file: "installed-rpms.txt", count: 4,
+			wants: map[int]model.Package{
+				0: {Name: "NetworkManager", Version: "1.18.8-2.el7_9", Arch: "x86_64", Manager: "rpm"},
+				3: {Name: "kmod-vormetric", Version: "7.1.0-112", Arch: "x86_64", Manager: "rpm"},
+			},
+		},
+		{
+			name: "dpkg -l: removed packages left out", parser: "dpkg", path: "sos_commands/dpkg/dpkg_-l", file: "dpkg-l.txt", count: 3,
+			wants: map[int]model.Package{
+				0: {Name: "auditd", Version: "1:2.8.5-2ubuntu6", Arch: "amd64", Manager: "dpkg", State: "ii"},
+				2: {Name: "libc6", Version: "2.31-0ubuntu9.9", Arch: "amd64", Manager: "dpkg", State: "ii"},
+			},
+		},
+		{
+			name: "AIX lslpp -L with wrapped descriptions", parser: "lslpp", path: "lslpp-L.out", file: "lslpp-L.txt", count: 3,
+			wants: map[int]model.Package{
+				0: {Name: "ICU4C.rte", Version: "7.2.0.0", Manager: "lslpp", State: "C"},
+				2: {Name: "bash", Version: "5.0.18-1", Manager: "lslpp", State: "C"},
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, warns := parseString(t, c.parser, c.path, sysTestdata(t, "packages", c.file))
+			if len(m.Packages) != c.count {
+				t.Fatalf("got %d packages, want %d: %+v", len(m.Packages), c.count, m.Packages)
+			}
+			if len(warns) != c.warnings {
+				t.Errorf("got %d warnings, want %d: %v", len(warns), c.warnings, warns)
+			}
+			for i, w := range c.wants {
+				got := m.Packages[i]
+				if got.Src.Line == 0 || got.Src.Path != c.path {
+					t.Errorf("package %d source %+v", i, got.Src)
+				}
+				got.Src = model.Source{}
+				if got != w {
+					t.Errorf("package %d = %+v, want %+v", i, got, w)
+				}
+			}
+		})
+	}
+	m, _ := parseString(t, "lslpp", "lslpp-L.out", sysTestdata(t, "packages", "lslpp-L.txt"))
+	if s := m.Packages[0].Src; s.Line != 3 || s.EndLine != 4 {
+		t.Errorf("wrapped description lines %d-%d, want 3-4", s.Line, s.EndLine)
+	}
+}
+
+func TestPackagesMalformed(t *testing.T) {
+	cases := []struct {
+		name, parser, content string
+		count, warns          int
+	}{
+		{"rpm verify output", "rpm", "S.5....T.  c /etc/secfs.conf\nbash-4.2-1.x86_64\n", 1, 1},
+		{"rpm bad json", "rpm", "{\"name\": \n", 0, 1},
+		{"dpkg junk row", "dpkg", "||/ Name Version Description\n+++-==\nii  only\nii  fuse 2.9 Filesystem in Userspace\n", 1, 1},
+		{"lslpp junk before rows", "lslpp", "lslpp: 0504-132  Fileset x not installed.\n", 0, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, warns := parseString(t, c.parser, "pkgs", c.content)
+			if len(m.Packages) != c.count || len(warns) != c.warns {
+				t.Errorf("packages %+v warnings %v", m.Packages, warns)
+			}
+		})
+	}
+}
+
+func FuzzRPM(f *testing.F) {
+	sysAddSeeds(f, "packages")
+	f.Fuzz(func(t *testing.T, data []byte) { sysFuzzOne(t, "rpm", data) })
+}
+
+func FuzzDpkg(f *testing.F) {
+	sysAddSeeds(f, "packages")
+	f.Fuzz(func(t *testing.T, data []byte) { sysFuzzOne(t, "dpkg", data) })
+}
+
+func FuzzLslpp(f *testing.F) {
+	sysAddSeeds(f, "packages")
+	f.Fuzz(func(t *testing.T, data []byte) { sysFuzzOne(t, "lslpp", data) })
+}

@@ -1,0 +1,562 @@
+package parsers
+
+import (
+	"bytes"
+	"path"
+	"sort"
+	"strconv"
+
+	"github.com/fsagent/triage/model"
+)
+
+// strace captures can be gigabytes of calls; the model keeps only the calls
+// a rule can use (those that never returned, failed, were slow, or are of a
+// kind rules look at) and counts the rest in a model.LogStats.
+
+// straceSlowSeconds is the -T duration from which a successful call is kept
+// as slow: a second inside the kernel is long for any system call.
+const straceSlowSeconds = 1.0
+
+// straceKeepPerReason bounds the calls kept per file for each reason, so a
+// trace full of ENOENT lookups cannot grow the model without limit.
+const straceKeepPerReason = 2000
+
+// straceMaxPending bounds the split calls waiting for their "resumed" half.
+// One per traced thread is normal; beyond this the oldest is given up.
+const straceMaxPending = 4096
+
+// straceRelevant are the calls kept whatever their result, because rules
+// reason about them (a FUSE mount that hangs, statfs from a hook module,
+// module loading and unloading).
+var straceRelevant = map[string]bool{
+	"mount": true, "umount": true, "umount2": true,
+	"statfs": true, "statfs64": true, "fstatfs": true, "fstatfs64": true,
+	"init_module": true, "finit_module": true, "delete_module": true,
+}
+
+func init() {
+	Register(&Parser{
+		Name: "strace",
+		Kind: "strace",
+		Doc:  "strace output (-f, -ff, -t/-tt/-ttt, -r, -T): calls that never returned, failed, were slow or mount/unmount/statfs/module calls.",
+		Paths: []string{
+			"strace*.out", "strace*.log", "*.strace",
+			"strace.log.*", "strace.out.*",
+		},
+		Sniff: sniffStrace,
+		Parse: parseStrace,
+	})
+}
+
+// straceLine is one line of a trace split into its parts. Slices point into
+// the line and are valid until the next line is read.
+type straceLine struct {
+	pid    int
+	hasPID bool
+	ts     []byte
+	tsAt   int  // offset of ts in the line
+	rel    bool // ts is a -r relative stamp
+	rest   []byte
+}
+
+func logDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// splitStracePrefix strips the PID prefix ("[pid  N] " or "N ") and the
+// timestamp (-t, -tt, -ttt, -r, and "-tt -r"'s "(+ rel)") from a line.
+func splitStracePrefix(b []byte) straceLine {
+	var l straceLine
+	i := 0
+	if bytes.HasPrefix(b, []byte("[pid")) {
+		j := 4
+		for j < len(b) && b[j] == ' ' {
+			j++
+		}
+		k := j
+		for k < len(b) && logDigit(b[k]) {
+			k++
+		}
+		if k > j && k < len(b) && b[k] == ']' {
+			l.pid, _ = logAtoi(b[j:k])
+			l.hasPID = true
+			i = k + 1
+		}
+	} else if len(b) > 0 && logDigit(b[0]) {
+		k := 0
+		for k < len(b) && logDigit(b[k]) {
+			k++
+		}
+		if k < len(b) && b[k] == ' ' {
+			l.pid, _ = logAtoi(b[:k])
+			l.hasPID = true
+			i = k
+		}
+	}
+	lead := i
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	padded := i > lead
+	if i < len(b) && logDigit(b[i]) {
+		k, colon, dot := i, false, false
+		for k < len(b) && (logDigit(b[k]) || b[k] == ':' || b[k] == '.') {
+			colon = colon || b[k] == ':'
+			dot = dot || b[k] == '.'
+			k++
+		}
+		if (colon || dot) && k < len(b) && b[k] == ' ' {
+			l.ts, l.tsAt = b[i:k], i
+			if !colon {
+				// -ttt prints seconds since the epoch (ten digits today);
+				// -r prints a small right-aligned relative time.
+				intPart := bytes.IndexByte(l.ts, '.')
+				l.rel = padded || intPart < 9
+			}
+			i = k
+			for i < len(b) && b[i] == ' ' {
+				i++
+			}
+			if bytes.HasPrefix(b[i:], []byte("(+")) {
+				if e := bytes.IndexByte(b[i:], ')'); e > 0 {
+					i += e + 1
+					for i < len(b) && b[i] == ' ' {
+						i++
+					}
+				}
+			}
+		}
+	}
+	l.rest = b[i:]
+	return l
+}
+
+func logAtoi(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if !logDigit(c) {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// straceCallName returns the length of the system call name at the start of b
+// when it is followed by "(", else 0.
+func straceCallName(b []byte) int {
+	k := 0
+	for k < len(b) {
+		c := b[k]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || logDigit(c) || c == '_' || c == '?' {
+			k++
+			continue
+		}
+		break
+	}
+	if k > 0 && k < len(b) && b[k] == '(' {
+		return k
+	}
+	return 0
+}
+
+var (
+	straceUnfinished = []byte("<unfinished ...>")
+	straceResumed    = []byte(" resumed>")
+	straceEq         = []byte(" = ")
+)
+
+// straceCallTail is the result part of a completed call line.
+type straceCallTail struct {
+	args  []byte // the arguments up to (not including) the closing ")"
+	ret   []byte
+	errno []byte
+	dur   float64
+	ok    bool
+}
+
+// straceTail splits "ARGS) = RET[ ERRNO (text)][ <dur>]". It searches
+// the result from the end, where no quoted argument can confuse it.
+func straceTail(b []byte) straceCallTail {
+	var t straceCallTail
+	if n := len(b); n > 2 && b[n-1] == '>' {
+		if lt := bytes.LastIndexByte(b, '<'); lt > 0 {
+			if d, err := strconv.ParseFloat(string(b[lt+1:n-1]), 64); err == nil {
+				t.dur = d
+				b = bytes.TrimRight(b[:lt], " ")
+			}
+		}
+	}
+	eq := bytes.LastIndex(b, straceEq)
+	if eq < 0 {
+		return t // no result: a cut line or program output
+	}
+	args := bytes.TrimRight(b[:eq], " ")
+	args = bytes.TrimSuffix(args, []byte(")"))
+	t.args = args
+	r := bytes.TrimSpace(b[eq+3:])
+	sp := bytes.IndexByte(r, ' ')
+	if sp < 0 {
+		t.ret = r
+	} else {
+		t.ret = r[:sp]
+		e := bytes.TrimLeft(r[sp:], " ")
+		k := 0
+		for k < len(e) && (e[k] >= 'A' && e[k] <= 'Z' || logDigit(e[k]) || e[k] == '_') {
+			k++
+		}
+		if k > 1 && e[0] == 'E' && (k == len(e) || e[k] == ' ') {
+			t.errno = e[:k]
+		}
+	}
+	t.ok = len(t.ret) > 0
+	return t
+}
+
+// stracePending is the first half of a split call, copied out of the line
+// buffer; its buffer is reused once the call is complete.
+type stracePending struct {
+	seq      int
+	line     int
+	pid      int
+	raw      []byte // the whole first line
+	name     []byte // into raw
+	ts       []byte // into raw
+	rel      bool
+	args     []byte // arguments so far; its own buffer
+	resumedN int    // times resumed and split again
+}
+
+type straceParser struct {
+	in      *Input
+	out     *model.Model
+	stats   model.LogStats
+	filePID int
+	pending map[int]*stracePending
+	free    []*stracePending
+	seq     int
+	kept    map[string]int
+	warned  map[string]bool
+	summary bool
+}
+
+func parseStrace(in *Input, out *model.Model) {
+	p := &straceParser{
+		in: in, out: out,
+		pending: map[int]*stracePending{},
+		kept:    map[string]int{},
+		warned:  map[string]bool{},
+	}
+	p.stats.Kind = "strace"
+	p.filePID = stracePIDFromName(in.Path)
+	for in.Next() {
+		p.stats.Lines++
+		p.line(in.Bytes())
+	}
+	// Calls still waiting for their result at the end of the capture never
+	// returned while strace watched: the core evidence of a hang.
+	rest := make([]*stracePending, 0, len(p.pending))
+	for _, pc := range p.pending {
+		rest = append(rest, pc)
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i].line < rest[j].line })
+	for _, pc := range rest {
+		p.giveUp(pc)
+	}
+	p.stats.Src = model.Source{Path: in.Path}
+	out.LogStats = append(out.LogStats, p.stats)
+}
+
+// stracePIDFromName reads the PID of a -ff per-process file (strace.out.1234).
+func stracePIDFromName(p string) int {
+	base := path.Base(p)
+	dot := len(base) - 1
+	for dot >= 0 && logDigit(base[dot]) {
+		dot--
+	}
+	if dot < 0 || dot == len(base)-1 || base[dot] != '.' {
+		return 0
+	}
+	n, _ := logAtoi([]byte(base[dot+1:]))
+	return n
+}
+
+func (p *straceParser) line(b []byte) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return
+	}
+	if p.summaryLine(b) {
+		return
+	}
+	l := splitStracePrefix(b)
+	if !l.hasPID {
+		l.pid = p.filePID
+	}
+	r := l.rest
+	switch {
+	case len(r) == 0:
+		p.in.Warnf("strace: a prefix with no call")
+	case bytes.HasPrefix(r, []byte("--- ")):
+		p.stats.Signals++
+	case bytes.HasPrefix(r, []byte("+++ ")):
+		p.stats.Exits++
+		if pc, ok := p.pending[l.pid]; ok {
+			// The process ended inside the call: it never returned.
+			p.giveUp(pc)
+		}
+	case bytes.HasPrefix(r, []byte("<... ")):
+		p.resumed(l)
+	case bytes.HasPrefix(r, []byte("strace: ")):
+		// strace's own notes (attached, detached, 32-bit mode): not calls.
+	default:
+		n := straceCallName(r)
+		if n == 0 {
+			p.in.Warnf("strace: not a system call line")
+			return
+		}
+		if bytes.HasSuffix(bytes.TrimRight(r, " "), straceUnfinished) {
+			p.start(l, n)
+			return
+		}
+		t := straceTail(r[n+1:])
+		if !t.ok {
+			p.in.Warnf("strace: call %s has no result (cut line?)", Clean(r[:n]))
+			return
+		}
+		p.complete(l.pid, r[:n], l.ts, l.rel, t.args, t, p.in.Line(), 0, nil)
+	}
+}
+
+// summaryLine skips the table strace -c prints instead of, or after, the
+// trace.
+func (p *straceParser) summaryLine(b []byte) bool {
+	t := bytes.TrimSpace(b)
+	if bytes.HasPrefix(t, []byte("% time")) {
+		p.summary = true
+		return true
+	}
+	if !p.summary {
+		return false
+	}
+	if bytes.HasPrefix(t, []byte("---")) {
+		return true
+	}
+	if len(t) > 0 && logDigit(t[0]) {
+		p.stats.Summary++
+		if bytes.HasSuffix(t, []byte(" total")) {
+			p.summary = false
+		}
+		return true
+	}
+	p.summary = false
+	return false
+}
+
+func (p *straceParser) start(l straceLine, n int) {
+	if old, ok := p.pending[l.pid]; ok {
+		p.in.Warnf("strace: pid %d starts %s while %s (line %d) is unfinished", l.pid, Clean(l.rest[:n]), Clean(old.name), old.line)
+		p.giveUp(old)
+	}
+	if len(p.pending) >= straceMaxPending {
+		p.evictOldest()
+	}
+	var pc *stracePending
+	if k := len(p.free); k > 0 {
+		pc, p.free = p.free[k-1], p.free[:k-1]
+	} else {
+		pc = &stracePending{}
+	}
+	raw := p.in.Bytes()
+	pc.raw = append(pc.raw[:0], raw...)
+	rs := len(raw) - len(l.rest) // rest is a suffix of the line
+	pc.name = pc.raw[rs : rs+n]
+	pc.ts = nil
+	if len(l.ts) > 0 {
+		pc.ts = pc.raw[l.tsAt : l.tsAt+len(l.ts)]
+	}
+	pc.rel = l.rel
+	args := bytes.TrimRight(l.rest[n+1:], " ")
+	args = bytes.TrimRight(bytes.TrimSuffix(args, straceUnfinished), " ")
+	pc.args = append(pc.args[:0], args...)
+	pc.line = p.in.Line()
+	pc.pid = l.pid
+	pc.resumedN = 0
+	p.seq++
+	pc.seq = p.seq
+	p.pending[l.pid] = pc
+}
+
+func (p *straceParser) evictOldest() {
+	var oldest *stracePending
+	for _, pc := range p.pending {
+		if oldest == nil || pc.seq < oldest.seq {
+			oldest = pc
+		}
+	}
+	if oldest != nil {
+		if !p.warned["pending"] {
+			p.warned["pending"] = true
+			p.in.Warnf("strace: more than %d threads inside split calls; the oldest are reported unfinished", straceMaxPending)
+		}
+		p.giveUp(oldest)
+	}
+}
+
+func (p *straceParser) resumed(l straceLine) {
+	r := l.rest[5:]
+	k := bytes.Index(r, straceResumed)
+	if k <= 0 {
+		p.in.Warnf("strace: malformed resumed line")
+		return
+	}
+	name := r[:k]
+	body := r[k+len(straceResumed):]
+	pc, ok := p.pending[l.pid]
+	if ok && !bytes.Equal(pc.name, name) {
+		p.in.Warnf("strace: pid %d resumes %s but %s (line %d) was unfinished", l.pid, Clean(name), Clean(pc.name), pc.line)
+		p.giveUp(pc)
+		ok = false
+	}
+	if bytes.HasSuffix(bytes.TrimRight(body, " "), straceUnfinished) {
+		// Resumed and split again: keep waiting.
+		if ok {
+			more := bytes.TrimRight(bytes.TrimSuffix(bytes.TrimRight(body, " "), straceUnfinished), " ")
+			pc.args = straceAppendArgs(pc.args, more)
+			pc.resumedN++
+		}
+		return
+	}
+	t := straceTail(body)
+	if !t.ok {
+		p.in.Warnf("strace: resumed %s has no result (cut line?)", Clean(name))
+		if ok {
+			p.giveUp(pc)
+		}
+		return
+	}
+	if !ok {
+		p.in.Warnf("strace: pid %d resumes %s with no unfinished start", l.pid, Clean(name))
+		p.complete(l.pid, name, l.ts, l.rel, t.args, t, p.in.Line(), 0, nil)
+		return
+	}
+	pc.args = straceAppendArgs(pc.args, t.args)
+	delete(p.pending, l.pid)
+	p.complete(pc.pid, pc.name, pc.ts, pc.rel, pc.args, t, pc.line, p.in.Line(), pc.raw)
+	p.release(pc)
+}
+
+// straceAppendArgs joins the argument text of two halves of a split call; the
+// older strace put a space after "resumed>".
+func straceAppendArgs(a, more []byte) []byte {
+	more = bytes.TrimLeft(more, " ")
+	if len(a) > 0 && len(more) > 0 && a[len(a)-1] != ' ' && a[len(a)-1] != '(' {
+		if a[len(a)-1] == ',' {
+			a = append(a, ' ')
+		}
+	}
+	return append(a, more...)
+}
+
+func (p *straceParser) release(pc *stracePending) {
+	if len(p.free) < 64 {
+		p.free = append(p.free, pc)
+	}
+}
+
+// giveUp records a split call whose result never came.
+func (p *straceParser) giveUp(pc *stracePending) {
+	delete(p.pending, pc.pid)
+	p.stats.Calls++
+	p.stats.Unfinished++
+	c := model.Syscall{
+		PID: pc.pid, Name: Clean(pc.name), Time: straceStamp(pc.ts, pc.rel),
+		Args: Clean(pc.args), Unfinished: true, Why: "unfinished",
+		Src: model.Source{Path: p.in.Path, Line: pc.line, Text: Clean(pc.raw)},
+	}
+	p.keep(c)
+	p.release(pc)
+}
+
+func straceStamp(ts []byte, rel bool) string {
+	if len(ts) == 0 {
+		return ""
+	}
+	if rel {
+		return "+" + string(ts)
+	}
+	return string(ts)
+}
+
+// complete counts a call that returned and keeps it when a rule can use
+// it. raw is the first line of a split call (nil: the current line).
+func (p *straceParser) complete(pid int, name, ts []byte, rel bool, args []byte, t straceCallTail, line, end int, raw []byte) {
+	p.stats.Calls++
+	why := ""
+	switch {
+	case straceRelevant[string(name)]:
+		why = "relevant"
+	case t.dur >= straceSlowSeconds:
+		why = "slow"
+	case len(t.errno) > 0:
+		why = "failed"
+	}
+	if len(t.errno) > 0 {
+		p.stats.Failed++
+	}
+	if why == "" {
+		p.stats.Unkept++
+		return
+	}
+	src := model.Source{Path: p.in.Path, Line: line, EndLine: end}
+	if raw == nil {
+		src.Text = p.in.Text()
+	} else {
+		src.Text = Clean(raw)
+	}
+	p.keep(model.Syscall{
+		PID: pid, Time: straceStamp(ts, rel), Name: Clean(name), Args: Clean(args),
+		Ret: Clean(t.ret), Errno: string(t.errno), Duration: t.dur, Why: why, Src: src,
+	})
+}
+
+func (p *straceParser) keep(c model.Syscall) {
+	if p.kept[c.Why] >= straceKeepPerReason {
+		p.stats.OverBudget++
+		if !p.warned[c.Why] {
+			p.warned[c.Why] = true
+			p.in.WarnAt(c.Src.Line, "strace: more than %d %s calls; the rest are counted, not kept", straceKeepPerReason, c.Why)
+		}
+		return
+	}
+	p.kept[c.Why]++
+	p.stats.Kept++
+	p.out.Syscalls = append(p.out.Syscalls, c)
+}
+
+// sniffStrace recognises a trace by its call lines ("name(...) = ret",
+// split-call markers, signals, exits) or a -c summary table.
+func sniffStrace(h *Head) bool {
+	lines := h.NonBlank(30)
+	hits := 0
+	for _, s := range lines {
+		b := []byte(s)
+		if bytes.HasPrefix(b, []byte("% time")) && bytes.Contains(b, []byte("syscall")) {
+			return true
+		}
+		l := splitStracePrefix(b)
+		r := l.rest
+		switch {
+		case bytes.HasPrefix(r, []byte("--- SIG")), bytes.HasPrefix(r, []byte("+++ exited")), bytes.HasPrefix(r, []byte("+++ killed")),
+			bytes.HasPrefix(r, []byte("<... ")) && bytes.Contains(r, straceResumed),
+			bytes.HasPrefix(r, []byte("strace: Process ")):
+			hits++
+		default:
+			if n := straceCallName(r); n > 0 && (bytes.Contains(r, straceEq) || bytes.HasSuffix(r, straceUnfinished)) &&
+				(bytes.Contains(r, []byte(") ")) || bytes.HasSuffix(r, straceUnfinished)) {
+				hits++
+			}
+		}
+	}
+	return hits >= 1 && hits*2 >= len(lines) && (hits >= 2 || len(lines) == 1)
+}
