@@ -151,17 +151,16 @@ func init() {
 
 // agentRecord is one log entry: a headed line and its continuation lines.
 type agentRecord struct {
-	open    bool
-	headed  bool // had a timestamp or a bracketed header
-	line    int
-	end     int
-	raw     []byte // the first line
-	ts      []byte
-	comp    []byte
-	level   []byte
-	msgID   []byte
-	msg     []byte
-	hasMore bool
+	open   bool
+	headed bool // had a timestamp or a bracketed header
+	line   int
+	end    int
+	raw    []byte // the first line
+	ts     []byte
+	comp   []byte
+	level  []byte
+	msgID  []byte
+	msg    []byte
 }
 
 type agentLogParser struct {
@@ -226,7 +225,6 @@ func (p *agentLogParser) line(b []byte) {
 			}
 			p.rec.msg = append(append(p.rec.msg, ' '), t...)
 		}
-		p.rec.hasMore = true
 		return
 	}
 	p.flush()
@@ -428,7 +426,7 @@ func (p *agentLogParser) begin(r agentRecord) {
 	}
 	rec.ts, rec.comp, rec.level, rec.msgID = at(r.ts), at(r.comp), at(r.level), at(r.msgID)
 	rec.msg = append(mbuf, r.msg...)
-	rec.open, rec.headed, rec.hasMore = true, r.headed, false
+	rec.open, rec.headed = true, r.headed
 	rec.line, rec.end = p.in.Line(), 0
 }
 

@@ -146,9 +146,6 @@ func parseFuser(in *Input, out *model.Model) {
 		}
 		in.Warnf("not a fuser line: %s", kernShort(t))
 	}
-	if err := in.Err(); err != nil {
-		in.WarnAt(0, "read error after line %d: %v", in.Line(), err)
-	}
 }
 
 // verboseRow reads a -v row: [NAME:] USER PID ACCESS COMMAND, where PID may

@@ -400,9 +400,6 @@ func parseLsof(in *Input, out *model.Model) {
 			in.Warnf("not an lsof row: %s", kernShort(in.Text()))
 		}
 	}
-	if err := in.Err(); err != nil {
-		in.WarnAt(0, "read error after line %d: %v", in.Line(), err)
-	}
 }
 
 // kernShort cuts a quoted line for a warning message.
@@ -569,9 +566,6 @@ func parseLsofFields(in *Input, out *model.Model) {
 		}
 	}
 	flush()
-	if err := in.Err(); err != nil {
-		in.WarnAt(0, "read error after line %d: %v", in.Line(), err)
-	}
 }
 
 // sniffLsof recognises lsof output: its header, its own diagnostics, or

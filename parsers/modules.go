@@ -93,9 +93,6 @@ func parseModules(in *Input, out *model.Model) {
 		in.Warnf("not a module line: %s", kernShort(in.Text()))
 	}
 	st.endListing(out)
-	if err := in.Err(); err != nil {
-		in.WarnAt(0, "read error after line %d: %v", in.Line(), err)
-	}
 }
 
 // endListing numbers the modules of the listing just read: they came

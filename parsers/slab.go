@@ -99,9 +99,6 @@ func parseSlab(in *Input, out *model.Model) {
 			}
 		}
 	}
-	if err := in.Err(); err != nil {
-		in.WarnAt(0, "read error after line %d: %v", in.Line(), err)
-	}
 }
 
 // row reads a slabtop or a slabinfo cache line into s (a zeroed slot).

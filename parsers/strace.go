@@ -217,15 +217,14 @@ func straceTail(b []byte) straceCallTail {
 // stracePending is the first half of a split call, copied out of the line
 // buffer; its buffer is reused once the call is complete.
 type stracePending struct {
-	seq      int
-	line     int
-	pid      int
-	raw      []byte // the whole first line
-	name     []byte // into raw
-	ts       []byte // into raw
-	rel      bool
-	args     []byte // arguments so far; its own buffer
-	resumedN int    // times resumed and split again
+	seq  int
+	line int
+	pid  int
+	raw  []byte // the whole first line
+	name []byte // into raw
+	ts   []byte // into raw
+	rel  bool
+	args []byte // arguments so far; its own buffer
 }
 
 type straceParser struct {
@@ -381,7 +380,6 @@ func (p *straceParser) start(l straceLine, n int) {
 	pc.args = append(pc.args[:0], args...)
 	pc.line = p.in.Line()
 	pc.pid = l.pid
-	pc.resumedN = 0
 	p.seq++
 	pc.seq = p.seq
 	p.pending[l.pid] = pc
@@ -423,7 +421,6 @@ func (p *straceParser) resumed(l straceLine) {
 		if ok {
 			more := bytes.TrimRight(bytes.TrimSuffix(bytes.TrimRight(body, " "), straceUnfinished), " ")
 			pc.args = straceAppendArgs(pc.args, more)
-			pc.resumedN++
 		}
 		return
 	}
