@@ -1,0 +1,404 @@
+package rules
+
+import (
+	"errors"
+	"reflect"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/checker/nature"
+	"github.com/expr-lang/expr/file"
+	exprparser "github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/types"
+	"github.com/expr-lang/expr/vm"
+	"gopkg.in/yaml.v3"
+
+	"github.com/fsagent/triage/model"
+)
+
+// maxNodes bounds the size of one expression; rules are short.
+const maxNodes = 2000
+
+// versionLess is the rule helper for numeric dotted versions.
+func versionLess(a, b string) bool { return model.CompareVersions(a, b) < 0 }
+
+// helpers are the functions rules get besides the model's methods.
+var helpers = map[string]any{
+	"within":      model.Within,
+	"versionLess": versionLess,
+}
+
+// modelEnv lists what an expression sees of a model: its exported fields
+// by name and its exported methods as functions bound to it. With a zero
+// model it is the type environment expressions are checked against.
+func modelEnv(m *model.Model) map[string]any {
+	env := make(map[string]any, 64)
+	v := reflect.ValueOf(m)
+	t := v.Type()
+	for i := 0; i < t.NumMethod(); i++ {
+		env[t.Method(i).Name] = v.Method(i).Interface()
+	}
+	st := t.Elem()
+	for i := 0; i < st.NumField(); i++ {
+		if f := st.Field(i); f.IsExported() {
+			env[f.Name] = v.Elem().Field(i).Interface()
+		}
+	}
+	for k, h := range helpers {
+		env[k] = h
+	}
+	return env
+}
+
+// typeEnv is the type environment expressions are checked against: the
+// model's fields and methods and the helpers, by their Go types.
+func typeEnv() types.Map {
+	env := types.Map{}
+	for k, v := range modelEnv(&model.Model{}) {
+		env[k] = types.TypeOf(v)
+	}
+	return env
+}
+
+// natureType lets the checker's own view of an expression's result (which
+// keeps element types that reflect.Type loses, e.g. of filter results)
+// stand as the type of a let or of it.
+type natureType struct{ n nature.Nature }
+
+func (t natureType) Nature() nature.Nature { return t.n }
+func (t natureType) Equal(o types.Type) bool {
+	if o == types.Any {
+		return true
+	}
+	ot, ok := o.(natureType)
+	return ok && t.n.String() == ot.n.String()
+}
+func (t natureType) String() string { return t.n.String() }
+
+// resultType is the type of a compiled expression's result, any when not
+// known statically.
+func resultType(prog *vm.Program) types.Type {
+	if prog == nil {
+		return types.Any
+	}
+	if n := prog.Node().Nature(); n != nil {
+		return natureType{*n}
+	}
+	return types.Any
+}
+
+// reserved reports whether a rule-local name (param, line collector, let)
+// would hide something an expression already sees.
+func reserved(name string, env types.Map) string {
+	if name == "it" {
+		return "the for_each item"
+	}
+	if _, ok := env[name]; ok {
+		return "a name already defined"
+	}
+	for _, b := range builtin.Names {
+		if b == name {
+			return "a built-in function"
+		}
+	}
+	switch name {
+	case "true", "false", "nil", "in", "not", "and", "or", "matches", "contains", "startsWith", "endsWith", "let", "if", "else":
+		return "a keyword"
+	}
+	return ""
+}
+
+// compileOptions are the options every rule expression is compiled with.
+func compileOptions(env types.Map, extra ...expr.Option) []expr.Option {
+	opts := []expr.Option{expr.Env(env), expr.MaxNodes(maxNodes), expr.DisableBuiltin("now")}
+	return append(opts, extra...)
+}
+
+// compileAt compiles one expression taken from a YAML node (starting at
+// rune offset off of the node's value) and reports a failure at the
+// position inside the rule file.
+func (p *parser) compileAt(n *yaml.Node, off int, src, what string, opts []expr.Option) *vm.Program {
+	prog, err := expr.Compile(src, opts...)
+	if err == nil {
+		return prog
+	}
+	hint := ""
+	if n.Style == 0 && n.LineComment != "" {
+		hint = " (a ' #' in a plain YAML value starts a comment: quote the expression)"
+	}
+	for _, name := range p.broken {
+		if regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`).MatchString(src) {
+			return nil // the let it uses is already reported; don't repeat
+		}
+	}
+	var fe *file.Error
+	pos := 0
+	msg := err.Error()
+	if errors.As(err, &fe) {
+		msg = fe.Message
+		pos = fe.From
+	}
+	line, col := p.position(n, off+pos)
+	p.errs.add(p.file, line, col, "%s: %s%s", what, strings.TrimSpace(msg), hint)
+	return nil
+}
+
+// position maps a rune offset in a scalar node's value to a line and column
+// in the file. Values can differ from the text in the file (block scalars
+// drop indentation, folding turns line breaks into spaces, quotes escape), but
+// the non-blank characters appear in the same order, so the offset is found
+// by counting them.
+func (p *parser) position(n *yaml.Node, off int) (int, int) {
+	runes := []rune(n.Value)
+	if off > len(runes) {
+		off = len(runes)
+	}
+	want := 0
+	for _, r := range runes[:off] {
+		if !unicode.IsSpace(r) {
+			want++
+		}
+	}
+	after := off >= len(runes) || unicode.IsSpace(runes[off])
+	lines := strings.Split(string(p.src), "\n")
+	line, col := n.Line, n.Column
+	switch n.Style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		line, col = n.Line+1, 1
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		col++
+	}
+	count := 0
+	lastLine, lastCol := line, col
+	for l := line; l <= len(lines); l++ {
+		text := []rune(lines[l-1])
+		start := 1
+		if l == line {
+			start = col
+		}
+		for c := start; c <= len(text); c++ {
+			r := text[c-1]
+			if unicode.IsSpace(r) {
+				continue
+			}
+			if count == want && !after {
+				return l, c
+			}
+			count++
+			lastLine, lastCol = l, c+1
+			if n.Style == yaml.DoubleQuotedStyle && r == '\\' {
+				c++ // an escape is one character of the value
+			}
+			if count == want && after {
+				return lastLine, lastCol
+			}
+		}
+	}
+	return lastLine, lastCol
+}
+
+// whenPart is one operand of a top-level && or || chain in `when`.
+type whenPart struct {
+	text string
+	prog *vm.Program
+}
+
+// msgPart is a literal piece of a message or a compiled {{ }} expression.
+type msgPart struct {
+	text string
+	prog *vm.Program
+}
+
+// compile type-checks and compiles every expression of a rule, in the order
+// in which each may use the names defined before it.
+func (p *parser) compile(r *Rule, vals map[string]*yaml.Node) {
+	env := typeEnv()
+	define := func(k *yaml.Node, name, what string, v types.Type) bool {
+		if why := reserved(name, env); why != "" {
+			p.errAt(k, "%s: name %q is %s; pick another name", what, name, why)
+			return false
+		}
+		env[name] = v
+		return true
+	}
+	params := types.Map{}
+	if n := vals["params"]; n != nil && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if v, ok := r.Params[n.Content[i].Value]; ok {
+				params[n.Content[i].Value] = types.TypeOf(v)
+				if !define(n.Content[i], n.Content[i].Value, "params", types.TypeOf(v)) {
+					delete(r.Params, n.Content[i].Value)
+				}
+			}
+		}
+	}
+	env["params"] = params
+	if n := vals["lines"]; n != nil && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if namePattern.MatchString(k.Value) {
+				define(k, k.Value, "lines", types.TypeOf([]model.LineMatch(nil)))
+			}
+		}
+	}
+	if n := vals["for_each"]; n != nil {
+		if s, ok := p.str(n, "for_each"); ok {
+			r.ForEach = s
+			r.forEach = p.compileAt(n, 0, s, "for_each", compileOptions(env))
+			var itType types.Type = types.Any
+			if r.forEach != nil {
+				t := r.forEach.Node().Type()
+				switch {
+				case t == nil || t.Kind() == reflect.Interface:
+				case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+					if nt := r.forEach.Node().Nature(); nt != nil {
+						itType = natureType{nt.Elem(new(nature.Cache))}
+					}
+				default:
+					p.errAt(n, "for_each: expected an expression that yields a list, got %s", t)
+				}
+			}
+			env["it"] = itType
+		}
+	}
+	if n := vals["let"]; n != nil {
+		p.mapping(n, "let", nil, func(k, v *yaml.Node) {
+			if !namePattern.MatchString(k.Value) {
+				p.errAt(k, "let: name %q: expected a lower-case identifier (letters, digits, _)", k.Value)
+				return
+			}
+			s, ok := p.str(v, "let "+k.Value)
+			if !ok {
+				return
+			}
+			prog := p.compileAt(v, 0, s, "let "+k.Value, compileOptions(env))
+			if prog == nil {
+				p.broken = append(p.broken, k.Value)
+			}
+			if define(k, k.Value, "let", resultType(prog)) {
+				r.Let = append(r.Let, NamedExpr{Name: k.Value, Expr: s})
+				r.lets = append(r.lets, prog)
+			}
+		})
+	}
+	if n := vals["when"]; n != nil {
+		if s, ok := p.str(n, "when"); ok {
+			r.When = s
+			r.when = p.compileAt(n, 0, s, "when", compileOptions(env, expr.AsBool()))
+			if r.when != nil {
+				r.whenOp, r.whenParts = splitChain(s, env)
+			}
+		}
+	}
+	if n := vals["evidence"]; n != nil {
+		var items []*yaml.Node
+		switch {
+		case n.Kind == yaml.SequenceNode:
+			items = n.Content
+		default:
+			items = []*yaml.Node{n}
+		}
+		for _, it := range items {
+			if s, ok := p.str(it, "evidence"); ok {
+				r.Evidence = append(r.Evidence, s)
+				r.evidence = append(r.evidence, p.compileAt(it, 0, s, "evidence", compileOptions(env)))
+			}
+		}
+	}
+	if n := vals["message"]; n != nil {
+		if s, ok := p.str(n, "message"); ok {
+			r.Message = s
+			r.message = p.template(n, s, env)
+		}
+	}
+}
+
+// template splits a message into literal text and {{ expression }} parts.
+func (p *parser) template(n *yaml.Node, s string, env types.Map) []msgPart {
+	var parts []msgPart
+	rest := s
+	base := 0 // rune offset of rest in s
+	for {
+		i := strings.Index(rest, "{{")
+		if i < 0 {
+			if rest != "" {
+				parts = append(parts, msgPart{text: rest})
+			}
+			return parts
+		}
+		if i > 0 {
+			parts = append(parts, msgPart{text: rest[:i]})
+		}
+		open := base + utf8.RuneCountInString(rest[:i])
+		j := strings.Index(rest[i+2:], "}}")
+		if j < 0 {
+			line, col := p.position(n, open)
+			p.errs.add(p.file, line, col, "message: unclosed {{: expected }} after the expression")
+			return parts
+		}
+		src := rest[i+2 : i+2+j]
+		if strings.TrimSpace(src) == "" {
+			line, col := p.position(n, open)
+			p.errs.add(p.file, line, col, "message: empty {{ }}: expected an expression inside")
+		} else {
+			prog := p.compileAt(n, open+2, src, "message", compileOptions(env))
+			parts = append(parts, msgPart{text: "{{" + src + "}}", prog: prog})
+		}
+		consumed := rest[:i+2+j+2]
+		base += utf8.RuneCountInString(consumed)
+		rest = rest[len(consumed):]
+	}
+}
+
+// splitChain splits a condition that is a chain of && (or of ||) into its
+// operands, each compiled on its own, so Explain can say which one failed.
+func splitChain(src string, env types.Map) (string, []whenPart) {
+	tree, err := exprparser.Parse(src)
+	if err != nil {
+		return "", nil
+	}
+	b, ok := tree.Node.(*ast.BinaryNode)
+	if !ok {
+		return "", nil
+	}
+	op := normOp(b.Operator)
+	if op != "&&" && op != "||" {
+		return "", nil
+	}
+	var nodes []ast.Node
+	var walk func(n ast.Node)
+	walk = func(n ast.Node) {
+		if b, ok := n.(*ast.BinaryNode); ok && normOp(b.Operator) == op {
+			walk(b.Left)
+			walk(b.Right)
+			return
+		}
+		nodes = append(nodes, n)
+	}
+	walk(tree.Node)
+	parts := make([]whenPart, 0, len(nodes))
+	for _, n := range nodes {
+		text := n.String()
+		prog, err := expr.Compile(text, compileOptions(env)...)
+		if err != nil {
+			return "", nil
+		}
+		parts = append(parts, whenPart{text: text, prog: prog})
+	}
+	return op, parts
+}
+
+func normOp(op string) string {
+	switch op {
+	case "and":
+		return "&&"
+	case "or":
+		return "||"
+	}
+	return op
+}

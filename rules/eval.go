@@ -1,0 +1,353 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/fsagent/triage/model"
+)
+
+// RuleTimeout is the default bound on the evaluation of one rule on one
+// bundle (Set.RuleTimeout changes it). expr cannot
+// interrupt a running expression, so the deadline is checked between
+// for_each items and between the steps (let, when, evidence, message) of
+// one item.
+const RuleTimeout = 10 * time.Second
+
+// memoryBudget is the expr VM's allocation budget per expression run (in
+// its own units: array elements, map entries, sorted items). The default
+// (1e6) is too small for bundles with hundreds of thousands of facts.
+const memoryBudget = 50_000_000
+
+var sourceType = reflect.TypeOf(model.Source{})
+
+// exprPosSuffix is the " (line:col)" expr appends to runtime errors.
+var exprPosSuffix = regexp.MustCompile(` \(\d+:\d+\)$`)
+
+// Evaluate runs every rule on the model. A rule that fails becomes an
+// EvalError and the other rules still run. Findings are ordered by
+// severity (worst first), rule id, then subject; evidence is deduplicated
+// by path and line, in the order the evidence expressions yielded it.
+func (s *Set) Evaluate(ctx context.Context, m *model.Model) ([]Finding, []EvalError) {
+	base := modelEnv(m)
+	machine := &vm.VM{MemoryBudget: memoryBudget}
+	var findings []Finding
+	var errs []EvalError
+	for _, r := range s.rules {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, EvalError{RuleID: r.ID, Msg: "not evaluated: " + err.Error()})
+			continue
+		}
+		fs, err := r.run(ctx, s.timeout(), base, m, machine, nil)
+		if err != nil {
+			errs = append(errs, EvalError{RuleID: r.ID, Msg: err.Error()})
+			continue
+		}
+		findings = append(findings, fs...)
+	}
+	sortFindings(findings)
+	return findings, errs
+}
+
+func (s *Set) timeout() time.Duration {
+	if s.RuleTimeout > 0 {
+		return s.RuleTimeout
+	}
+	return RuleTimeout
+}
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
+		}
+		if a.RuleID != b.RuleID {
+			return a.RuleID < b.RuleID
+		}
+		return a.Subject < b.Subject
+	})
+}
+
+// ruleEnv is the environment of one rule: the model, then the rule's
+// params and line collectors.
+func (r *Rule) env(base map[string]any, m *model.Model) map[string]any {
+	env := make(map[string]any, len(base)+len(r.Params)+len(r.Lines)+len(r.Let)+1)
+	for k, v := range base {
+		env[k] = v
+	}
+	params := make(map[string]any, len(r.Params))
+	for k, v := range r.Params {
+		env[k] = v
+		params[k] = v
+	}
+	env["params"] = params
+	for _, lp := range r.Lines {
+		name := lp.Key[strings.LastIndexByte(lp.Key, '/')+1:]
+		env[name] = m.Lines[lp.Key] // a typed nil slice when nothing matched
+	}
+	return env
+}
+
+// run evaluates the rule; with ex not nil it also records every step for
+// Explain.
+func (r *Rule) run(ctx context.Context, timeout time.Duration, base map[string]any, m *model.Model, machine *vm.VM, ex *Explanation) (out []Finding, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("panic during evaluation: %v", p)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	env := r.env(base, m)
+	if r.forEach == nil {
+		f, fired, err := r.item(ctx, env, machine, "", ex)
+		if err != nil || !fired {
+			return nil, err
+		}
+		return []Finding{f}, nil
+	}
+	v, err := machine.Run(r.forEach, env)
+	if err != nil {
+		return nil, fmt.Errorf("for_each: %w", exprErr(err))
+	}
+	items := reflect.ValueOf(v)
+	if v == nil {
+		items = reflect.ValueOf([]any{})
+	}
+	if items.Kind() != reflect.Slice && items.Kind() != reflect.Array {
+		return nil, fmt.Errorf("for_each: expected a list, got %T", v)
+	}
+	if ex != nil {
+		ex.Items = items.Len()
+	}
+	for i := 0; i < items.Len(); i++ {
+		it := items.Index(i).Interface()
+		env["it"] = it
+		subject := subjectOf(it)
+		f, fired, err := r.item(ctx, env, machine, subject, ex)
+		if err != nil {
+			return nil, fmt.Errorf("item %d (%s): %w", i+1, subject, err)
+		}
+		if fired {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// item evaluates let, when and, when it holds, evidence and message for
+// one item (or for the rule as a whole without for_each).
+func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, subject string, ex *Explanation) (Finding, bool, error) {
+	var c *ExplainCase
+	if ex != nil {
+		ex.Cases = append(ex.Cases, ExplainCase{Subject: subject})
+		c = &ex.Cases[len(ex.Cases)-1]
+	}
+	fail := func(err error) (Finding, bool, error) {
+		if c != nil {
+			c.Err = err.Error()
+		}
+		return Finding{}, false, err
+	}
+	for i, prog := range r.lets {
+		if err := ctx.Err(); err != nil {
+			return fail(fmt.Errorf("rule deadline: %w", err))
+		}
+		v, err := machine.Run(prog, env)
+		if err != nil {
+			return fail(fmt.Errorf("let %s: %w", r.Let[i].Name, exprErr(err)))
+		}
+		env[r.Let[i].Name] = v
+		if c != nil {
+			c.Lets = append(c.Lets, NamedValue{Name: r.Let[i].Name, Expr: r.Let[i].Expr, Value: describe(v)})
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(fmt.Errorf("rule deadline: %w", err))
+	}
+	v, err := machine.Run(r.when, env)
+	if err != nil {
+		return fail(fmt.Errorf("when: %w", exprErr(err)))
+	}
+	fired, _ := v.(bool)
+	if c != nil {
+		c.When = fired
+		for _, part := range r.whenParts {
+			pv, err := machine.Run(part.prog, env)
+			val := describe(pv)
+			if err != nil {
+				val = "error: " + exprErr(err).Error()
+			}
+			c.Operands = append(c.Operands, NamedValue{Expr: part.text, Value: val})
+		}
+		c.Op = r.whenOp
+	}
+	if !fired {
+		return Finding{}, false, nil
+	}
+	f := Finding{RuleID: r.ID, Severity: r.Severity, Title: r.Title, Subject: subject, KB: r.KB, Evidence: []model.Source{}}
+	seen := map[string]bool{}
+	for i, prog := range r.evidence {
+		ev, err := machine.Run(prog, env)
+		if err != nil {
+			return fail(fmt.Errorf("evidence %s: %w", r.Evidence[i], exprErr(err)))
+		}
+		collectSources(reflect.ValueOf(ev), 0, func(s model.Source) {
+			key := s.Path + "\x00" + strconv.Itoa(s.Line)
+			if s.Path == "" || seen[key] {
+				return
+			}
+			seen[key] = true
+			f.Evidence = append(f.Evidence, s)
+		})
+	}
+	var b strings.Builder
+	for _, part := range r.message {
+		if part.prog == nil {
+			b.WriteString(part.text)
+			continue
+		}
+		mv, err := machine.Run(part.prog, env)
+		if err != nil {
+			return fail(fmt.Errorf("message %s: %w", part.text, exprErr(err)))
+		}
+		b.WriteString(render(mv))
+	}
+	f.Message = strings.TrimSpace(b.String())
+	if c != nil {
+		c.Fired = true
+		c.Message = f.Message
+	}
+	return f, true, nil
+}
+
+// exprErr keeps the first line of an expr runtime error: the snippet with
+// its caret is about the expression, which the message already names.
+func exprErr(err error) error {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	msg = exprPosSuffix.ReplaceAllString(msg, "")
+	return fmt.Errorf("%s", strings.TrimSpace(msg))
+}
+
+// collectSources walks what an evidence expression yielded: a Source, a
+// fact (a struct with a Src field), or lists and structs holding them.
+func collectSources(v reflect.Value, depth int, add func(model.Source)) {
+	if !v.IsValid() || depth > 4 {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		if !v.IsNil() {
+			collectSources(v.Elem(), depth, add)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			collectSources(v.Index(i), depth, add)
+		}
+	case reflect.Struct:
+		if v.Type() == sourceType {
+			add(v.Interface().(model.Source))
+			return
+		}
+		if f := v.FieldByName("Src"); f.IsValid() && f.Type() == sourceType {
+			add(f.Interface().(model.Source))
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				collectSources(v.Field(i), depth+1, add)
+			}
+		}
+	}
+}
+
+// subjectOf names a for_each item briefly: its Path, Name or Cache field
+// when it has one (looking one level into nested structs), else its text.
+func subjectOf(it any) string {
+	v := reflect.ValueOf(it)
+	for v.IsValid() && (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && !v.IsNil() {
+		v = v.Elem()
+	}
+	if !v.IsValid() {
+		return ""
+	}
+	if v.Kind() == reflect.String {
+		return v.String()
+	}
+	if v.Kind() == reflect.Struct {
+		if s := namedField(v); s != "" {
+			return s
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Field(i); f.Kind() == reflect.Struct && v.Type().Field(i).IsExported() {
+				if s := namedField(f); s != "" {
+					return s
+				}
+			}
+		}
+	}
+	return clip(fmt.Sprint(it), 80)
+}
+
+func namedField(v reflect.Value) string {
+	for _, name := range []string{"Path", "Name", "Cache"} {
+		if f := v.FieldByName(name); f.IsValid() && f.Kind() == reflect.String && f.String() != "" {
+			return f.String()
+		}
+	}
+	return ""
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// render turns a message part's value into text: lists are joined with
+// ", ", whole floats print without decimals, others with at most two.
+func render(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		if x == float64(int64(x)) {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return strings.TrimRight(strings.TrimRight(strconv.FormatFloat(x, 'f', 2, 64), "0"), ".")
+	case []string:
+		return strings.Join(x, ", ")
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array {
+		parts := make([]string, rv.Len())
+		for i := range parts {
+			el := rv.Index(i).Interface()
+			if rv.Index(i).Kind() == reflect.Struct || (rv.Index(i).Kind() == reflect.Interface && reflect.ValueOf(el).Kind() == reflect.Struct) {
+				parts[i] = subjectOf(el)
+			} else {
+				parts[i] = render(el)
+			}
+		}
+		return strings.Join(parts, ", ")
+	}
+	if rv.Kind() == reflect.Struct {
+		return subjectOf(v)
+	}
+	return fmt.Sprint(v)
+}
