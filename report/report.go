@@ -101,6 +101,25 @@ func sortedInventory(inv []analyze.Artifact) []analyze.Artifact {
 	return out
 }
 
+// sortedOthers returns the entries not parsed, ordered by path.
+func sortedOthers(os []bundle.Other) []bundle.Other {
+	out := slices.Clone(os)
+	slices.SortStableFunc(out, func(a, b bundle.Other) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}
+
+// otherLine describes an entry not parsed in one line.
+func otherLine(o bundle.Other) string {
+	s := o.Type
+	if o.Target != "" {
+		s += " -> " + o.Target
+	}
+	if o.Note != "" {
+		s += ": " + o.Note
+	}
+	return s
+}
+
 // evidence returns a finding's evidence with exact repeats removed (a rule
 // may name one line through two expressions), in the rule's order.
 func evidence(f rules.Finding) []model.Source {
@@ -167,14 +186,6 @@ func allWarnings(r *analyze.Result) []parsers.Warning {
 		}
 	}
 	return out
-}
-
-// bundleWarnings is r.Warnings, never nil.
-func bundleWarnings(r *analyze.Result) []bundle.Warning {
-	if r.Warnings == nil {
-		return []bundle.Warning{}
-	}
-	return r.Warnings
 }
 
 // host returns the model's host facts, or an empty Host without a model.
@@ -267,4 +278,21 @@ func needsEscape(r rune, keepLines bool) bool {
 		return true
 	}
 	return false
+}
+
+// plural says "1 event" or "3 events".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// bundleSize is the bundle's format with its size, leaving out the size
+// of a directory, which is not measured.
+func bundleSize(b analyze.BundleInfo) string {
+	if b.Size <= 0 && b.Format == "directory" {
+		return b.Format
+	}
+	return fmt.Sprintf("%s, %s", b.Format, humanBytes(b.Size))
 }

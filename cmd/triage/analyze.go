@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/fsagent/triage/analyze"
+	"github.com/fsagent/triage/bundle"
+	"github.com/fsagent/triage/report"
+	"github.com/fsagent/triage/rules"
+)
+
+// analyzeFlags are the options of `triage analyze`.
+type analyzeFlags struct {
+	format  string
+	out     string
+	rules   []string
+	only    []string
+	skip    []string
+	failOn  string
+	explain string
+	verbose bool
+	limits  *bundle.Limits
+}
+
+var reportFormats = []string{"text", "json", "markdown", "html"}
+
+func init() {
+	f := &analyzeFlags{}
+	cmd := &cobra.Command{
+		Use:   "analyze BUNDLE",
+		Short: "Find known problems in a bundle and report them with evidence and remediation",
+		Long: `analyze reads a support bundle (a directory or an archive), evaluates the
+rule pack on it and reports each known problem it finds with the bundle lines
+that prove it and the steps that fix it.
+
+Exit codes: 0 success; 1 a finding at or above --fail-on exists; 2 usage
+error; 3 the bundle cannot be read at all.`,
+		Example: `  triage analyze sosreport-db01.tar.xz
+  triage analyze ./bundle --format html --out report.html
+  triage analyze upload.zip --format json --fail-on high
+  triage analyze upload.zip --explain gde.guardpoint-busy`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAnalyze(cmd.Context(), f, args[0], os.Stdout, os.Stderr)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&f.format, "format", "f", "text", "report format: "+strings.Join(reportFormats, ", "))
+	fs.StringVarP(&f.out, "out", "o", "", "write the report to this file instead of standard output")
+	fs.StringArrayVar(&f.rules, "rules", nil, "also load the rules in this directory (repeatable); a rule with a shipped id replaces it")
+	fs.StringSliceVar(&f.only, "only", nil, "evaluate only these rule ids or globs (comma-separated)")
+	fs.StringSliceVar(&f.skip, "skip", nil, "do not evaluate these rule ids or globs (comma-separated)")
+	fs.StringVar(&f.failOn, "fail-on", "", "exit with code 1 when a finding of this severity or worse exists: critical, high, medium, low or info (default: never)")
+	fs.StringVar(&f.explain, "explain", "", "instead of the report, show how the rule with this id was evaluated on the bundle, step by step")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "add the inventory of every file to the text report")
+	f.limits = addLimitFlags(fs)
+	rootCmd.AddCommand(cmd)
+}
+
+// parseFailOn reads --fail-on; ok is false for "" (never fail).
+func parseFailOn(s string) (sev rules.Severity, ok bool, err error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "never", "none":
+		return rules.Info, false, nil
+	}
+	sev, err = rules.ParseSeverity(strings.TrimSpace(s))
+	if err != nil {
+		return rules.Info, false, fmt.Errorf("--fail-on: %w", err)
+	}
+	return sev, true, nil
+}
+
+func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stderr io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	format := strings.ToLower(f.format)
+	if format == "md" {
+		format = "markdown"
+	}
+	valid := false
+	for _, name := range reportFormats {
+		valid = valid || format == name
+	}
+	if !valid {
+		return withCode(exitUsage, fmt.Errorf("unknown --format %q: use one of %s", f.format, strings.Join(reportFormats, ", ")))
+	}
+	failSev, failOn, err := parseFailOn(f.failOn)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+
+	set, err := rules.LoadSet(f.rules, f.only, f.skip)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("loading rules: %w; fix the rule file, or check the --rules, --only and --skip values", err))
+	}
+	if f.explain != "" && set.Rule(f.explain) == nil {
+		return withCode(exitUsage, fmt.Errorf("no rule %q to explain; `triage rules list` shows the rule ids", f.explain))
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	res, err := analyze.Run(ctx, path, analyze.Options{Limits: *f.limits, Rules: set})
+	if err != nil {
+		switch {
+		case errors.Is(err, bundle.ErrUnreadable):
+			return withCode(exitUnreadable, fmt.Errorf("%w; check that the path exists and is a directory or a supported archive (tar, tar.gz, tar.xz, tar.zst, zip, 7z)", err))
+		case errors.Is(err, context.DeadlineExceeded):
+			return withCode(exitUnreadable, fmt.Errorf("%w; raise --timeout to give the bundle more time", err))
+		case errors.Is(err, context.Canceled):
+			return withCode(exitUnreadable, fmt.Errorf("interrupted while reading %s", path))
+		default:
+			return withCode(exitUnreadable, fmt.Errorf("%w; the bundle could not be analyzed", err))
+		}
+	}
+
+	if f.explain != "" {
+		ex, err := set.Explain(ctx, res.Model, f.explain)
+		if err != nil {
+			return withCode(exitUsage, fmt.Errorf("explaining %s: %w", f.explain, err))
+		}
+		_, err = io.WriteString(stdout, ex.String())
+		return err
+	}
+
+	if err := writeReport(f, format, res, stdout, stderr); err != nil {
+		return err
+	}
+	if failOn {
+		n := 0
+		for _, fd := range res.Findings {
+			if fd.Severity >= failSev {
+				n++
+			}
+		}
+		if n > 0 {
+			return withCode(exitFindings, fmt.Errorf("%d findings at or above %s", n, failSev))
+		}
+	}
+	return nil
+}
+
+// writeReport renders res in format to --out, or to stdout. A file is
+// written beside its final name and renamed into place, so a failed run
+// never leaves half a report where the last good one was.
+func writeReport(f *analyzeFlags, format string, res *analyze.Result, stdout, stderr io.Writer) error {
+	w := stdout
+	var tmp *os.File
+	if f.out != "" && f.out != "-" {
+		var err error
+		tmp, err = os.CreateTemp(filepath.Dir(f.out), "."+filepath.Base(f.out)+".*.tmp")
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the temporary name would only confuse
+			}
+			return withCode(exitUsage, fmt.Errorf("cannot write the report to %s: %w; check that its directory exists and is writable", f.out, err))
+		}
+		defer os.Remove(tmp.Name())
+		w = tmp
+	}
+	opts := []report.Option{report.WithTool("triage", version)}
+	var err error
+	switch format {
+	case "json":
+		err = report.JSON(w, res, opts...)
+	case "markdown":
+		err = report.Markdown(w, res, opts...)
+	case "html":
+		err = report.HTML(w, res, opts...)
+	default:
+		err = report.Text(w, res, report.TextOptions{
+			Color:   tmp == nil && useColor(stdout),
+			Verbose: f.verbose,
+			Tool:    report.Tool{Name: "triage", Version: version},
+		})
+	}
+	if tmp == nil {
+		return err
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing the report to %s: %w", f.out, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("writing the report to %s: %w", f.out, err)
+	}
+	if err := os.Rename(tmp.Name(), f.out); err != nil {
+		return fmt.Errorf("writing the report to %s: %w", f.out, err)
+	}
+	fmt.Fprintf(stderr, "triage: wrote the %s report to %s (%s, %s)\n", format, f.out,
+		pluralize(len(res.Findings), "finding"), pluralize(countWarnings(res), "warning"))
+	return nil
+}
+
+func countWarnings(res *analyze.Result) int {
+	n := len(res.Warnings)
+	for _, a := range res.Inventory {
+		n += len(a.Warnings)
+	}
+	return n
+}
+
+func pluralize(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// useColor reports whether the text report may use ANSI colours: only on
+// a terminal, and never when NO_COLOR is set (https://no-color.org).
+func useColor(w io.Writer) bool {
+	if _, set := os.LookupEnv("NO_COLOR"); set {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// triage runs the real command in a child process (see TestMain) and
+// returns its exit code, stdout and stderr.
+func triage(t *testing.T, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "TRIAGE_RUN_MAIN=1"), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running triage: %v", err)
+	}
+	return code, out.String(), errb.String()
+}
+
+const busyBundle = "../../testdata/bundles/gde-busy-flat"
+
+func TestAnalyzeExitCodes(t *testing.T) {
+	if _, err := os.Stat(busyBundle); err != nil {
+		t.Skipf("SKIPPED LOUDLY: scenario bundle %s is missing: %v", busyBundle, err)
+	}
+	cases := []struct {
+		name     string
+		args     []string
+		code     int
+		stdout   string // substring expected on stdout
+		stderr   string // substring expected on stderr
+		noStdout bool
+	}{
+		{"text report", []string{"analyze", busyBundle}, 0, "gde.guardpoint-busy", "", false},
+		{"json report", []string{"analyze", busyBundle, "--format", "json"}, 0, `"schema_version"`, "", false},
+		{"markdown report", []string{"analyze", busyBundle, "--format", "markdown"}, 0, "## Summary", "", false},
+		{"html report", []string{"analyze", busyBundle, "--format", "html"}, 0, "<!DOCTYPE html>", "", false},
+		{"fail-on below the finding", []string{"analyze", busyBundle, "--fail-on", "info", "--format", "json"}, 1, `"rule_id": "gde.guardpoint-busy"`, "", false},
+		{"fail-on above the finding", []string{"analyze", busyBundle, "--fail-on", "critical", "--only", "gde.guardpoint-busy"}, 0, "gde.guardpoint-busy", "", false},
+		{"bad format", []string{"analyze", busyBundle, "--format", "pdf"}, 2, "", "--format", true},
+		{"bad severity", []string{"analyze", busyBundle, "--fail-on", "urgent"}, 2, "", "--fail-on", true},
+		{"no bundle argument", []string{"analyze"}, 2, "", "arg", true},
+		{"missing bundle", []string{"analyze", "/nonexistent/bundle.tar.gz"}, 3, "", "/nonexistent/bundle.tar.gz", true},
+		{"unknown rule to explain", []string{"analyze", busyBundle, "--explain", "no.such-rule"}, 2, "", "no.such-rule", true},
+		{"explain", []string{"analyze", busyBundle, "--explain", "gde.guardpoint-busy"}, 0, "gde.guardpoint-busy", "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := triage(t, nil, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit code %d, want %d\nstderr: %s", code, tc.code, stderr)
+			}
+			if !strings.Contains(stdout, tc.stdout) {
+				t.Errorf("stdout lacks %q:\n%.1500s", tc.stdout, stdout)
+			}
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr lacks %q: %s", tc.stderr, stderr)
+			}
+			if tc.noStdout && stdout != "" {
+				t.Errorf("an error run wrote a report: %.300s", stdout)
+			}
+			if tc.code >= 2 && strings.Count(strings.TrimSpace(stderr), "\n") > 1 {
+				t.Errorf("the error should be one clear sentence, got:\n%s", stderr)
+			}
+		})
+	}
+}
+
+func TestAnalyzeOutFile(t *testing.T) {
+	if _, err := os.Stat(busyBundle); err != nil {
+		t.Skipf("SKIPPED LOUDLY: scenario bundle %s is missing: %v", busyBundle, err)
+	}
+	out := filepath.Join(t.TempDir(), "report.json")
+	code, stdout, stderr := triage(t, nil, "analyze", busyBundle, "--format", "json", "--out", out)
+	if code != 0 || stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		SchemaVersion string `json:"schema_version"`
+		Findings      []struct {
+			RuleID string `json:"rule_id"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil || doc.SchemaVersion == "" || len(doc.Findings) == 0 {
+		t.Fatalf("report file is not a JSON report with findings (%v): %.300s", err, b)
+	}
+	if !strings.Contains(stderr, out) {
+		t.Errorf("stderr does not say where the report went: %s", stderr)
+	}
+	// An unwritable destination is reported, and leaves nothing behind.
+	code, _, stderr = triage(t, nil, "analyze", busyBundle, "--out", "/nonexistent-dir/r.txt")
+	if code == 0 || !strings.Contains(stderr, "/nonexistent-dir/r.txt") {
+		t.Errorf("writing to a missing directory: exit %d, stderr %s", code, stderr)
+	}
+}
+
+// TestAnalyzeNoColorWhenRedirected: stdout is a pipe here, so the text
+// report must hold no escape codes even without NO_COLOR.
+func TestAnalyzeNoColorWhenRedirected(t *testing.T) {
+	if _, err := os.Stat(busyBundle); err != nil {
+		t.Skipf("SKIPPED LOUDLY: scenario bundle %s is missing: %v", busyBundle, err)
+	}
+	_, stdout, _ := triage(t, nil, "analyze", busyBundle)
+	if strings.Contains(stdout, "\x1b") {
+		t.Error("text report to a pipe holds escape codes")
+	}
+}
+
+func TestParseFailOn(t *testing.T) {
+	for _, s := range []string{"", "never", "NONE"} {
+		if _, ok, err := parseFailOn(s); ok || err != nil {
+			t.Errorf("parseFailOn(%q) = %v, %v; want never", s, ok, err)
+		}
+	}
+	if sev, ok, err := parseFailOn("High"); !ok || err != nil || sev.String() != "high" {
+		t.Errorf("parseFailOn(High) = %v %v %v", sev, ok, err)
+	}
+	if _, _, err := parseFailOn("urgent"); err == nil {
+		t.Error("parseFailOn(urgent) accepted")
+	}
+}

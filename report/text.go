@@ -1,0 +1,353 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/fsagent/triage/analyze"
+	"github.com/fsagent/triage/rules"
+)
+
+// TextOptions adjusts the terminal report.
+type TextOptions struct {
+	// Color adds ANSI colours. The CLI sets it only when stdout is a
+	// terminal and NO_COLOR is unset, so redirected output stays plain.
+	Color bool
+	// Verbose adds the inventory table: every file, its kind and parser.
+	Verbose bool
+	// Tool is printed in the header; zero means "triage" and the build
+	// version.
+	Tool Tool
+	// Width is the column at which prose wraps; 0 means 100.
+	Width int
+}
+
+// ANSI styles used by the text report.
+const (
+	ansiReset = "\x1b[0m"
+	ansiBold  = "\x1b[1m"
+	ansiDim   = "\x1b[2m"
+)
+
+var severityANSI = map[rules.Severity]string{
+	rules.Critical: "\x1b[1;97;41m",
+	rules.High:     "\x1b[1;31m",
+	rules.Medium:   "\x1b[1;33m",
+	rules.Low:      "\x1b[36m",
+	rules.Info:     "\x1b[2m",
+}
+
+// textWriter accumulates output and the first write error, so the
+// renderer reads as a straight sequence of lines.
+type textWriter struct {
+	w     *bufio.Writer
+	color bool
+	width int
+}
+
+func (t *textWriter) style(code, s string) string {
+	if !t.color || code == "" {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func (t *textWriter) printf(format string, args ...any) { fmt.Fprintf(t.w, format, args...) }
+func (t *textWriter) line(s string)                     { t.w.WriteString(s + "\n") }
+
+func (t *textWriter) heading(s string) {
+	t.line("")
+	t.line(t.style(ansiBold, s))
+	t.line(strings.Repeat("─", len([]rune(s))))
+}
+
+// Text writes the report of r for a person at a terminal: a header about
+// the bundle and host, a table of findings worst first, every finding in
+// full with its evidence and remediation, and at the end every warning and
+// rule error. Nothing from the bundle reaches the terminal unescaped.
+func Text(w io.Writer, r *analyze.Result, opts TextOptions) error {
+	tool := opts.Tool
+	if tool.Name == "" {
+		tool = defaultTool()
+	}
+	width := opts.Width
+	if width <= 0 {
+		width = 100
+	}
+	t := &textWriter{w: bufio.NewWriter(w), color: opts.Color, width: width}
+	h := host(r)
+	findings := sortedFindings(r.Findings)
+	cnt := countFindings(r.Findings)
+
+	t.line(t.style(ansiBold, fmt.Sprintf("%s %s report", tool.Name, tool.Version)))
+	kv := func(k, v string) {
+		if v == "" {
+			v = "unknown"
+		}
+		t.printf("  %-12s %s\n", k+":", safeText(v))
+	}
+	kv("Bundle", r.Bundle.Path)
+	if r.Bundle.SHA256 != "" {
+		kv("SHA-256", r.Bundle.SHA256)
+	}
+	kv("Format", bundleSize(r.Bundle))
+	kv("Host", h.Hostname)
+	osName := h.OS
+	if h.Arch != "" {
+		osName = strings.TrimSpace(osName + " " + h.Arch)
+	}
+	kv("OS", osName)
+	kv("Kernel", h.Kernel)
+	kv("Collected", h.CollectedAt)
+	arts := fmt.Sprintf("%d read", len(r.Inventory))
+	if len(r.Others) > 0 {
+		arts += fmt.Sprintf(", %d other entries not parsed", len(r.Others))
+		if !opts.Verbose {
+			arts += " (--verbose lists them)"
+		}
+	}
+	kv("Artifacts", arts)
+	kv("Warnings", strconv.Itoa(warningCount(r)))
+	if len(r.Errors) > 0 {
+		kv("Rule errors", strconv.Itoa(len(r.Errors)))
+	}
+	kv("Findings", cnt.String())
+
+	if len(findings) == 0 {
+		t.line("")
+		t.line(t.style(ansiBold, "No known problems found."))
+		t.line("  No rule matched this bundle. Check the warnings below: an artifact that")
+		t.line("  could not be read is evidence no rule could see.")
+	} else {
+		t.heading(fmt.Sprintf("Findings (%d)", len(findings)))
+		rows := make([][]string, 0, len(findings))
+		for i, f := range findings {
+			rows = append(rows, []string{strconv.Itoa(i + 1), t.sev(f.Severity), safeText(f.RuleID),
+				safeText(f.Title), safeText(f.Subject)})
+		}
+		if err := t.table([]string{"#", "Severity", "Rule", "Title", "Subject"}, rows); err != nil {
+			return err
+		}
+		for i, f := range findings {
+			t.finding(i+1, f)
+		}
+	}
+
+	if opts.Verbose {
+		t.heading(fmt.Sprintf("Inventory (%d files)", len(r.Inventory)))
+		rows := [][]string{}
+		for _, a := range sortedInventory(r.Inventory) {
+			rows = append(rows, []string{safeText(a.Path), safeText(a.Kind), safeText(a.Parser),
+				safeText(a.IdentifiedBy), humanBytes(a.Size), strconv.Itoa(a.Facts), strconv.Itoa(len(a.Warnings))})
+		}
+		if len(rows) == 0 {
+			t.line("  (no files)")
+		} else if err := t.table([]string{"Path", "Kind", "Parser", "By", "Size", "Facts", "Warnings"}, rows, 0); err != nil {
+			return err
+		}
+	}
+
+	if opts.Verbose && len(r.Others) > 0 {
+		t.heading(fmt.Sprintf("Entries not parsed (%d)", len(r.Others)))
+		for _, o := range sortedOthers(r.Others) {
+			t.printf("  %s  %s\n", t.style(ansiDim, safeText(o.Path)), safeText(otherLine(o)))
+		}
+	}
+
+	if ws := allWarnings(r); len(ws) > 0 {
+		t.heading(fmt.Sprintf("Warnings (%d)", len(ws)))
+		for _, w := range ws {
+			loc := w.Path
+			if loc == "" {
+				loc = "(bundle)"
+			}
+			if w.Line > 0 {
+				loc = fmt.Sprintf("%s:%d", loc, w.Line)
+			}
+			t.printf("  %s  %s\n", t.style(ansiDim, safeText(loc)), safeText(w.Msg))
+		}
+	}
+	if len(r.Errors) > 0 {
+		t.heading(fmt.Sprintf("Rule errors (%d)", len(r.Errors)))
+		t.line("  These rules could not be evaluated; their problems may be present but unreported.")
+		for _, e := range r.Errors {
+			t.printf("  %s  %s\n", t.style(ansiBold, safeText(e.RuleID)), safeText(e.Msg))
+		}
+	}
+	if err := t.w.Flush(); err != nil {
+		return fmt.Errorf("writing the text report: %w", err)
+	}
+	return nil
+}
+
+func (t *textWriter) sev(s rules.Severity) string {
+	return t.style(severityANSI[s], strings.ToUpper(s.String()))
+}
+
+// table renders rows with tablewriter, wrapping cells at spaces. With
+// breakCol >= 0 that column (a path, which has no spaces) is capped so the
+// table fits the width, and broken where it must.
+func (t *textWriter) table(header []string, rows [][]string, breakCol ...int) error {
+	opts := []tablewriter.Option{
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNormal),
+		tablewriter.WithMaxWidth(t.width),
+		tablewriter.WithTrimSpace(tw.Off),
+	}
+	if len(breakCol) > 0 {
+		// The other columns of the inventory need about 60 columns.
+		opts = append(opts, tablewriter.WithRowAutoWrap(tw.WrapBreak),
+			tablewriter.WithColumnWidths(tw.NewMapper[int, int]().Set(breakCol[0], max(24, t.width-62))))
+	}
+	tb := tablewriter.NewTable(t.w, opts...)
+	tb.Header(header)
+	if err := tb.Bulk(rows); err != nil {
+		return fmt.Errorf("writing the text report table: %w", err)
+	}
+	if err := tb.Render(); err != nil {
+		return fmt.Errorf("writing the text report table: %w", err)
+	}
+	return nil
+}
+
+func (t *textWriter) finding(n int, f rules.Finding) {
+	t.line("")
+	t.line(fmt.Sprintf("%s %s  %s", t.style(ansiBold, fmt.Sprintf("[%d]", n)), t.sev(f.Severity),
+		t.style(ansiBold, safeText(f.Title))))
+	t.printf("    Rule: %s", safeText(f.RuleID))
+	if f.Subject != "" {
+		t.printf("    Subject: %s", safeText(f.Subject))
+	}
+	t.line("")
+	t.prose("", f.Message)
+	if ev := evidence(f); len(ev) > 0 {
+		t.label("Evidence")
+		for _, s := range ev {
+			t.printf("      %s  %s\n", t.style(ansiDim, safeText(location(s))), safeText(s.Text))
+		}
+	}
+	if f.Summary != "" {
+		t.label("Summary")
+		t.prose("  ", f.Summary)
+	}
+	t.steps("Symptoms", f.Symptoms, false)
+	if f.Cause != "" {
+		t.label("Cause")
+		t.prose("  ", f.Cause)
+	}
+	t.steps("Diagnosis", f.Diagnosis, true)
+	t.steps("Resolution", f.Resolution, true)
+	t.steps("Caveats", f.Caveats, false)
+	if len(f.References) > 0 {
+		t.label("References")
+		for _, ref := range f.References {
+			s := safeText(ref.Title)
+			if ref.URL != "" {
+				s += " <" + safeText(ref.URL) + ">"
+			}
+			if ref.Doc != "" {
+				s += " (" + safeText(ref.Doc) + ")"
+			}
+			t.line("      - " + s)
+		}
+	}
+}
+
+func (t *textWriter) label(s string) {
+	t.line("")
+	t.line("    " + t.style(ansiBold, s+":"))
+}
+
+// prose writes a paragraph wrapped to the report width, indented by four
+// spaces plus extra.
+func (t *textWriter) prose(extra, s string) {
+	indent := "    " + extra
+	for _, l := range wrap(safeBlock(strings.TrimSpace(s)), t.width-len(indent)) {
+		if l == "" {
+			t.line("")
+		} else {
+			t.line(indent + l)
+		}
+	}
+}
+
+// steps writes a list, numbered when the order matters (diagnosis,
+// resolution) and bulleted otherwise; continuation lines hang under the
+// text, not the number.
+func (t *textWriter) steps(label string, items []string, numbered bool) {
+	if len(items) == 0 {
+		return
+	}
+	t.label(label)
+	for i, it := range items {
+		mark := "-"
+		if numbered {
+			mark = fmt.Sprintf("%d.", i+1)
+		}
+		head := "      " + mark + " "
+		hang := strings.Repeat(" ", len(head))
+		for j, l := range wrap(safeBlock(strings.TrimSpace(it)), t.width-len(head)) {
+			switch {
+			case j == 0:
+				t.line(head + l)
+			case l == "":
+				t.line("")
+			default:
+				t.line(hang + l)
+			}
+		}
+	}
+}
+
+// wrap breaks text into lines of at most width runes at spaces, keeping
+// the author's own line breaks and the indentation of lines that start
+// with spaces (commands, quoted output). A word longer than width stays
+// whole.
+func wrap(s string, width int) []string {
+	if width < 20 {
+		width = 20
+	}
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		if strings.HasPrefix(para, " ") || strings.HasPrefix(para, "\t") || len([]rune(para)) <= width {
+			out = append(out, strings.TrimRight(para, " "))
+			continue
+		}
+		var cur []rune
+		for _, word := range strings.Fields(para) {
+			wr := []rune(word)
+			if len(cur) > 0 && len(cur)+1+len(wr) > width {
+				out = append(out, string(cur))
+				cur = nil
+			}
+			if len(cur) > 0 {
+				cur = append(cur, ' ')
+			}
+			cur = append(cur, wr...)
+		}
+		out = append(out, string(cur))
+	}
+	return out
+}
+
+// humanBytes formats a size for people: 512 B, 4.0 KiB, 1.2 MiB.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
