@@ -58,9 +58,14 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
+// stopProfiles ends the profiles that --cpuprofile and --memprofile
+// started; it runs however the command ends.
+var stopProfiles = func() {}
+
 func run(args []string) int {
 	rootCmd.SetArgs(args)
 	err := rootCmd.Execute()
+	stopProfiles()
 	if err == nil {
 		return exitOK
 	}

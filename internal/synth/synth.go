@@ -216,7 +216,7 @@ func (s Spec) strace(w io.Writer) {
 		case 3:
 			fmt.Fprintf(w, "%d  %s futex(0x7f3a9c0008c8, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>\n", pid, ts)
 		case 4:
-			fmt.Fprintf(w, "%d  %s <... futex resumed>) = 0 <0.000500>\n", pid-1, ts)
+			fmt.Fprintf(w, "%d  %s <... futex resumed>) = 0 <0.000500>\n", 4900+(i-1)%17, ts) // the pid of the line before
 		default:
 			fmt.Fprintf(w, "%d  %s close(%d)                = 0 <0.000004>\n", pid, ts, 3+i%60)
 		}
