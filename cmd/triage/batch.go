@@ -6,12 +6,9 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"github.com/vbauerster/mpb/v8"
-	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
 	"github.com/fsagent/triage/analyze"
@@ -78,7 +75,7 @@ shards' files with 'triage summarize'.`,
 			},
 		}
 		if !quiet && term.IsTerminal(int(os.Stderr.Fd())) {
-			opts.Progress = &barProgress{}
+			opts.Progress = newProgress()
 		}
 		st, err := batch.Run(ctx, inputs, out, opts)
 		if err != nil {
@@ -139,35 +136,4 @@ func shardFrom(shard string, shards int) (batch.Shard, error) {
 		return batch.ParseShard(fmt.Sprintf("%d/%d", k, shards))
 	}
 	return batch.Shard{Count: 1}, nil
-}
-
-// barProgress draws one bar on stderr: done/total, rate, ETA and failures.
-type barProgress struct {
-	p      *mpb.Progress
-	bar    *mpb.Bar
-	failed atomic.Int64
-}
-
-func (b *barProgress) Start(total int) {
-	b.p = mpb.New(mpb.WithOutput(os.Stderr), mpb.WithWidth(40))
-	b.bar = b.p.AddBar(int64(total),
-		mpb.PrependDecorators(decor.CountersNoUnit("%d/%d bundles"), decor.Any(func(decor.Statistics) string {
-			if n := b.failed.Load(); n > 0 {
-				return fmt.Sprintf(" · %d failed", n)
-			}
-			return ""
-		})),
-		mpb.AppendDecorators(decor.AverageSpeed(0, " %.1f/s"), decor.Name(" ETA "), decor.AverageETA(decor.ET_STYLE_GO)))
-}
-
-func (b *barProgress) Done(rec batch.Record) {
-	if rec.Status != batch.StatusOK {
-		b.failed.Add(1)
-	}
-	b.bar.Increment()
-}
-
-func (b *barProgress) Finish() {
-	b.bar.SetTotal(-1, true)
-	b.p.Wait()
 }
