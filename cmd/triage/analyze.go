@@ -145,7 +145,7 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 			}
 		}
 		if n > 0 {
-			return withCode(exitFindings, fmt.Errorf("%d findings at or above %s", n, failSev))
+			return withCode(exitFindings, fmt.Errorf("%d finding(s) at or above %s (--fail-on %s)", n, failSev, failSev))
 		}
 	}
 	return nil

@@ -71,7 +71,7 @@ func run(args []string) int {
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil && ee.code != exitFindings {
+		if ee.err != nil {
 			fmt.Fprintln(os.Stderr, "triage:", ee.err)
 		}
 		return ee.code
