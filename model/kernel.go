@@ -13,7 +13,7 @@ type OpenFile struct {
 	Device  string `json:"device,omitempty"`
 	SizeOff string `json:"size_off,omitempty"`
 	Node    string `json:"node,omitempty"`
-	Name    string `json:"name"`              // the path (or socket text), without the "(deleted)" suffix
+	Name    string `json:"name"`              // the path (or socket text), without lsof's "(deleted)" and "(stat: ...)" notes
 	Deleted bool   `json:"deleted,omitempty"` // the name carried "(deleted)"
 	// TaskCmd is the thread's own name on thread rows (lsof's TASKCMD).
 	TaskCmd string `json:"task_cmd,omitempty"`

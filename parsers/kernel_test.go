@@ -73,8 +73,12 @@ func TestLsofVariants(t *testing.T) {
 		}},
 		{file: "fields.txt", n: 3, checks: []want{
 			{0, model.OpenFile{Command: "bash", PID: 2199, User: "root", FD: "cwd", Type: "DIR", Device: "0xfd00", SizeOff: "4096", Node: "10977282", Name: "/guarded_path"}},
-			{1, model.OpenFile{Command: "bash", PID: 2199, User: "root", FD: "3", Type: "REG", Device: "0xfd00", SizeOff: "10240", Node: "10977299", Name: "/guarded_path/old.log", Deleted: true}},
+			{1, model.OpenFile{Command: "bash", PID: 2199, User: "root", FD: "3r", Type: "REG", Device: "0xfd00", SizeOff: "10240", Node: "10977299", Name: "/guarded_path/old.log", Deleted: true}},
 			{2, model.OpenFile{Command: "vmd", PID: 3101, User: "root", FD: "txt", Type: "REG", Name: "/opt/vormetric/bin/vmd"}},
+		}},
+		{file: "crlf_invalid_utf8.txt", n: 2, checks: []want{
+			{0, model.OpenFile{Command: "bash", PID: 2199, User: "0", FD: "cwd", Type: "DIR", Device: "253,0", SizeOff: "4096", Node: "10977282", Name: "/guarded_path/caf\uFFFD \\x1b[31mred"}},
+			{1, model.OpenFile{Command: "bash", PID: 2199, User: "0", FD: "3r", Type: "REG", Device: "253,0", SizeOff: "4096", Node: "10977283", Name: "/guarded_path/plain"}},
 		}},
 		{file: "noise.txt", n: 2, warnings: []string{":3: not an lsof row", ":4: not an lsof row"}},
 	}
@@ -302,7 +306,7 @@ func TestModulesLoadOrderFeedsModulesLoadedAfter(t *testing.T) {
 func TestSlabVariants(t *testing.T) {
 	type s struct {
 		Series         string
-		Sample         int
+		Sample         int64 // int64 so a date-stamped sample number compiles on 32-bit too
 		Cache          string
 		Active, N, Obj int64
 	}
@@ -347,7 +351,7 @@ func TestSlabVariants(t *testing.T) {
 				if x.Src.Line == 0 || x.Src.Text == "" {
 					t.Errorf("sample without source: %+v", x)
 				}
-				got = append(got, s{x.Series, x.Sample, x.Cache, x.ActiveObjs, x.NumObjs, x.ObjSize})
+				got = append(got, s{x.Series, int64(x.Sample), x.Cache, x.ActiveObjs, x.NumObjs, x.ObjSize})
 			}
 			if !reflect.DeepEqual(got, c.want) {
 				t.Errorf("got  %+v\nwant %+v", got, c.want)
@@ -481,5 +485,14 @@ func TestKernShortKeepsUTF8(t *testing.T) {
 	s := kernShort(strings.Repeat("0", 34) + strings.Repeat("\uFFFD", 40))
 	if !utf8.ValidString(s) || !strings.HasSuffix(s, `..."`) {
 		t.Errorf("kernShort = %q", s)
+	}
+}
+
+// Regression (FuzzModules): a malformed taint field is quoted in a warning
+// as clean text, never as raw bytes.
+func TestModulesBadTaintWarningIsClean(t *testing.T) {
+	m, ws := parseString(t, "proc-modules", "proc/modules", "0 0 0 0 Live 0x \xd5\n")
+	if len(m.Modules) != 1 || len(ws) != 1 || !utf8.ValidString(ws[0].Msg) || !strings.Contains(ws[0].Msg, "unexpected taint field") {
+		t.Fatalf("modules %+v, warnings %v", m.Modules, ws)
 	}
 }

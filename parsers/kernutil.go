@@ -115,9 +115,41 @@ type kernLine struct {
 	same bool
 }
 
-func newKernLine(in *Input) kernLine {
-	raw, text := in.Bytes(), in.Text()
-	return kernLine{raw: raw, text: text, same: len(raw) == len(text)}
+// newKernLine makes the current line's text for a fact, in the arena when
+// the line needs no cleaning.
+func newKernLine(in *Input, a *kernArena) kernLine {
+	raw := in.Bytes()
+	for _, c := range raw {
+		if c < 0x20 && c != '\t' || c >= 0x7f {
+			text := in.Text()
+			return kernLine{raw: raw, text: text, same: len(raw) == len(text)}
+		}
+	}
+	return kernLine{raw: raw, text: a.str(raw), same: true}
+}
+
+// kernArena stores the text of many lines in shared blocks: one allocation
+// per block instead of one per line, which halves the cost of keeping the
+// source line of every fact of a large capture. A strings.Builder only
+// ever appends, so the strings handed out are never changed.
+type kernArena struct {
+	b strings.Builder
+}
+
+const kernArenaBlock = 64 << 10
+
+// str returns a string holding a copy of p.
+func (a *kernArena) str(p []byte) string {
+	if len(p) > kernArenaBlock/8 {
+		return string(p)
+	}
+	if a.b.Cap()-a.b.Len() < len(p) {
+		a.b = strings.Builder{}
+		a.b.Grow(kernArenaBlock)
+	}
+	start := a.b.Len()
+	a.b.Write(p)
+	return a.b.String()[start:]
 }
 
 // str returns the cleaned text of raw[s:e].
@@ -218,16 +250,14 @@ func (c *kernFacts[T]) next() *T {
 			c.chunks = append(c.chunks, c.cur)
 		}
 		size := kernChunk
-		if c.n < kernChunk {
+		if c.n == 0 {
 			size = 64 // most files are small
-			if c.n >= 64 {
-				size = kernChunk
-			}
 		}
 		c.cur = make([]T, 0, size)
 	}
-	var zero T
-	c.cur = append(c.cur, zero)
+	// The slot is zero already: the chunk was allocated zeroed and drop
+	// clears a slot it gives back.
+	c.cur = c.cur[:len(c.cur)+1]
 	c.n++
 	return &c.cur[len(c.cur)-1]
 }

@@ -2,6 +2,7 @@ package parsers
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -264,7 +265,7 @@ func lsofNumeric(b []byte) bool {
 // lsofProtos are the protocol names lsof prints in the NODE column.
 var lsofProtos = map[string]bool{"TCP": true, "UDP": true, "UDPLITE": true, "SCTP": true, "RAW": true, "RAW6": true, "ICMP": true, "ICMP6": true, "UDP6": true, "TCP6": true}
 
-// splitTokens splits a row that has no usable header (lsof | grep) or that
+// splitLsofTokens splits a row that has no usable header (lsof | grep) or that
 // does not line up with it, by the shape of its fields.
 func splitLsofTokens(b []byte, toks []kernSpan, r *lsofRow) bool {
 	r.reset()
@@ -367,12 +368,44 @@ type lsofState struct {
 	hdr  *lsofHeader
 	row  lsofRow
 	toks []kernSpan
+	text kernArena
+	// Rows are kept compactly while the file is read and become facts at
+	// its end, in one slice of the right size: a fact is a large struct,
+	// and building each one twice (in a growing buffer, then in the
+	// model) cost more than parsing the line.
+	recs kernFacts[lsofRec]
+	slow []model.OpenFile // rows whose text cleaning moved their fields
+}
+
+// Field indexes of lsofRec.
+const (
+	recCmd = iota
+	recUser
+	recFD
+	recType
+	recDevice
+	recSize
+	recNode
+	recTask
+	recName
+	recErr
+	recN
+)
+
+// lsofRec is one row: its line, the offsets of its fields in it, and the
+// numbers already parsed.
+type lsofRec struct {
+	text     string
+	sp       [recN][2]uint32
+	line     uint32
+	pid, tid uint32
+	deleted  bool
+	slow     bool // the fact is st.slow[pid]
 }
 
 func parseLsof(in *Input, out *model.Model) {
 	st := &lsofState{toks: make([]kernSpan, 0, 16)}
-	var facts kernFacts[model.OpenFile]
-	defer func() { out.OpenFiles = facts.appendTo(out.OpenFiles) }()
+	defer st.flush(in, out)
 	first := true
 	for in.Next() {
 		b := in.Bytes()
@@ -387,10 +420,10 @@ func parseLsof(in *Input, out *model.Model) {
 			st.hdr = h
 			continue
 		}
-		if st.parseRow(in, b, facts.next()) {
+		if st.parseRow(in, b, st.recs.next()) {
 			continue
 		}
-		facts.drop()
+		st.recs.drop()
 		t, _ := kernTrim(b)
 		switch {
 		case len(t) == 0:
@@ -415,8 +448,8 @@ func kernShort(s string) string {
 	return `"` + s + `"`
 }
 
-// parseRow turns one row into the fact f (a zeroed slot).
-func (st *lsofState) parseRow(in *Input, b []byte, f *model.OpenFile) bool {
+// parseRow reads one row into rec (a zeroed slot).
+func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 	r := &st.row
 	ok := false
 	if st.hdr != nil {
@@ -425,70 +458,138 @@ func (st *lsofState) parseRow(in *Input, b []byte, f *model.OpenFile) bool {
 	if !ok {
 		ok = splitLsofTokens(b, st.toks, r)
 	}
-	if !ok || r[lsofUser].s < 0 {
+	if !ok || r[lsofUser].s < 0 || int64(in.Line()) > 1<<32-1 {
 		return false
 	}
 	pid, okp := kernAtoi(b[r[lsofPID].s:r[lsofPID].e])
 	if !okp || pid > 1<<31 {
 		return false
 	}
-	l := newKernLine(in)
-	f.Command = l.str(r[lsofCommand].s, r[lsofCommand].e)
-	f.PID = int(pid)
-	f.User = l.str(r[lsofUser].s, r[lsofUser].e)
-	f.FD = l.str(r[lsofFD].s, r[lsofFD].e)
-	f.Type = l.str(r[lsofType].s, r[lsofType].e)
-	f.Device = l.str(r[lsofDevice].s, r[lsofDevice].e)
-	f.SizeOff = l.str(r[lsofSize].s, r[lsofSize].e)
-	f.Node = l.str(r[lsofNode].s, r[lsofNode].e)
-	f.TaskCmd = l.str(r[lsofTaskCmd].s, r[lsofTaskCmd].e)
-	f.Src = model.Source{Path: in.Path, Line: in.Line(), Text: l.text}
+	rec.pid, rec.line = uint32(pid), uint32(in.Line())
 	if sp := r[lsofTID]; sp.s >= 0 {
 		if tid, ok := kernAtoi(b[sp.s:sp.e]); ok && tid <= 1<<31 {
-			f.TID = int(tid)
+			rec.tid = uint32(tid)
 		}
 	}
-	if sp := r[lsofName]; sp.s >= 0 {
-		e := sp.e
-		for e > sp.s && kernIsSpace(b[e-1]) {
-			e--
+	name := r[lsofName]
+	if name.s >= 0 {
+		for name.e > name.s && kernIsSpace(b[name.e-1]) {
+			name.e--
 		}
-		f.Name, f.Deleted, f.Error = lsofSplitName(l.str(sp.s, e))
+	}
+	l := newKernLine(in, &st.text)
+	if !l.same {
+		// Cleaning changed the line: its fields are cleaned one by one.
+		f := model.OpenFile{
+			Command: l.str(r[lsofCommand].s, r[lsofCommand].e), PID: int(pid), TID: int(rec.tid),
+			User: l.str(r[lsofUser].s, r[lsofUser].e), FD: l.str(r[lsofFD].s, r[lsofFD].e),
+			Type: l.str(r[lsofType].s, r[lsofType].e), Device: l.str(r[lsofDevice].s, r[lsofDevice].e),
+			SizeOff: l.str(r[lsofSize].s, r[lsofSize].e), Node: l.str(r[lsofNode].s, r[lsofNode].e),
+			TaskCmd: l.str(r[lsofTaskCmd].s, r[lsofTaskCmd].e),
+			Src:     model.Source{Path: in.Path, Line: in.Line(), Text: l.text},
+		}
+		if name.s >= 0 {
+			f.Name, f.Deleted, f.Error = lsofSplitName(l.str(name.s, name.e))
+		}
+		rec.slow, rec.pid = true, uint32(len(st.slow))
+		st.slow = append(st.slow, f)
+		return true
+	}
+	rec.text = l.text
+	for k, id := range [...]int{recCmd: lsofCommand, recUser: lsofUser, recFD: lsofFD, recType: lsofType,
+		recDevice: lsofDevice, recSize: lsofSize, recNode: lsofNode, recTask: lsofTaskCmd} {
+		if sp := r[id]; sp.s >= 0 {
+			rec.sp[k] = [2]uint32{uint32(sp.s), uint32(sp.e)}
+		}
+	}
+	if name.s >= 0 {
+		n, deleted, es, ee := lsofNameNotes(l.text[name.s:name.e])
+		rec.sp[recName] = [2]uint32{uint32(name.s), uint32(name.s + n)}
+		rec.sp[recErr] = [2]uint32{uint32(name.s + es), uint32(name.s + ee)}
+		rec.deleted = deleted
 	}
 	return true
+}
+
+// flush turns the rows read into facts.
+func (st *lsofState) flush(in *Input, out *model.Model) {
+	if st.recs.n == 0 {
+		return
+	}
+	out.OpenFiles = slices.Grow(out.OpenFiles, st.recs.n)
+	emit := func(rs []lsofRec) {
+		for i := range rs {
+			r := &rs[i]
+			if r.slow {
+				out.OpenFiles = append(out.OpenFiles, st.slow[r.pid])
+				continue
+			}
+			t := r.text
+			out.OpenFiles = append(out.OpenFiles, model.OpenFile{
+				Command: t[r.sp[recCmd][0]:r.sp[recCmd][1]],
+				PID:     int(r.pid),
+				TID:     int(r.tid),
+				User:    t[r.sp[recUser][0]:r.sp[recUser][1]],
+				FD:      t[r.sp[recFD][0]:r.sp[recFD][1]],
+				Type:    t[r.sp[recType][0]:r.sp[recType][1]],
+				Device:  t[r.sp[recDevice][0]:r.sp[recDevice][1]],
+				SizeOff: t[r.sp[recSize][0]:r.sp[recSize][1]],
+				Node:    t[r.sp[recNode][0]:r.sp[recNode][1]],
+				Name:    t[r.sp[recName][0]:r.sp[recName][1]],
+				Deleted: r.deleted,
+				TaskCmd: t[r.sp[recTask][0]:r.sp[recTask][1]],
+				Error:   t[r.sp[recErr][0]:r.sp[recErr][1]],
+				Src:     model.Source{Path: in.Path, Line: int(r.line), Text: t},
+			})
+		}
+	}
+	for _, ch := range st.recs.chunks {
+		emit(ch)
+	}
+	emit(st.recs.cur)
+	st.recs, st.slow = kernFacts[lsofRec]{}, nil
 }
 
 // lsofSplitName takes lsof's notes off the end of a name: "(deleted)" and the
 // errors "(stat: ...)", "(readlink: ...)", "(opendir: ...)".
 func lsofSplitName(n string) (name string, deleted bool, errText string) {
+	l, deleted, es, ee := lsofNameNotes(n)
+	return n[:l], deleted, n[es:ee]
+}
+
+// lsofNameNotes is lsofSplitName by offsets: the length of the name proper
+// and where the error note lies in n (es == ee when there is none).
+func lsofNameNotes(n string) (nameLen int, deleted bool, es, ee int) {
+	l := len(n)
 	for range 3 {
+		m := n[:l]
 		switch {
-		case strings.HasSuffix(n, " (deleted)"):
-			n, deleted = n[:len(n)-len(" (deleted)")], true
-		case strings.HasSuffix(n, ")"):
-			i := strings.LastIndex(n, " (")
+		case strings.HasSuffix(m, " (deleted)"):
+			l, deleted = l-len(" (deleted)"), true
+		case strings.HasSuffix(m, ")"):
+			i := strings.LastIndex(m, " (")
 			if i < 0 {
-				return n, deleted, errText
+				return l, deleted, es, ee
 			}
-			note := n[i+2 : len(n)-1]
+			note := m[i+2 : l-1]
 			c := strings.IndexByte(note, ':')
 			if c < 0 {
-				return n, deleted, errText
+				return l, deleted, es, ee
 			}
 			switch note[:c] {
 			case "stat", "lstat", "readlink", "opendir", "open", "statfs":
-				if errText == "" {
-					errText = note
+				if es == ee {
+					es, ee = i+2, l-1
 				}
-				n = n[:i]
+				l = i
 			default:
-				return n, deleted, errText
+				return l, deleted, es, ee
 			}
 		default:
-			return n, deleted, errText
+			return l, deleted, es, ee
 		}
 	}
-	return n, deleted, errText
+	return l, deleted, es, ee
 }
 
 // parseLsofFields reads -F output: a line per field, the first byte naming
@@ -556,7 +657,13 @@ func parseLsofFields(in *Input, out *model.Model) {
 				if have {
 					cur.Src.EndLine = in.Line()
 				}
-			case 'a', 'l', 'k', 'P', 'T', 'S', 'G', 'd', 'C', 'N', 'Z':
+			case 'a', 'l':
+				// Mode and lock letters follow a descriptor number, as in
+				// the columnar form ("3u", "14uW").
+				if m := strings.TrimSpace(v); have && m != "" && kernDigits([]byte(strings.TrimRight(cur.FD, "rwuRWUxXN-"))) {
+					cur.FD += m
+				}
+			case 'k', 'P', 'T', 'S', 'G', 'd', 'C', 'N', 'Z':
 			default:
 				in.Warnf("lsof -F: unknown field %s", kernShort(in.Text()))
 			}

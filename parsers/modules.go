@@ -48,7 +48,7 @@ func init() {
 	})
 }
 
-// modulesHeader recognises the lsmod header ("Module  Size  Used by").
+// modulesLsmodHeader recognises the lsmod header ("Module  Size  Used by").
 func modulesLsmodHeader(t []byte) bool {
 	return bytes.HasPrefix(t, []byte("Module")) && bytes.Contains(t, []byte("Size")) && bytes.Contains(t, []byte("Used by"))
 }

@@ -44,6 +44,7 @@ type slabState struct {
 	block int // 1-based number of the sample block being read
 	rows  int // rows read in the current block
 	toks  []kernSpan
+	text  kernArena
 }
 
 // startBlock begins a new sample unless the current one has no rows yet
@@ -111,7 +112,7 @@ func (st *slabState) row(in *Input, t []byte, s *model.SlabSample) bool {
 	}
 	// t is the trimmed line: offsets into it are offsets into the line
 	// plus the indentation.
-	l := newKernLine(in)
+	l := newKernLine(in, &st.text)
 	_, lead := kernTrim(in.Bytes())
 	name := func(i int) string { return l.str(lead+toks[i].s, lead+toks[i].e) }
 	src := model.Source{Path: in.Path, Line: in.Line(), Text: l.text}
