@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -157,7 +158,14 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 func writeReport(f *analyzeFlags, format string, res *analyze.Result, stdout, stderr io.Writer) error {
 	w := stdout
 	var tmp *os.File
-	if f.out != "" && f.out != "-" {
+	if special, err := openSpecial(f.out); err != nil {
+		return withCode(exitUsage, fmt.Errorf("cannot write the report to %s: %w", f.out, err))
+	} else if special != nil {
+		// A device or pipe (/dev/null, /dev/stdout, a FIFO) is written in
+		// place: renaming a file over it would replace the device itself.
+		defer special.Close()
+		stdout, w = special, special
+	} else if f.out != "" && f.out != "-" {
 		var err error
 		tmp, err = os.CreateTemp(filepath.Dir(f.out), "."+filepath.Base(f.out)+".*.tmp")
 		if err != nil {
@@ -182,6 +190,7 @@ func writeReport(f *analyzeFlags, format string, res *analyze.Result, stdout, st
 	default:
 		err = report.Text(w, res, report.TextOptions{
 			Color:   tmp == nil && useColor(stdout),
+			Width:   reportWidth(tmp == nil, stdout),
 			Verbose: f.verbose,
 			Tool:    report.Tool{Name: "triage", Version: version},
 		})
@@ -206,6 +215,22 @@ func writeReport(f *analyzeFlags, format string, res *analyze.Result, stdout, st
 	return nil
 }
 
+// openSpecial opens --out for writing when it names an existing file that is
+// not a regular file; it returns nil for anything else.
+func openSpecial(out string) (*os.File, error) {
+	if out == "" || out == "-" {
+		return nil, nil
+	}
+	st, err := os.Stat(out)
+	if err != nil || st.Mode().IsRegular() {
+		return nil, nil
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("it is a directory; name a file")
+	}
+	return os.OpenFile(out, os.O_WRONLY, 0)
+}
+
 func countWarnings(res *analyze.Result) int {
 	n := len(res.Warnings)
 	for _, a := range res.Inventory {
@@ -219,6 +244,36 @@ func pluralize(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// Bounds of the text report's width: below 60 columns the tables cannot
+// be laid out; beyond 120 prose lines grow too long to read comfortably.
+const (
+	minReportWidth = 60
+	maxReportWidth = 120
+)
+
+// reportWidth is the column at which the text report wraps: the width of
+// the terminal when the report goes to one (or COLUMNS when the user set
+// it), kept within minReportWidth..maxReportWidth; 0 (the report's own
+// default of 100) for a file or a pipe, so saved reports do not depend on
+// the window they were made in.
+func reportWidth(toStdout bool, w io.Writer) int {
+	if !toStdout {
+		return 0
+	}
+	width := 0
+	if c, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && c > 0 {
+		width = c
+	} else if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if c, _, err := term.GetSize(int(f.Fd())); err == nil && c > 0 {
+			width = c
+		}
+	}
+	if width == 0 {
+		return 0
+	}
+	return min(max(width, minReportWidth), maxReportWidth)
 }
 
 // useColor reports whether the text report may use ANSI colours: only on

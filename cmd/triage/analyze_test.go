@@ -136,3 +136,20 @@ func TestParseFailOn(t *testing.T) {
 		t.Error("parseFailOn(urgent) accepted")
 	}
 }
+
+// TestOutToDeviceWritesInPlace guards against replacing a device with a
+// regular file: --out /dev/null must leave /dev/null a device.
+func TestOutToDeviceWritesInPlace(t *testing.T) {
+	st, err := os.Stat(os.DevNull)
+	if err != nil || st.Mode().IsRegular() {
+		t.Skipf("SKIP: %s is not a device on this machine", os.DevNull)
+	}
+	cmd := triageCmd("analyze", "../../testdata/sample-bundle", "--format", "json", "--out", os.DevNull)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("analyze --out %s: %v\n%s", os.DevNull, err, out)
+	}
+	after, err := os.Stat(os.DevNull)
+	if err != nil || after.Mode().IsRegular() || after.Mode()&os.ModeDevice == 0 {
+		t.Fatalf("%s is no longer a device after --out: mode %v", os.DevNull, after.Mode())
+	}
+}
