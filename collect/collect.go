@@ -188,7 +188,24 @@ type collector struct {
 // CollectFile collects into the file at out, written beside it under a
 // temporary name and renamed when complete, so a failed run never leaves a
 // half bundle that looks whole.
+//
+// A device or pipe (/dev/stdout, a FIFO) is written in place instead:
+// renaming over it would replace the device with a file.
 func CollectFile(ctx context.Context, out string, opts Options) (*Manifest, error) {
+	if st, err := os.Stat(out); err == nil && !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return nil, fmt.Errorf("collect: %s is a directory; name the bundle file to write", out)
+		}
+		f, err := os.OpenFile(out, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("collect: %w", err)
+		}
+		m, err := Collect(ctx, f, opts)
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("collect: write %s: %w", out, cerr)
+		}
+		return m, err
+	}
 	dir := filepath.Dir(out)
 	f, err := os.CreateTemp(dir, ".triage-collect-*.tar.gz")
 	if err != nil {

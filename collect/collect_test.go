@@ -466,3 +466,20 @@ func TestBlockedReadAbandoned(t *testing.T) {
 		t.Errorf("blocked file read not marked timed out: %+v", c.recs[0])
 	}
 }
+
+// TestCollectFileToDeviceKeepsTheDevice writes a bundle to /dev/null: the
+// device must still be a device afterwards, not a file renamed over it.
+func TestCollectFileToDeviceKeepsTheDevice(t *testing.T) {
+	st, err := os.Stat(os.DevNull)
+	if err != nil || st.Mode().IsRegular() {
+		t.Skipf("SKIP: %s is not a device on this machine", os.DevNull)
+	}
+	o, _ := fakeOptions(t, "fakehost", "linux")
+	if _, err := CollectFile(context.Background(), os.DevNull, o); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(os.DevNull)
+	if err != nil || after.Mode()&os.ModeDevice == 0 {
+		t.Fatalf("%s is no longer a device: %v", os.DevNull, after.Mode())
+	}
+}
