@@ -296,3 +296,9 @@ func bundleSize(b analyze.BundleInfo) string {
 	}
 	return fmt.Sprintf("%s, %s", b.Format, humanBytes(b.Size))
 }
+
+// SafeText makes text from a bundle safe to print on one terminal line:
+// control characters, escape sequences, bidirectional overrides and
+// invalid UTF-8 become visible escapes. The CLI's own listings (inventory,
+// rule lists) use it so that they hold the same promise as the reports.
+func SafeText(s string) string { return safeText(s) }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -127,12 +128,7 @@ func Text(w io.Writer, r *analyze.Result, opts TextOptions) error {
 		t.line("  could not be read is evidence no rule could see.")
 	} else {
 		t.heading(fmt.Sprintf("Findings (%d)", len(findings)))
-		rows := make([][]string, 0, len(findings))
-		for i, f := range findings {
-			rows = append(rows, []string{strconv.Itoa(i + 1), t.sev(f.Severity), safeText(f.RuleID),
-				safeText(f.Title), safeText(f.Subject)})
-		}
-		if err := t.table([]string{"#", "Severity", "Rule", "Title", "Subject"}, rows); err != nil {
+		if err := t.findingsTable(findings); err != nil {
 			return err
 		}
 		for i, f := range findings {
@@ -216,6 +212,98 @@ func (t *textWriter) table(header []string, rows [][]string, breakCol ...int) er
 		return fmt.Errorf("writing the text report table: %w", err)
 	}
 	return nil
+}
+
+// Bounds of the findings table's columns. A subject longer than the rule
+// column is shortened in the table (the finding's own section below prints
+// it whole); rule ids are never shortened, since --explain, --only and
+// --skip need them exactly.
+const (
+	subjectColMax = 32
+	titleColMin   = 24
+)
+
+// findingsTable writes the one-row-per-finding overview. The rule id and
+// the finding's subject share a column (the subject on the second line,
+// where the wrapped title needs a line anyway); every column but the title
+// is as narrow as its content allows, and the title takes the rest of the
+// report width, so that at 100 columns a title needs one or two lines.
+func (t *textWriter) findingsTable(findings []rules.Finding) error {
+	ruleHead := "Rule"
+	numW, sevW, ruleW, subjW := len("#"), len("Severity"), len(ruleHead), 0
+	for i, f := range findings {
+		numW = max(numW, len(strconv.Itoa(i+1)))
+		sevW = max(sevW, len(f.Severity.String()))
+		ruleW = max(ruleW, utf8.RuneCountInString(safeText(f.RuleID)))
+		subjW = max(subjW, utf8.RuneCountInString(safeText(f.Subject)))
+	}
+	if subjW > 0 {
+		ruleHead = "Rule / subject"
+		ruleW = max(ruleW, min(subjW, subjectColMax), len(ruleHead))
+	}
+	// A light box costs one rule plus two padding spaces per column, and
+	// one closing rule.
+	titleW := t.width - (3*4 + 1 + numW + sevW + ruleW)
+	// On a narrow terminal the severity moves into the rule column, above
+	// the rule id, to leave the title its room.
+	stacked := titleW < titleColMin
+	if stacked {
+		ruleHead = "Severity / " + strings.ToLower(ruleHead)
+		ruleW = max(ruleW, len(ruleHead))
+		titleW = max(t.width-(3*3+1+numW+ruleW), titleColMin)
+	}
+
+	rows := make([][]string, 0, len(findings))
+	for i, f := range findings {
+		rule := safeText(f.RuleID)
+		if stacked {
+			rule = t.sev(f.Severity) + "\n" + rule
+		}
+		if f.Subject != "" {
+			rule += "\n" + t.style(ansiDim, ellipsize(safeText(f.Subject), ruleW))
+		}
+		if stacked {
+			rows = append(rows, []string{strconv.Itoa(i + 1), rule, safeText(f.Title)})
+		} else {
+			rows = append(rows, []string{strconv.Itoa(i + 1), t.sev(f.Severity), rule, safeText(f.Title)})
+		}
+	}
+	header := []string{"#", "Severity", ruleHead, "Title"}
+	widths := []int{numW, sevW, ruleW, titleW}
+	if stacked {
+		header = []string{"#", ruleHead, "Title"}
+		widths = []int{numW, ruleW, titleW}
+	}
+	m := tw.NewMapper[int, int]()
+	for i, w := range widths {
+		m.Set(i, w+2) // the width tablewriter sees includes the padding
+	}
+	tb := tablewriter.NewTable(t.w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNormal),
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithColumnWidths(m),
+	)
+	tb.Header(header)
+	if err := tb.Bulk(rows); err != nil {
+		return fmt.Errorf("writing the text report table: %w", err)
+	}
+	if err := tb.Render(); err != nil {
+		return fmt.Errorf("writing the text report table: %w", err)
+	}
+	return nil
+}
+
+// ellipsize shortens s to at most n runes, keeping its end (the telling
+// part of a path or a rule id) behind a leading "…".
+func ellipsize(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n || n < 2 {
+		return s
+	}
+	return "…" + string(r[len(r)-(n-1):])
 }
 
 func (t *textWriter) finding(n int, f rules.Finding) {

@@ -51,7 +51,7 @@ error; 3 the bundle cannot be read at all.`,
   triage analyze ./bundle --format html --out report.html
   triage analyze upload.zip --format json --fail-on high
   triage analyze upload.zip --explain gde.guardpoint-busy`,
-		Args: cobra.ExactArgs(1),
+		Args: oneBundle,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAnalyze(cmd.Context(), f, args[0], os.Stdout, os.Stderr)
 		},
@@ -104,7 +104,7 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 
 	set, err := rules.LoadSet(f.rules, f.only, f.skip)
 	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("loading rules: %w; fix the rule file, or check the --rules, --only and --skip values", err))
+		return withCode(exitUsage, rulesLoadError(err))
 	}
 	if f.explain != "" && set.Rule(f.explain) == nil {
 		return withCode(exitUsage, fmt.Errorf("no rule %q to explain; `triage rules list` shows the rule ids", f.explain))
@@ -116,7 +116,7 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 	if err != nil {
 		switch {
 		case errors.Is(err, bundle.ErrUnreadable):
-			return withCode(exitUnreadable, fmt.Errorf("%w; check that the path exists and is a directory or a supported archive (tar, tar.gz, tar.xz, tar.zst, zip, 7z)", err))
+			return bundleReadError(path, err)
 		case errors.Is(err, context.DeadlineExceeded):
 			return withCode(exitUnreadable, fmt.Errorf("%w; raise --timeout to give the bundle more time", err))
 		case errors.Is(err, context.Canceled):

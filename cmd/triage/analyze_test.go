@@ -52,7 +52,7 @@ func TestAnalyzeExitCodes(t *testing.T) {
 		{"fail-on above the finding", []string{"analyze", busyBundle, "--fail-on", "critical", "--only", "gde.guardpoint-busy"}, 0, "gde.guardpoint-busy", "", false},
 		{"bad format", []string{"analyze", busyBundle, "--format", "pdf"}, 2, "", "--format", true},
 		{"bad severity", []string{"analyze", busyBundle, "--fail-on", "urgent"}, 2, "", "--fail-on", true},
-		{"no bundle argument", []string{"analyze"}, 2, "", "arg", true},
+		{"no bundle argument", []string{"analyze"}, 2, "", "needs a BUNDLE", true},
 		{"missing bundle", []string{"analyze", "/nonexistent/bundle.tar.gz"}, 3, "", "/nonexistent/bundle.tar.gz", true},
 		{"unknown rule to explain", []string{"analyze", busyBundle, "--explain", "no.such-rule"}, 2, "", "no.such-rule", true},
 		{"explain", []string{"analyze", busyBundle, "--explain", "gde.guardpoint-busy"}, 0, "gde.guardpoint-busy", "", false},

@@ -47,8 +47,8 @@ shards' files with 'triage summarize'.`,
 	f.BoolVar(&quiet, "quiet", false, "no progress bar and no summary")
 	f.StringVar(&format, "format", "text", "summary format: text, json, csv, markdown or html")
 	f.StringArrayVar(&ruleDirs, "rules", nil, "extra rule directory (repeatable); same ids override shipped rules")
-	f.StringSliceVar(&only, "only", nil, "run only these rule ids")
-	f.StringSliceVar(&skip, "skip", nil, "skip these rule ids")
+	f.StringSliceVar(&only, "only", nil, "evaluate only these rule ids or globs (comma-separated)")
+	f.StringSliceVar(&skip, "skip", nil, "do not evaluate these rule ids or globs (comma-separated)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if out == "" {
 			return withCode(exitUsage, fmt.Errorf("--out is required: name the results file, e.g. --out results.jsonl"))
@@ -59,7 +59,7 @@ shards' files with 'triage summarize'.`,
 		}
 		set, err := rules.LoadSet(ruleDirs, only, skip)
 		if err != nil {
-			return withCode(exitUsage, err)
+			return withCode(exitUsage, rulesLoadError(err))
 		}
 		inputs, err := batch.Discover(args)
 		if err != nil {
@@ -98,7 +98,17 @@ shards' files with 'triage summarize'.`,
 	sum := &cobra.Command{
 		Use:   "summarize RESULTS.jsonl...",
 		Short: "Summarize one or many batch results files (shards are merged): which rules fired, how often, where",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `summarize reads the JSON-lines files that 'triage batch --out' wrote (one
+per shard, or several runs) and prints which rules fired, in how many bundles,
+with example tickets, the bundles that failed and the slowest ones. A bundle
+recorded in several files counts once (its latest record).
+
+Exit codes: 0 success; 2 a results file is missing or not a batch results file,
+or an unknown --format.`,
+		Example: `  triage summarize results.jsonl
+  triage summarize shard-*.jsonl --format csv > summary.csv
+  triage summarize results.jsonl --format html > summary.html`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var sets [][]batch.Record
 			for _, p := range args {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -19,14 +20,25 @@ func init() {
 	cmd := &cobra.Command{
 		Use:   "facts BUNDLE",
 		Short: "Print the normalized model of a bundle as JSON: the facts rules see, each with its source line",
-		Args:  cobra.ExactArgs(1),
+		Long: `facts reads a bundle and prints, as one JSON object, the normalized facts the
+rules are evaluated on (mounts, open files, modules, processes, log events,
+...), each with its source: the path in the bundle, the line number and the
+line itself. "derived" holds what is computed from them: guard points, slab
+growth series and the mount tree. Use it to see why a rule did or did not
+fire, or to write a new rule.
+
+Exit codes: 0 success; 2 usage error (an unknown --kind); 3 the bundle cannot
+be read at all.`,
+		Example: `  triage facts ./bundle --kind mount,lsof
+  triage facts upload.tar.gz | jq '.derived.guard_points'`,
+		Args: oneBundle,
 	}
 	lim := addLimitFlags(cmd.Flags())
 	cmd.Flags().StringSliceVar(&kinds, "kind", nil, "only facts read from artifacts of these kinds (mount, lsof, modules, ...)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		res, err := analyze.Run(context.Background(), args[0], analyze.Options{Limits: *lim})
 		if err != nil {
-			return withCode(exitUnreadable, err)
+			return bundleReadError(args[0], err)
 		}
 		m := res.Model
 		if len(kinds) > 0 {
@@ -72,14 +84,15 @@ func factsOfKinds(res *analyze.Result, kinds []string) (*model.Model, error) {
 			paths[a.Path] = true
 		}
 	}
-	for k := range want {
+	for _, k := range kinds {
 		if !seen[k] && !knownKind(k) {
-			var all []string
+			var here []string
 			for s := range seen {
-				all = append(all, s)
+				here = append(here, s)
 			}
-			sort.Strings(all)
-			return nil, fmt.Errorf("unknown --kind %q (this bundle has: %v)", k, all)
+			sort.Strings(here)
+			return nil, fmt.Errorf("unknown --kind %q: the kinds are %s (this bundle has %s)",
+				k, strings.Join(parsers.Kinds(), ", "), strings.Join(here, ", "))
 		}
 	}
 	return res.Model.FilterPaths(func(p string) bool { return paths[p] }), nil

@@ -64,15 +64,17 @@ func init() {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			set, err := loadRulesArg(args)
 			if err != nil {
+				n := 1
 				var le *rules.LoadErrors
 				if errors.As(err, &le) {
+					n = len(le.Errs)
 					for _, e := range le.Errs {
 						fmt.Fprintln(cmd.OutOrStdout(), e.Error())
 					}
 				} else {
 					fmt.Fprintln(cmd.OutOrStdout(), err)
 				}
-				return withCode(exitFindings, fmt.Errorf("lint failed"))
+				return withCode(exitFindings, fmt.Errorf("%s in the rule files; fix each file:line:col listed above and run the lint again", pluralize(n, "problem")))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%d rules OK\n", len(set.Rules()))
 			return nil

@@ -7,9 +7,13 @@ import (
 )
 
 func TestRulesLintBroken(t *testing.T) {
-	code, out, _ := triage(t, nil, "rules", "lint", "../../rules/testdata/broken")
+	code, out, errOut := triage(t, nil, "rules", "lint", "../../rules/testdata/broken")
 	if code != exitFindings {
 		t.Errorf("exit %d, want 1", code)
+	}
+	// The closing message counts the problems and says what to do.
+	if want := "triage: 14 problems in the rule files; fix each file:line:col listed above and run the lint again\n"; errOut != want {
+		t.Errorf("stderr %q, want %q", errOut, want)
 	}
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	// One line per problem (14 broken files, one problem each), each
