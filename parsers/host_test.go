@@ -69,5 +69,7 @@ func FuzzHost(f *testing.F) {
 		sysFuzzOne(t, "uname", data)
 		sysFuzzOne(t, "hostname", data)
 		sysFuzzOne(t, "oslevel", data)
+		sysFuzzOne(t, "date", data)
+		sysFuzzOne(t, "collect-manifest", data)
 	})
 }
