@@ -2,7 +2,13 @@ package model
 
 // Facts read from lsof, fuser, lsmod, /proc/modules, genkex, slabtop and /proc/slabinfo.
 
-// OpenFile is one descriptor line of lsof.
+// OpenFile is one descriptor line of lsof. The pipeline does not keep every
+// line: rules only ask lsof which descriptors lie inside a guard point
+// (OpenFilesUnder), so rows naming no path (sockets, pipes, anonymous
+// inodes) are left out, and when a mount table precedes lsof in the bundle
+// only rows inside a possible guard point (GuardPointCandidates) are kept.
+// A busy host's million-line lsof then costs no memory; the rows left out
+// are counted in a LogStats fact of kind "lsof".
 type OpenFile struct {
 	Command string `json:"command"`
 	PID     int    `json:"pid"`

@@ -71,12 +71,13 @@ const (
 
 // LogStats counts what a trace or log parser read but did not keep, so a
 // report can say how much of a large file was summarised and nothing is
-// lost silently. There is one per parsed trace or log file.
+// lost silently. There is one per parsed trace or log file, and one per lsof
+// file of which the pipeline left rows out (see OpenFile).
 type LogStats struct {
-	Kind       string `json:"kind"`                  // strace, kernel-log or agent-log
+	Kind       string `json:"kind"`                  // strace, kernel-log, agent-log or lsof
 	Lines      int    `json:"lines"`                 // lines read
-	Kept       int    `json:"kept"`                  // facts kept (calls or events)
-	Unkept     int    `json:"unkept,omitempty"`      // lines or calls read and not kept: unclassified, or fast and successful
+	Kept       int    `json:"kept"`                  // facts kept (calls, events or open files)
+	Unkept     int    `json:"unkept,omitempty"`      // lines or calls read and not kept: unclassified, fast and successful, or lsof rows outside any possible guard point
 	OverBudget int    `json:"over_budget,omitempty"` // worth keeping but beyond the per-file limit
 	Calls      int    `json:"calls,omitempty"`       // strace: calls seen, a split call once
 	Failed     int    `json:"failed,omitempty"`      // strace: calls that returned an error

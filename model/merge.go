@@ -6,6 +6,11 @@ import "reflect"
 // map by key, and the Host fields that m does not know yet. Parsers fill a
 // model per file and the pipeline merges them in bundle order, so adding a
 // fact kind to Model needs no change here.
+//
+// A slice that m does not have yet is taken over from o, not copied: the
+// pipeline merges one file's model at a time, and copying a multi-million
+// fact slice into an empty one only doubled peak memory. o must therefore
+// not be changed after the call.
 func (m *Model) Merge(o *Model) {
 	mv, ov := reflect.ValueOf(m).Elem(), reflect.ValueOf(o).Elem()
 	for i := 0; i < mv.NumField(); i++ {
@@ -13,7 +18,11 @@ func (m *Model) Merge(o *Model) {
 		if !f.CanSet() || f.Kind() != reflect.Slice {
 			continue
 		}
-		if of := ov.Field(i); of.Len() > 0 {
+		switch of := ov.Field(i); {
+		case of.Len() == 0:
+		case f.Len() == 0:
+			f.Set(of)
+		default:
 			f.Set(reflect.AppendSlice(f, of))
 		}
 	}
@@ -21,7 +30,11 @@ func (m *Model) Merge(o *Model) {
 		if m.Lines == nil {
 			m.Lines = map[string][]LineMatch{}
 		}
-		m.Lines[k] = append(m.Lines[k], v...)
+		if len(m.Lines[k]) == 0 {
+			m.Lines[k] = v
+		} else {
+			m.Lines[k] = append(m.Lines[k], v...)
+		}
 	}
 	m.Host.merge(o.Host)
 }

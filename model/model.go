@@ -33,7 +33,7 @@ type Model struct {
 	Slabs       []SlabSample  `json:"slabs"`
 	Events      []Event       `json:"events"`
 	InitScripts []InitScript  `json:"init_scripts"`
-	LogStats    []LogStats    `json:"log_stats,omitempty"` // what each trace or log file held beyond the facts kept
+	LogStats    []LogStats    `json:"log_stats,omitempty"` // what each trace, log or lsof file held beyond the facts kept
 	Filesystems []Filesystem  `json:"filesystems"`
 	Processes   []Process     `json:"processes"`
 	Packages    []Package     `json:"packages"`

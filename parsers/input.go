@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"unicode/utf8"
 
@@ -109,6 +110,52 @@ type Input struct {
 	warnings []Warning
 	dropped  int
 	observe  func(line int, b []byte)
+	openDirs []string // see KeepOpenFilesUnder
+	openLim  bool
+}
+
+// KeepOpenFilesUnder lets the lsof parser keep only the rows whose name is
+// one of dirs or lies inside one (whole path components; dirs cleaned),
+// counting the others in a LogStats fact instead. Rules only ask lsof which
+// descriptors lie inside a guard point (model.OpenFilesUnder), and a busy
+// host's lsof holds millions of rows, mostly sockets, pipes and libraries:
+// the pipeline calls this with the possible guard points when they are known
+// before lsof is read (with "/", every path, when not), so memory follows
+// the rows that matter, not the file's size. A nil
+// or empty dirs drops every row. Without a call every row is kept. The
+// lsof parser adds a LogStats fact of kind "lsof" when it left rows out.
+func (in *Input) KeepOpenFilesUnder(dirs []string) {
+	in.openDirs, in.openLim = dirs, true
+}
+
+// keepOpenFile reports whether a row with this raw NAME cell (lsof's notes
+// such as " (deleted)" still on it) may be needed. It errs on the side of
+// keeping: a blank after the directory (a note, or a name with a blank) keeps
+// the row.
+func (in *Input) keepOpenFile(name []byte) bool {
+	if !in.openLim {
+		return true
+	}
+	if len(name) == 0 || name[0] != '/' {
+		return false // sockets, pipes, anon inodes: never inside a directory
+	}
+	if bytes.Contains(name, []byte("//")) || bytes.Contains(name, []byte("/.")) {
+		// Rare: compare the name as the model's path index will, notes
+		// off and cleaned ("/data/../etc" is not inside /data).
+		n := string(name)
+		l, _, _, _ := lsofNameNotes(n)
+		name = []byte(path.Clean(n[:l]))
+	}
+	for _, d := range in.openDirs {
+		if d == "/" {
+			return true
+		}
+		if len(name) >= len(d) && string(name[:len(d)]) == d &&
+			(len(name) == len(d) || name[len(d)] == '/' || name[len(d)] == ' ') {
+			return true
+		}
+	}
+	return false
 }
 
 // Observe calls fn with every line the input yields (its number and raw

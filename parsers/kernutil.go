@@ -133,7 +133,8 @@ func newKernLine(in *Input, a *kernArena) kernLine {
 // source line of every fact of a large capture. A strings.Builder only
 // ever appends, so the strings handed out are never changed.
 type kernArena struct {
-	b strings.Builder
+	b    strings.Builder
+	next int // size of the next block: small files get small blocks
 }
 
 const kernArenaBlock = 64 << 10
@@ -144,8 +145,12 @@ func (a *kernArena) str(p []byte) string {
 		return string(p)
 	}
 	if a.b.Cap()-a.b.Len() < len(p) {
+		// Blocks start at 4 KiB and double up to kernArenaBlock: most
+		// files are small, and a 64 KiB block per small file was a
+		// large share of what a batch of small bundles allocated.
+		a.next = min(kernArenaBlock, max(4<<10, 2*a.next))
 		a.b = strings.Builder{}
-		a.b.Grow(kernArenaBlock)
+		a.b.Grow(max(a.next, len(p)))
 	}
 	start := a.b.Len()
 	a.b.Write(p)
@@ -249,10 +254,9 @@ func (c *kernFacts[T]) next() *T {
 		if len(c.cur) > 0 {
 			c.chunks = append(c.chunks, c.cur)
 		}
-		size := kernChunk
-		if c.n == 0 {
-			size = 64 // most files are small
-		}
+		// Most files are small: chunks start small and double up to
+		// kernChunk, so a file of a few hundred facts allocates little.
+		size := min(kernChunk, max(64, 2*len(c.cur)))
 		c.cur = make([]T, 0, size)
 	}
 	// The slot is zero already: the chunk was allocated zeroed and drop

@@ -375,6 +375,11 @@ type lsofState struct {
 	// model) cost more than parsing the line.
 	recs kernFacts[lsofRec]
 	slow []model.OpenFile // rows whose text cleaning moved their fields
+	// fields and fieldsKept describe -F output, whose facts skip recs.
+	fields     bool
+	fieldsKept int
+	// unkept counts the rows left out by Input.KeepOpenFilesUnder.
+	unkept int
 }
 
 // Field indexes of lsofRec.
@@ -412,7 +417,7 @@ func parseLsof(in *Input, out *model.Model) {
 		if first {
 			first = false
 			if t, _ := kernTrim(b); len(t) > 1 && t[0] == 'p' && kernDigits(t[1:]) {
-				parseLsofFields(in, out)
+				parseLsofFields(in, out, st)
 				return
 			}
 		}
@@ -477,6 +482,19 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 			name.e--
 		}
 	}
+	if in.openLim {
+		var nb []byte
+		if name.s >= 0 {
+			nb = b[name.s:name.e]
+		}
+		if !in.keepOpenFile(nb) {
+			// Decided on the raw bytes, before the line is copied: a row
+			// left out costs no memory.
+			st.recs.drop()
+			st.unkept++
+			return true
+		}
+	}
 	l := newKernLine(in, &st.text)
 	if !l.same {
 		// Cleaning changed the line: its fields are cleaned one by one.
@@ -513,6 +531,15 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 
 // flush turns the rows read into facts.
 func (st *lsofState) flush(in *Input, out *model.Model) {
+	if in.openLim && st.unkept > 0 {
+		// Rows left out are counted, so nothing is lost silently.
+		kept := st.recs.n
+		if st.fields {
+			kept = st.fieldsKept
+		}
+		out.LogStats = append(out.LogStats, model.LogStats{Kind: "lsof", Lines: in.Line(),
+			Kept: kept, Unkept: st.unkept, Src: model.Source{Path: in.Path}})
+	}
 	if st.recs.n == 0 {
 		return
 	}
@@ -543,8 +570,9 @@ func (st *lsofState) flush(in *Input, out *model.Model) {
 			})
 		}
 	}
-	for _, ch := range st.recs.chunks {
+	for i, ch := range st.recs.chunks {
 		emit(ch)
+		st.recs.chunks[i] = nil // emitted: let the collector have it now
 	}
 	emit(st.recs.cur)
 	st.recs, st.slow = kernFacts[lsofRec]{}, nil
@@ -595,14 +623,20 @@ func lsofNameNotes(n string) (nameLen int, deleted bool, es, ee int) {
 // parseLsofFields reads -F output: a line per field, the first byte naming
 // it. A file set (from "f" to the next "f" or "p") becomes one fact, under
 // the process fields last seen. The current line is the first "p" line.
-func parseLsofFields(in *Input, out *model.Model) {
+func parseLsofFields(in *Input, out *model.Model, st *lsofState) {
 	var proc model.OpenFile // process fields
 	var cur model.OpenFile
 	have := false
+	st.fields = true
 	flush := func() {
 		if have {
-			cur.Name, cur.Deleted, cur.Error = lsofSplitName(cur.Name)
-			out.OpenFiles = append(out.OpenFiles, cur)
+			if !in.openLim || in.keepOpenFile([]byte(cur.Name)) {
+				cur.Name, cur.Deleted, cur.Error = lsofSplitName(cur.Name)
+				out.OpenFiles = append(out.OpenFiles, cur)
+				st.fieldsKept++
+			} else {
+				st.unkept++
+			}
 		}
 		have = false
 	}

@@ -61,6 +61,7 @@ func parsePS(in *Input, out *model.Model) {
 	var lastPID = -1
 	var last *model.Process
 	hasLWP := false
+	var cells map[string]string
 	for in.Next() {
 		t := in.Text()
 		if strings.TrimSpace(t) == "" {
@@ -86,7 +87,10 @@ func parsePS(in *Input, out *model.Model) {
 			continue
 		}
 		sp := sysSpans(t)
-		cells := make(map[string]string, len(cols))
+		if cells == nil {
+			cells = make(map[string]string, len(cols))
+		}
+		clear(cells) // reused: one map per row was most of this parser's garbage
 		k := 0
 		n := len(cols)
 		var comm string

@@ -11,6 +11,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/fsagent/triage/analyze"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -55,6 +57,7 @@ with the evidence lines and the steps to fix them.`,
 }
 
 func main() {
+	analyze.TuneGC()
 	os.Exit(run(os.Args[1:]))
 }
 

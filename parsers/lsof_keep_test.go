@@ -1,0 +1,153 @@
+package parsers
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/fsagent/triage/model"
+)
+
+// TestLsofKeepOpenFilesUnder checks that a limited input keeps exactly the
+// rows inside the given directories (lsof's notes and path cleaning
+// considered) and counts the others.
+func TestLsofKeepOpenFilesUnder(t *testing.T) {
+	const columns = `COMMAND   PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME
+bash     2199 root  cwd    DIR  253,0     4096 10977282 /data
+bash     2199 root  txt    REG  253,0  1150704  1048600 /usr/bin/bash
+oracle   3301 oracle  3u   REG  253,2    81920   131074 /data/db/users01.dbf
+oracle   3301 oracle  4u   REG  253,2    81920   131075 /data/db/temp01.dbf (deleted)
+oracle   3301 oracle  5u  IPv4  41234      0t0      TCP 10.0.0.1:1521->10.0.0.9:40022 (ESTABLISHED)
+oracle   3301 oracle  6u  unix 0xffff8d72b9861400 0t0 88123 type=STREAM
+java     4410 app     7r   REG  253,0     1024   200001 /database/x.dat
+java     4410 app     8r   REG  253,0     1024   200002 /data/../etc/passwd
+java     4410 app     9r   REG  253,0     1024   200003 /data2/y
+java     4410 app    10r   DIR  253,0     4096   200004 /data (stat: Permission denied)
+`
+	const fields = "p2199\ncbash\nfcwd\ntDIR\nn/data/home\nftxt\ntREG\nn/usr/bin/bash\nf3u\ntIPv4\nnlocalhost:22\n"
+	tests := []struct {
+		name      string
+		in        string
+		dirs      []string
+		limit     bool
+		want      []string // kept names
+		lines     int
+		unkept    int
+		wantStats bool
+	}{
+		{name: "no limit keeps every row", in: columns, want: []string{"/data", "/usr/bin/bash", "/data/db/users01.dbf", "/data/db/temp01.dbf",
+			"10.0.0.1:1521->10.0.0.9:40022 (ESTABLISHED)", "type=STREAM", "/database/x.dat", "/data/../etc/passwd", "/data2/y", "/data"}},
+		{name: "under /data", in: columns, dirs: []string{"/data"}, limit: true,
+			want:  []string{"/data", "/data/db/users01.dbf", "/data/db/temp01.dbf", "/data"},
+			lines: 11, unkept: 6, wantStats: true},
+		{name: "root keeps every path", in: columns, dirs: []string{"/"}, limit: true,
+			want:  []string{"/data", "/usr/bin/bash", "/data/db/users01.dbf", "/data/db/temp01.dbf", "/database/x.dat", "/data/../etc/passwd", "/data2/y", "/data"},
+			lines: 11, unkept: 2, wantStats: true},
+		{name: "no guard point keeps nothing", in: columns, dirs: nil, limit: true,
+			want: nil, lines: 11, unkept: 10, wantStats: true},
+		{name: "field output", in: fields, dirs: []string{"/data"}, limit: true,
+			want: []string{"/data/home"}, lines: 11, unkept: 2, wantStats: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := NewInputString("lsof.out", tc.in)
+			if tc.limit {
+				in.KeepOpenFilesUnder(tc.dirs)
+			}
+			var m model.Model
+			parseLsof(in, &m)
+			var got []string
+			for _, f := range m.OpenFiles {
+				got = append(got, f.Name)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("kept %q, want %q", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("kept %q, want %q", got, tc.want)
+				}
+			}
+			if !tc.wantStats {
+				if len(m.LogStats) != 0 {
+					t.Fatalf("unlimited parse added stats %+v", m.LogStats)
+				}
+				return
+			}
+			if len(m.LogStats) != 1 {
+				t.Fatalf("stats = %+v, want one lsof entry", m.LogStats)
+			}
+			s := m.LogStats[0]
+			if s.Kind != "lsof" || s.Lines != tc.lines || s.Kept != len(tc.want) || s.Unkept != tc.unkept || s.Src.Path != "lsof.out" {
+				t.Fatalf("stats = %+v, want lines %d kept %d unkept %d", s, tc.lines, len(tc.want), tc.unkept)
+			}
+		})
+	}
+}
+
+// BenchmarkLsofGuarded is BenchmarkLsof as the pipeline runs it: "guard"
+// when the mount table came first and only rows inside the guard point are
+// kept (3 of 8 rows here), "paths" when it did not and rows naming a path
+// are kept (7 of 8); "quiet" when no row lies inside the guard point, as on
+// most hosts.
+func BenchmarkLsofGuarded(b *testing.B) {
+	data := genLsof(benchSize())
+	for _, bc := range []struct {
+		name string
+		dirs []string
+	}{{"guard", []string{"/guarded_path"}}, {"paths", []string{"/"}}, {"quiet", []string{"/secure"}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			p := Lookup("lsof")
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := kernCPUTime()
+			for i := 0; i < b.N; i++ {
+				in := NewInput("sosreport-h/sos_commands/process/lsof_M_-n_-l", bytes.NewReader(data))
+				in.KeepOpenFilesUnder(bc.dirs)
+				m := &model.Model{}
+				p.Parse(in, m)
+				if (len(m.OpenFiles) == 0) != (bc.name == "quiet") || len(m.LogStats) != 1 || m.LogStats[0].Unkept == 0 || len(in.Warnings()) != 0 {
+					b.Fatalf("kept %d, stats %+v, warnings %v", len(m.OpenFiles), m.LogStats, in.Warnings())
+				}
+			}
+			b.StopTimer()
+			if used := kernCPUTime() - cpu; used > 0 {
+				b.ReportMetric(float64(len(data))*float64(b.N)/1e6/used.Seconds(), "MB/cpu-s")
+			}
+		})
+	}
+}
+
+// FuzzLsofKeep checks that limiting lsof to a directory never loses a row
+// that OpenFilesUnder would return for it, and that every row left out is
+// counted.
+func FuzzLsofKeep(f *testing.F) {
+	f.Add("COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\nbash 1 root cwd DIR 8,1 4096 2 /data\nsh 2 root 3u REG 8,1 0 3 /data//x/../y (deleted)\nsh 2 root 4u IPv4 1 0t0 TCP *:22\n")
+	f.Add("p1\ncbash\nfcwd\nn/data/./a\nf3u\nn/database\n")
+	f.Add("bash 1 root cwd DIR 8,1 4096 2 /data (stat: Permission denied)\nvi 3 u 5r REG 8,1 1 4 /data/.swp\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, dir := range []string{"/data", "/"} {
+			var all, some model.Model
+			parseLsof(NewInputString("lsof.out", s), &all)
+			in := NewInputString("lsof.out", s)
+			in.KeepOpenFilesUnder([]string{dir})
+			parseLsof(in, &some)
+			want, got := all.OpenFilesUnder(dir), some.OpenFilesUnder(dir)
+			if len(got) != len(want) {
+				t.Fatalf("under %s: kept %d of the %d rows inside it", dir, len(got), len(want))
+			}
+			for i := range got {
+				if got[i].Src != want[i].Src || got[i].Name != want[i].Name {
+					t.Fatalf("under %s: row %d is %+v, want %+v", dir, i, got[i], want[i])
+				}
+			}
+			unkept := 0
+			for _, st := range some.LogStats {
+				unkept += st.Unkept
+			}
+			if len(some.OpenFiles)+unkept != len(all.OpenFiles) {
+				t.Fatalf("under %s: kept %d + unkept %d != %d rows", dir, len(some.OpenFiles), unkept, len(all.OpenFiles))
+			}
+		}
+	})
+}
