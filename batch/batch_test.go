@@ -109,6 +109,9 @@ func TestEveryBundleGetsExactlyOneRecord(t *testing.T) {
 			t.Errorf("%s bundle: error %q does not say %q", kind, r.Error, want)
 		}
 	}
+	if hang := seen["T0007"]; hang.DurationMS < 200 {
+		t.Errorf("the bundle that hung past its 200ms timeout records %d ms", hang.DurationMS)
+	}
 	if st.Failed != 4 {
 		t.Errorf("Failed = %d, want 4", st.Failed)
 	}

@@ -169,13 +169,20 @@ func Run(ctx context.Context, inputs []Input, out string, opts Options) (Stats, 
 
 // analyzeOne produces the one record of one bundle, never failing: errors,
 // timeouts and panics become an error record.
-func analyzeOne(parent context.Context, in Input, opts Options) Record {
-	rec := Record{Ticket: in.Ticket, Bundle: in.Path, Status: StatusOK, Findings: []RecordFinding{}}
+func analyzeOne(parent context.Context, in Input, opts Options) (rec Record) {
+	rec = Record{Ticket: in.Ticket, Bundle: in.Path, Status: StatusOK, Findings: []RecordFinding{}}
 	start := time.Now()
 	defer func() { rec.DurationMS = time.Since(start).Milliseconds() }()
-	if sum, size, err := fileSHA256(in.Path); err == nil {
-		rec.SHA256, rec.Size = sum, size
+	if st, err := os.Stat(in.Path); err == nil && st.Mode().IsRegular() {
+		rec.Size = st.Size()
 	}
+	// The analysis hashes the bundle as it reads it; a bundle that could not
+	// be read is hashed here, so --resume recognises error records too.
+	defer func() {
+		if rec.SHA256 == "" && rec.Size > 0 {
+			rec.SHA256, _, _ = fileSHA256(in.Path)
+		}
+	}()
 
 	ctx, cancel := context.WithCancel(parent)
 	if opts.Timeout > 0 {
@@ -219,12 +226,7 @@ func analyzeOne(parent context.Context, in Input, opts Options) Record {
 		return rec
 	}
 	res := o.res
-	if rec.Size == 0 {
-		rec.Size = res.Bundle.Size
-	}
-	if rec.SHA256 == "" {
-		rec.SHA256 = res.Bundle.SHA256
-	}
+	rec.SHA256 = res.Bundle.SHA256
 	rec.Warnings = len(res.Warnings)
 	for _, a := range res.Inventory {
 		rec.Warnings += len(a.Warnings)
