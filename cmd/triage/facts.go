@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -47,27 +46,9 @@ be read at all.`,
 				return withCode(exitUsage, err)
 			}
 		}
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			SchemaVersion string             `json:"schema_version"`
-			Bundle        analyze.BundleInfo `json:"bundle"`
-			Facts         *model.Model       `json:"facts"`
-			Derived       derivedFacts       `json:"derived"`
-		}{analyze.SchemaVersion, res.Bundle, m, derivedOf(m)})
+		return analyze.NewFactsDocument(res, m).Write(os.Stdout)
 	}
 	rootCmd.AddCommand(cmd)
-}
-
-// derivedFacts are the facts computed from the raw ones that rules use most.
-type derivedFacts struct {
-	GuardPoints []model.GuardPoint `json:"guard_points"`
-	SlabSeries  []model.SlabSeries `json:"slab_series"`
-	MountTree   []model.MountNode  `json:"mount_tree"`
-}
-
-func derivedOf(m *model.Model) derivedFacts {
-	return derivedFacts{nonNil(m.GuardPoints()), nonNil(m.SlabSeriesAll()), nonNil(m.MountTree())}
 }
 
 // factsOfKinds keeps the facts read from artifacts of the given kinds.
