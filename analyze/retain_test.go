@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fsagent/triage/model"
@@ -81,5 +82,46 @@ func TestLsofRowsFollowGuardPoints(t *testing.T) {
 				t.Fatalf("lsof stats %+v, want kept %d unkept %d of 4 lines", st, len(tc.wantNames), tc.unkept)
 			}
 		})
+	}
+}
+
+// TestLateGuardPointIsNotSilent: an agent status naming a guard point that
+// the mount table read before lsof did not show comes after lsof; lsof's
+// rows inside it were not kept, and the lsof artifact must say so.
+func TestLateGuardPointIsNotSilent(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"a/mount":  "/dev/sda1 on / type ext4 (rw)\n/dev/sdb1 on /secure type ext4 (rw)\n",
+		"lsof.out": retainLsof,
+		"secfsd-status.out": "GuardPoint  Policy   Type      ConfigState  Status   Reason\n" +
+			"----------  ------   ----      -----------  ------   ------\n" +
+			"/secure     pol1     local     guarded      guarded  N/A\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Run(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := res.Model.GuardPoints(); len(g) != 1 || g[0].Path != "/secure" {
+		t.Fatalf("guard points = %+v, want /secure from the status table", g)
+	}
+	var warned bool
+	for _, a := range res.Inventory {
+		for _, w := range a.Warnings {
+			if a.Path == "lsof.out" && strings.Contains(w.Msg, "guard point /secure became known only after") {
+				warned = true
+			}
+		}
+	}
+	if !warned {
+		t.Fatalf("no warning on lsof.out about the late guard point; inventory: %+v", res.Inventory)
 	}
 }

@@ -58,7 +58,7 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 		prepare := func(kind string, in *parsers.Input) {
 			slot.identify(kind)
 			if kind == "lsof" {
-				limitOpenFiles(prior, in)
+				slot.keptUnder = limitOpenFiles(prior, in)
 			}
 		}
 		if e.Size >= 0 && e.Size < inlineMax {
@@ -85,7 +85,11 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 		return nil
 	})
 	wg.Wait()
+	filtered := map[int][]string{} // inventory index of an lsof file -> the directories it kept
 	for i, s := range slots {
+		if s.keptUnder != nil {
+			filtered[len(res.Inventory)] = s.keptUnder
+		}
 		res.Inventory = append(res.Inventory, s.art)
 		res.Model.Merge(s.facts)
 		slots[i] = nil // the merged model holds the facts now
@@ -102,6 +106,7 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 	if len(res.Inventory) == 0 {
 		res.Warnings = append(res.Warnings, bundle.Warning{Msg: "no artifacts found: the bundle holds no readable files"})
 	}
+	warnLateGuardPoints(res, filtered)
 	if opts.Rules != nil {
 		res.Findings, res.Errors = opts.Rules.Evaluate(ctx, res.Model)
 	}
@@ -120,6 +125,7 @@ var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<
 // parsed is one file's slot in bundle order: what parsing it gave, and
 // signals that later files wait on (see limitOpenFiles).
 type parsed struct {
+	keptUnder  []string // lsof only: the directories its rows were limited to
 	art        Artifact
 	facts      *model.Model
 	kind       string
@@ -143,7 +149,7 @@ var guardSourceKinds = map[string]bool{"mount": true, "df": true, "agent-status"
 // bundle's order, never on timing. Without an earlier mount table every row
 // naming a path is kept, as the guard points are not known yet. Rows left
 // out are counted in a LogStats fact of kind "lsof".
-func limitOpenFiles(prior []*parsed, in *parsers.Input) {
+func limitOpenFiles(prior []*parsed, in *parsers.Input) (keptUnder []string) {
 	known := &model.Model{}
 	for _, p := range prior {
 		<-p.identified
@@ -162,9 +168,36 @@ func limitOpenFiles(prior []*parsed, in *parsers.Input) {
 		// any directory may ask for; sockets, pipes and anonymous inodes
 		// never lie inside one.
 		in.KeepOpenFilesUnder([]string{"/"})
-		return
+		return nil
 	}
-	in.KeepOpenFilesUnder(known.GuardPointCandidates())
+	keptUnder = append([]string{}, known.GuardPointCandidates()...) // non-nil: filtered, even to nothing
+	in.KeepOpenFilesUnder(keptUnder)
+	return keptUnder
+}
+
+// warnLateGuardPoints names, on an lsof artifact that kept only the rows
+// under the guard points known when it was read, every guard point of the
+// finished model that lies outside those directories: its rows were not
+// kept, so a rule cannot see processes inside it. Only a bundle whose agent
+// status comes after lsof and whose mount table lacks the guard point can
+// cause this; the warning keeps it from passing silently.
+func warnLateGuardPoints(res *Result, filtered map[int][]string) {
+	for i, dirs := range filtered {
+		for _, g := range res.Model.GuardPoints() {
+			inside := false
+			for _, d := range dirs {
+				if model.Within(g.Path, d) {
+					inside = true
+					break
+				}
+			}
+			if !inside {
+				a := &res.Inventory[i]
+				a.Warnings = append(a.Warnings, parsers.Warning{Path: a.Path, Msg: fmt.Sprintf(
+					"guard point %s became known only after this file was read, so its rows were not kept; open files inside it are not reported (put the agent status or mount table before lsof in the bundle)", g.Path)})
+			}
+		}
+	}
 }
 
 // LoadModel reads a bundle into a model, collecting the given line patterns,
