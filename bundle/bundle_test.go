@@ -347,5 +347,5 @@ func TestDepthLimit(t *testing.T) {
 	if !ok || !strings.HasPrefix(o.Note, "not inspected") {
 		t.Errorf("Others[%s] = %+v", deep, o)
 	}
-	wantWarning(t, b, deep, "deeper than 3 levels (limit --max-depth)")
+	wantWarning(t, b, deep, "deeper than 3 levels (limit --max-depth; raise it only for a bundle you trust)")
 }

@@ -249,18 +249,18 @@ func TestHostile(t *testing.T) {
 			},
 			lim:      bundle.Limits{MaxEntries: 10},
 			want:     append([]file{{Path: "ok.txt", Body: "benign"}}, manyFiles(9)...),
-			warnings: [][2]string{{"", "reading stopped: the bundle holds more than 10 entries (limit --max-entries)"}},
+			warnings: [][2]string{{"", "reading stopped: the bundle holds more than 10 entries (limit --max-entries; raise it only for a bundle you trust)"}},
 		},
 		{
 			name: "zip named tar.gz with a bomb kernel", file: "x.tar.gz",
 			data:     func(t *testing.T) []byte { return archivetest.OverlappingZip(t, 50, 32<<20) },
-			warnings: [][2]string{{"", "decompresses to more than 200 times its compressed size, which looks like a compression bomb (limit --max-ratio)"}},
+			warnings: [][2]string{{"", "decompresses to more than 200 times its compressed size, which looks like a compression bomb (limit --max-ratio; raise it only for a bundle you trust)"}},
 		},
 		{
 			name: "overlapping zip stopped by the total", file: "bomb.zip",
 			data:     func(t *testing.T) []byte { return archivetest.OverlappingZip(t, 1000, 16<<20) },
 			lim:      bundle.Limits{MaxRatio: 1e9, MaxTotalBytes: 100 << 20},
-			warnings: [][2]string{{"", "reading stopped: the bundle holds more than 100 MiB of data (limit --max-total-bytes)"}},
+			warnings: [][2]string{{"", "reading stopped: the bundle holds more than 100 MiB of data (limit --max-total-bytes; raise it only for a bundle you trust)"}},
 		},
 	}
 	for _, tc := range tests {
@@ -344,7 +344,7 @@ func TestGzipBomb(t *testing.T) {
 		if n > 2<<20 {
 			t.Errorf("tar=%v: %d bytes read from a bomb, want it stopped after about 1 MiB", asTar, n)
 		}
-		wantWarning(t, b, "", "looks like a compression bomb (limit --max-ratio)")
+		wantWarning(t, b, "", "looks like a compression bomb (limit --max-ratio; raise it only for a bundle you trust)")
 		if b.SHA256() != sha(t, p) {
 			t.Errorf("SHA256 incomplete after a stopped walk")
 		}
@@ -357,8 +357,8 @@ func TestTotalLimitStopsEverything(t *testing.T) {
 	if len(got) != 1 || len(got[0].Body) != 16<<20 {
 		t.Fatalf("walked %d files", len(got))
 	}
-	wantWarning(t, b, "var/log/huge.log", "file truncated after 16 MiB: it is larger than the per-file limit (limit --max-file-bytes)")
-	wantWarning(t, b, "", "more than 64 MiB of data (limit --max-total-bytes)")
+	wantWarning(t, b, "var/log/huge.log", "file truncated after 16 MiB: it is larger than the per-file limit (limit --max-file-bytes; raise it only for a bundle you trust)")
+	wantWarning(t, b, "", "more than 64 MiB of data (limit --max-total-bytes; raise it only for a bundle you trust)")
 }
 
 func TestTimeoutInsideOneEntry(t *testing.T) {
@@ -379,7 +379,7 @@ func TestTimeoutInsideOneEntry(t *testing.T) {
 	if n == 0 || n >= 2<<30 {
 		t.Errorf("read %d bytes before the deadline", n)
 	}
-	wantWarning(t, b, "", "reading stopped: the time limit of 200ms was reached (limit --timeout)")
+	wantWarning(t, b, "", "reading stopped: the time limit of 200ms was reached (limit --timeout; raise it only for a bundle you trust)")
 }
 
 func TestCancelAndFnError(t *testing.T) {

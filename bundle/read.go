@@ -85,11 +85,11 @@ func (m *meter) Read(p []byte) (int, error) {
 	m.w.total += int64(n)
 	if m.w.total > m.w.lim.MaxTotalBytes {
 		return n, m.w.stopWith(m.path, &limitError{global: true, msg: "reading stopped: the bundle holds more than " +
-			humanBytes(m.w.lim.MaxTotalBytes) + " of data (limit --max-total-bytes)"})
+			humanBytes(m.w.lim.MaxTotalBytes) + " of data (limit --max-total-bytes; raise it only for a bundle you trust)"})
 	}
 	if m.ratio && m.st.out > 1<<20 && float64(m.st.out) > m.w.lim.MaxRatio*float64(m.st.in) {
 		m.err = &limitError{msg: "reading stopped: the data decompresses to more than " +
-			trimFloat(m.w.lim.MaxRatio) + " times its compressed size, which looks like a compression bomb (limit --max-ratio)"}
+			trimFloat(m.w.lim.MaxRatio) + " times its compressed size, which looks like a compression bomb (limit --max-ratio; raise it only for a bundle you trust)"}
 		return n, m.err
 	}
 	return n, err

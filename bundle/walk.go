@@ -235,7 +235,7 @@ func (w *walker) checkStop() error {
 		return err
 	}
 	return w.stopWith("", &limitError{global: true,
-		msg: "reading stopped: the time limit of " + w.lim.Timeout.String() + " was reached (limit --timeout)"})
+		msg: "reading stopped: the time limit of " + w.lim.Timeout.String() + " was reached (limit --timeout; raise it only for a bundle you trust)"})
 }
 
 func (w *walker) stopWith(p string, le *limitError) error {
@@ -386,7 +386,7 @@ func (w *walker) handleEntry(l *layer, e rawEntry) error {
 	l.entries++
 	if w.entries > w.lim.MaxEntries {
 		return w.stopWith(l.path, &limitError{global: true, msg: fmt.Sprintf(
-			"reading stopped: the bundle holds more than %d entries (limit --max-entries)", w.lim.MaxEntries)})
+			"reading stopped: the bundle holds more than %d entries (limit --max-entries; raise it only for a bundle you trust)", w.lim.MaxEntries)})
 	}
 	name, problem := cleanName(e.name)
 	if problem != "" {
@@ -572,14 +572,14 @@ func (w *walker) afterFile(l *layer, full string, fr *fileReader, ferr error) er
 	}
 	if fr.truncated {
 		w.warn(full, "file truncated after "+humanBytes(w.lim.MaxFileBytes)+
-			": it is larger than the per-file limit (limit --max-file-bytes)")
+			": it is larger than the per-file limit (limit --max-file-bytes; raise it only for a bundle you trust)")
 	}
 	if fr.err != nil {
 		var le *limitError
 		if errors.As(fr.err, &le) || l.stream {
 			return fr.err // ends this archive; endLayer reports it once
 		}
-		w.warn(full, "read error ("+errText(fr.err)+"); the file may be incomplete")
+		w.warn(full, "read error ("+errText(fr.err)+"); the file may be incomplete: if the upload was cut short, ask for the bundle again")
 	}
 	return nil
 }
@@ -589,7 +589,7 @@ func (w *walker) nested(l *layer, full string, k kind, br *bufio.Reader, fr *fil
 	w.names[full] = nameArchive
 	idx := w.other(Other{Path: full, Type: "archive"})
 	if l.depth+1 > w.lim.MaxDepth {
-		note := fmt.Sprintf("not inspected: archive nested deeper than %d levels (limit --max-depth)", w.lim.MaxDepth)
+		note := fmt.Sprintf("not inspected: archive nested deeper than %d levels (limit --max-depth; raise it only for a bundle you trust)", w.lim.MaxDepth)
 		w.b.others[idx].Note = note
 		w.warn(full, k.String()+" "+note)
 		return nil
@@ -614,7 +614,7 @@ func (w *walker) nested(l *layer, full string, k kind, br *bufio.Reader, fr *fil
 			}
 			if int64(len(buf)) > max {
 				note := "not inspected: a nested " + k.arch + " must be held in memory and this one is larger than " +
-					humanBytes(max) + " (limit --max-buffer-bytes)"
+					humanBytes(max) + " (limit --max-buffer-bytes; raise it only for a bundle you trust)"
 				w.b.others[idx].Note = note
 				w.warn(full, note)
 				return nil
@@ -629,7 +629,7 @@ func (w *walker) nested(l *layer, full string, k kind, br *bufio.Reader, fr *fil
 	}
 	if fr.truncated {
 		w.warn(full, "archive file truncated after "+humanBytes(w.lim.MaxFileBytes)+
-			": it is larger than the per-file limit (limit --max-file-bytes)")
+			": it is larger than the per-file limit (limit --max-file-bytes; raise it only for a bundle you trust)")
 	}
 	if fr.err != nil && l.stream {
 		return fr.err
