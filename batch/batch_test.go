@@ -48,7 +48,10 @@ func fakeAnalyze(ctx context.Context, p string) (*analyze.Result, error) {
 	case "panic.tar.gz":
 		panic("parser bug")
 	}
-	res := &analyze.Result{}
+	res := &analyze.Result{Inventory: []analyze.Artifact{{Path: "lsof.out", Kind: "lsof"}}}
+	if filepath.Base(p) == "empty.tar.gz" {
+		res.Inventory = nil
+	}
 	var n int
 	fmt.Sscanf(filepath.Base(filepath.Dir(p)), "T%d", &n)
 	if n%2 == 0 {
@@ -83,7 +86,7 @@ func readAll(t *testing.T, p string) []Record {
 }
 
 func TestEveryBundleGetsExactlyOneRecord(t *testing.T) {
-	special := map[int]string{3: "corrupt", 7: "hang", 11: "panic", 13: "corrupt"}
+	special := map[int]string{3: "corrupt", 7: "hang", 11: "panic", 13: "corrupt", 17: "empty"}
 	root := makeArchive(t, 300, special)
 	out := filepath.Join(t.TempDir(), "results.jsonl")
 	st := runBatch(t, root, out, Options{Jobs: 4, Timeout: 200 * time.Millisecond, Grace: 100 * time.Millisecond})
@@ -104,7 +107,7 @@ func TestEveryBundleGetsExactlyOneRecord(t *testing.T) {
 		if r.Status != StatusError {
 			t.Errorf("%s bundle: status %q, want error", kind, r.Status)
 		}
-		want := map[string]string{"corrupt": "not a supported archive", "hang": "timed out", "panic": "internal error"}[kind]
+		want := map[string]string{"corrupt": "not a supported archive", "hang": "timed out", "panic": "internal error", "empty": "no artifacts found"}[kind]
 		if !strings.Contains(r.Error, want) {
 			t.Errorf("%s bundle: error %q does not say %q", kind, r.Error, want)
 		}
@@ -112,8 +115,8 @@ func TestEveryBundleGetsExactlyOneRecord(t *testing.T) {
 	if hang := seen["T0007"]; hang.DurationMS < 200 {
 		t.Errorf("the bundle that hung past its 200ms timeout records %d ms", hang.DurationMS)
 	}
-	if st.Failed != 4 {
-		t.Errorf("Failed = %d, want 4", st.Failed)
+	if st.Failed != 5 {
+		t.Errorf("Failed = %d, want 5", st.Failed)
 	}
 	r := seen["T0000"]
 	if r.Status != StatusOK || len(r.Findings) != 1 || r.Findings[0].RuleID != "r.even" || r.SHA256 == "" || r.Size == 0 {

@@ -227,6 +227,10 @@ func analyzeOne(parent context.Context, in Input, opts Options) (rec Record) {
 	}
 	res := o.res
 	rec.SHA256 = res.Bundle.SHA256
+	if len(res.Inventory) == 0 {
+		rec.Status = StatusError
+		rec.Error = "no artifacts found: nothing in the bundle could be analyzed"
+	}
 	rec.Warnings = len(res.Warnings)
 	for _, a := range res.Inventory {
 		rec.Warnings += len(a.Warnings)

@@ -138,6 +138,11 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 	if err := writeReport(f, format, res, stdout, stderr); err != nil {
 		return err
 	}
+	if len(res.Inventory) == 0 {
+		// Nothing was analyzed: "no known problems" would be a false
+		// all-clear, so say so and exit as for an unreadable bundle.
+		return withCode(exitUnreadable, fmt.Errorf("bundle %s: no artifacts found, so nothing was analyzed (the report lists what the bundle held); ask for a bundle with the collected files", path))
+	}
 	if failOn {
 		n := 0
 		for _, fd := range res.Findings {

@@ -153,3 +153,20 @@ func TestOutToDeviceWritesInPlace(t *testing.T) {
 		t.Fatalf("%s is no longer a device after --out: mode %v", os.DevNull, after.Mode())
 	}
 }
+
+// TestEmptyBundleIsNotAnAllClear: a bundle with no readable file must not
+// exit 0 as if the host were healthy.
+func TestEmptyBundleIsNotAnAllClear(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Symlink("/etc/passwd", dir+"/lsof.out"); err != nil {
+		t.Fatal(err)
+	}
+	cmd := triageCmd("analyze", dir)
+	out, err := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != exitUnreadable {
+		t.Fatalf("exit %d (err %v), want %d:\n%s", code, err, exitUnreadable, out)
+	}
+	if !strings.Contains(string(out), "no artifacts found, so nothing was analyzed") {
+		t.Fatalf("output does not say nothing was analyzed:\n%s", out)
+	}
+}
