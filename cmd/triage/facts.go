@@ -24,7 +24,9 @@ rules are evaluated on (mounts, open files, modules, processes, log events,
 ...), each with its source: the path in the bundle, the line number and the
 line itself. "derived" holds what is computed from them: guard points, slab
 growth series and the mount tree. Use it to see why a rule did or did not
-fire, or to write a new rule.
+fire, or to write a new rule. Text from the bundle is shown cleaned, as
+rules see it: invalid UTF-8 becomes U+FFFD and control characters (terminal
+escapes included) become visible \xNN escapes.
 
 Exit codes: 0 success; 2 usage error (an unknown --kind); 3 the bundle cannot
 be read at all.`,
