@@ -136,28 +136,14 @@ func cleanPath(p string) string {
 // (open files, working directories, roots, mapped files).
 func (m *Model) OpenFilesUnder(dir string) []OpenFile {
 	m.ensure()
-	var out []OpenFile
-	d := cleanPath(dir)
-	for i, p := range m.derived.paths.open {
-		if withinClean(p, d) {
-			out = append(out, m.OpenFiles[i])
-		}
-	}
-	return out
+	return factsWithin(m.OpenFiles, m.derived.paths.open, dir)
 }
 
 // FuserUnder lists the fuser hits of real processes (not kernel pseudo-rows)
 // for dir or any path inside it.
 func (m *Model) FuserUnder(dir string) []FuserHit {
 	m.ensure()
-	var out []FuserHit
-	d := cleanPath(dir)
-	for i, p := range m.derived.paths.fuser {
-		if withinClean(p, d) {
-			out = append(out, m.Fuser[i])
-		}
-	}
-	return out
+	return factsWithin(m.Fuser, m.derived.paths.fuser, dir)
 }
 
 // MountsInside lists the mounts strictly inside dir (not dir itself), one

@@ -50,3 +50,16 @@ func withinClean(p, dir string) bool {
 	}
 	return strings.HasPrefix(p, dir) && (len(p) == len(dir) || p[len(dir)] == '/')
 }
+
+// factsWithin returns the facts whose cleaned path (paths[i], from the
+// index) is dir or lies inside it.
+func factsWithin[T any](facts []T, paths []string, dir string) []T {
+	var out []T
+	d := cleanPath(dir)
+	for i, p := range paths {
+		if withinClean(p, d) {
+			out = append(out, facts[i])
+		}
+	}
+	return out
+}

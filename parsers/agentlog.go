@@ -204,7 +204,7 @@ func (p *agentLogParser) line(b []byte) {
 	}
 	var r agentRecord
 	switch {
-	case len(t) > 4 && t[0] == '<' && logDigit(t[1]):
+	case len(t) > 4 && t[0] == '<' && isDigit(t[1]):
 		r = agentRFC5424(t)
 	default:
 		body := t
@@ -254,19 +254,10 @@ func (r *agentRecord) bracketHeader(b []byte) []byte {
 	r.comp, r.level, r.headed = groups[0], groups[1], true
 	if n >= 4 {
 		r.msgID = groups[3]
-	} else if n == 3 && !logAllDigits(groups[2]) {
+	} else if n == 3 && !allDigits(groups[2]) {
 		r.msgID = groups[2]
 	}
 	return rest
-}
-
-func logAllDigits(b []byte) bool {
-	for _, c := range b {
-		if !logDigit(c) {
-			return false
-		}
-	}
-	return len(b) > 0
 }
 
 var logLevels = []string{"DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "FATAL", "CRIT", "CRITICAL", "ALERT", "EMERG", "SEVERE", "TRACE"}
@@ -287,7 +278,7 @@ func logSevere(level, msgID []byte) bool {
 	case "WARN", "WARNING", "ERROR", "ERR", "FATAL", "CRIT", "CRITICAL", "ALERT", "EMERG", "SEVERE":
 		return true
 	case "":
-		if n := len(msgID); n > 4 && logDigit(msgID[n-2]) {
+		if n := len(msgID); n > 4 && isDigit(msgID[n-2]) {
 			return msgID[n-1] == 'E' || msgID[n-1] == 'W'
 		}
 	}
@@ -350,37 +341,37 @@ func agentSDParam(sd []byte, name string) []byte {
 // "MM/DD/YYYY HH:MM:SS", or ctime's "Wed Jun 13 10:00:00 [CDT ]2018".
 func logLeadingTime(b []byte) int {
 	isTime := func(s []byte) int {
-		if len(s) < 8 || !logDigit(s[0]) || !logDigit(s[1]) || s[2] != ':' || !logDigit(s[3]) || s[5] != ':' || !logDigit(s[7]) {
+		if len(s) < 8 || !isDigit(s[0]) || !isDigit(s[1]) || s[2] != ':' || !isDigit(s[3]) || s[5] != ':' || !isDigit(s[7]) {
 			return 0
 		}
 		n := 8
-		for n < len(s) && (logDigit(s[n]) || s[n] == '.' || s[n] == ',') {
+		for n < len(s) && (isDigit(s[n]) || s[n] == '.' || s[n] == ',') {
 			n++
 		}
 		if n < len(s) && (s[n] == 'Z' || s[n] == '+' || s[n] == '-') {
 			n++
-			for n < len(s) && (logDigit(s[n]) || s[n] == ':') {
+			for n < len(s) && (isDigit(s[n]) || s[n] == ':') {
 				n++
 			}
 		}
 		return n
 	}
 	switch {
-	case len(b) >= 19 && logDigit(b[0]) && logDigit(b[3]) && (b[4] == '-' || b[4] == '/') && b[7] == b[4] &&
+	case len(b) >= 19 && isDigit(b[0]) && isDigit(b[3]) && (b[4] == '-' || b[4] == '/') && b[7] == b[4] &&
 		(b[10] == ' ' || b[10] == 'T'):
 		if n := isTime(b[11:]); n > 0 {
 			return 11 + n
 		}
-	case len(b) >= 19 && logDigit(b[0]) && b[2] == '/' && b[5] == '/' && b[10] == ' ':
+	case len(b) >= 19 && isDigit(b[0]) && b[2] == '/' && b[5] == '/' && b[10] == ' ':
 		if n := isTime(b[11:]); n > 0 {
 			return 11 + n
 		}
-	case len(b) >= 24 && b[3] == ' ' && logIsMonth(b[4:]) && b[7] == ' ':
+	case len(b) >= 24 && b[3] == ' ' && hasMonthPrefix(b[4:]) && b[7] == ' ':
 		i := 8
 		for i < len(b) && b[i] == ' ' {
 			i++
 		}
-		for i < len(b) && logDigit(b[i]) {
+		for i < len(b) && isDigit(b[i]) {
 			i++
 		}
 		if i < len(b) && b[i] == ' ' {
@@ -398,7 +389,7 @@ func logLeadingTime(b []byte) int {
 			for e < len(b) && b[e] != ' ' {
 				e++
 			}
-			if logAllDigits(b[j+1:e]) && e-j-1 == 4 {
+			if allDigits(b[j+1:e]) && e-j-1 == 4 {
 				return e
 			}
 			j = e
@@ -596,7 +587,7 @@ func sniffAgentLog(h *Head) bool {
 			}
 		}
 		var r agentRecord
-		if len(b) > 4 && b[0] == '<' && logDigit(b[1]) {
+		if len(b) > 4 && b[0] == '<' && isDigit(b[1]) {
 			if bytes.Contains(b, []byte("@21513 ")) {
 				hits++
 			}

@@ -85,7 +85,7 @@ func TestAgentLog(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m, ws := parseString(t, "agent-log", tc.path, logTestdata(t, "agent-log", tc.file))
+			m, ws := parseString(t, "agent-log", tc.path, readTestdata(t, "agent-log", tc.file))
 			if len(ws) != 0 {
 				t.Errorf("warnings: %v", ws)
 			}

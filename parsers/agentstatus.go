@@ -27,7 +27,7 @@ func init() {
 }
 
 func sniffAgentStatus(h *Head) bool {
-	for _, l := range sysHeadLines(h, 5) {
+	for _, l := range h.nonBlankRows(5) {
 		if agentStatusHeader(l) {
 			return true
 		}
@@ -58,10 +58,10 @@ func parseAgentStatus(in *Input, out *model.Model) {
 		if !header || !strings.HasPrefix(f[0], "/") {
 			// Banner or message lines ("No guard points", errors) are
 			// reported so that a missing table is visible.
-			in.Warnf("not a guard-point row (expected \"/path policy type configstate status reason\" after the header): %q", sysShort(t))
+			in.Warnf("not a guard-point row (expected \"/path policy type configstate status reason\" after the header): %q", excerpt(t))
 			continue
 		}
-		sp := sysSpans(t)
+		sp := fields(t)
 		g := model.GuardStatus{Path: f[0], Src: in.Src()}
 		if len(f) < 5 {
 			in.Warnf("guard-point row has %d of 6 columns; kept with the columns present", len(f))

@@ -7,7 +7,7 @@ import (
 )
 
 func TestAgentStatusParse(t *testing.T) {
-	m, warns := parseString(t, "secfsd-status", "secfsd-status.out", sysTestdata(t, "agent-status", "secfsd_status_guard.txt"))
+	m, warns := parseString(t, "secfsd-status", "secfsd-status.out", readTestdata(t, "agent-status", "secfsd_status_guard.txt"))
 	if len(warns) != 0 {
 		t.Errorf("warnings: %v", warns)
 	}

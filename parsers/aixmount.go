@@ -24,7 +24,7 @@ func init() {
 }
 
 func sniffAIXMount(h *Head) bool {
-	lines := sysHeadLines(h, 6)
+	lines := h.nonBlankRows(6)
 	for i := 0; i+1 < len(lines); i++ {
 		if aixMountHeader(lines[i]) && strings.HasPrefix(strings.TrimSpace(lines[i+1]), "---") {
 			return true
@@ -47,13 +47,13 @@ func parseAIXMount(in *Input, out *model.Model) {
 		f := strings.Fields(t)
 		date := -1
 		for i := 2; i+2 < len(f); i++ {
-			if sysMonths[f[i]] && len(f[i+1]) <= 2 && sysDigits(f[i+1]) && aixClock(f[i+2]) {
+			if isMonth(f[i]) && len(f[i+1]) <= 2 && allDigits(f[i+1]) && aixClock(f[i+2]) {
 				date = i
 				break
 			}
 		}
 		if date < 0 {
-			in.Warnf("AIX mount row without a \"Mon DD HH:MM\" date: %q", sysShort(t))
+			in.Warnf("AIX mount row without a \"Mon DD HH:MM\" date: %q", excerpt(t))
 			continue
 		}
 		m := model.Mount{Format: "aix-mount", Src: in.Src(), Date: strings.Join(f[date:date+3], " ")}
@@ -63,11 +63,11 @@ func parseAIXMount(in *Input, out *model.Model) {
 		case 4:
 			m.Node, m.Device, m.Path, m.FSType = f[0], f[1], f[2], f[3]
 		default:
-			in.Warnf("expected [node] mounted mounted-over vfs before the date, found %d fields: %q", date, sysShort(t))
+			in.Warnf("expected [node] mounted mounted-over vfs before the date, found %d fields: %q", date, excerpt(t))
 			continue
 		}
 		if date+3 < len(f) {
-			m.Options = sysSplitOptions(strings.Join(f[date+3:], " "))
+			m.Options = splitMountOptions(strings.Join(f[date+3:], " "))
 		}
 		out.Mounts = append(out.Mounts, m)
 	}
@@ -76,5 +76,5 @@ func parseAIXMount(in *Input, out *model.Model) {
 // aixClock reports whether s reads as H:MM or HH:MM.
 func aixClock(s string) bool {
 	i := strings.IndexByte(s, ':')
-	return i >= 1 && i <= 2 && len(s)-i == 3 && sysDigits(s[:i]) && sysDigits(s[i+1:])
+	return i >= 1 && i <= 2 && len(s)-i == 3 && allDigits(s[:i]) && allDigits(s[i+1:])
 }

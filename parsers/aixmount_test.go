@@ -6,7 +6,7 @@ import (
 )
 
 func TestAIXMountParse(t *testing.T) {
-	m, warns := parseString(t, "aix-mount", "mount.out", sysTestdata(t, "mount", "aix_mount.txt"))
+	m, warns := parseString(t, "aix-mount", "mount.out", readTestdata(t, "mount", "aix_mount.txt"))
 	checkMounts(t, m.Mounts, "aix-mount", 6, []mountWant{
 		{idx: 0, device: "/dev/hd4", path: "/", fstype: "jfs2", opts: []string{"rw", "log=/dev/hd8"}, line: 3},
 		{idx: 3, device: "/dev/livedump", path: "/var/adm/ras/livedump", fstype: "jfs2"},

@@ -140,7 +140,7 @@ func TestKernelCorpusFuser(t *testing.T) {
 				switch {
 				case len(fs) > 1 && strings.HasSuffix(fs[0], ":"): // NAME: PID...
 					want += len(fs) - 1
-				case len(fs) == 4 && kernDigits([]byte(fs[1])): // -v row
+				case len(fs) == 4 && allDigits([]byte(fs[1])): // -v row
 					want++
 				}
 			}

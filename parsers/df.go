@@ -27,7 +27,7 @@ func init() {
 }
 
 func sniffDF(h *Head) bool {
-	lines := sysHeadLines(h, 1)
+	lines := h.nonBlankRows(1)
 	return len(lines) == 1 && dfHeader(lines[0])
 }
 
@@ -43,7 +43,7 @@ func parseDF(in *Input, out *model.Model) {
 	var missing *model.DFEntry // an entry whose mount point is on a later line
 	flushMissing := func() {
 		if missing != nil {
-			in.WarnAt(missing.Src.Line, "df entry for %q has no mount point", sysShort(missing.Filesystem))
+			in.WarnAt(missing.Src.Line, "df entry for %q has no mount point", excerpt(missing.Filesystem))
 			out.DF = append(out.DF, *missing)
 			missing = nil
 		}
@@ -60,10 +60,10 @@ func parseDF(in *Input, out *model.Model) {
 			continue
 		}
 		if cols == nil {
-			in.Warnf("df row before any \"Filesystem ... Mounted on\" header: %q", sysShort(t))
+			in.Warnf("df row before any \"Filesystem ... Mounted on\" header: %q", excerpt(t))
 			cols = []string{"Filesystem", "1K-blocks", "Used", "Available", "Use%"}
 		}
-		sp := sysSpans(t)
+		sp := fields(t)
 		if len(sp) == 1 {
 			if missing != nil && strings.HasPrefix(trimmed, "/") {
 				missing.MountedOn = trimmed
@@ -73,7 +73,7 @@ func parseDF(in *Input, out *model.Model) {
 			}
 			flushMissing()
 			if pendingSrc != "" {
-				in.WarnAt(pendingSrcLine.Line, "df source %q has no figures after it", sysShort(pendingSrc))
+				in.WarnAt(pendingSrcLine.Line, "df source %q has no figures after it", excerpt(pendingSrc))
 			}
 			pendingSrc, pendingSrcLine = trimmed, in.Src()
 			continue
@@ -89,7 +89,7 @@ func parseDF(in *Input, out *model.Model) {
 			src = pendingSrcLine
 			src.EndLine = in.Line()
 			if len(sp) < numeric {
-				in.Warnf("expected %d figures after wrapped source %q, found %d", numeric, sysShort(pendingSrc), len(sp))
+				in.Warnf("expected %d figures after wrapped source %q, found %d", numeric, excerpt(pendingSrc), len(sp))
 				pendingSrc = ""
 				continue
 			}
@@ -99,11 +99,11 @@ func parseDF(in *Input, out *model.Model) {
 			restFrom = numeric
 		} else {
 			if pendingSrc != "" {
-				in.WarnAt(pendingSrcLine.Line, "df source %q has no figures after it", sysShort(pendingSrc))
+				in.WarnAt(pendingSrcLine.Line, "df source %q has no figures after it", excerpt(pendingSrc))
 			}
 			src = in.Src()
 			if len(sp) < numeric+1 {
-				in.Warnf("expected %d columns (%s Mounted on), found %d: %q", len(cols)+1, strings.Join(cols, " "), len(sp), sysShort(t))
+				in.Warnf("expected %d columns (%s Mounted on), found %d: %q", len(cols)+1, strings.Join(cols, " "), len(sp), excerpt(t))
 				pendingSrc = ""
 				continue
 			}
@@ -126,7 +126,7 @@ func parseDF(in *Input, out *model.Model) {
 	}
 	flushMissing()
 	if pendingSrc != "" {
-		in.WarnAt(pendingSrcLine.Line, "df source %q has no figures after it", sysShort(pendingSrc))
+		in.WarnAt(pendingSrcLine.Line, "df source %q has no figures after it", excerpt(pendingSrc))
 	}
 }
 
@@ -140,7 +140,7 @@ func dfNumberLike(s string) bool {
 	s = strings.TrimRight(s, "KMGTPEkB")
 	s = strings.Replace(s, ".", "", 1)
 	s = strings.Replace(s, ",", "", 1)
-	return sysDigits(s)
+	return allDigits(s)
 }
 
 // dfSet stores a cell by its header name.

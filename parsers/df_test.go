@@ -46,7 +46,7 @@ func TestDFParse(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, warns := parseString(t, "df", "sos_commands/filesys/df_-al_-x_autofs", sysTestdata(t, "df", c.file))
+			m, warns := parseString(t, "df", "sos_commands/filesys/df_-al_-x_autofs", readTestdata(t, "df", c.file))
 			if len(m.DF) != c.count {
 				t.Fatalf("got %d entries, want %d: %+v", len(m.DF), c.count, m.DF)
 			}

@@ -59,7 +59,7 @@ func parseFilesystems(in *Input, out *model.Model) {
 		}
 		name, nodev, ok := splitFilesystem(t)
 		if !ok {
-			in.Warnf("expected \"nodev<TAB>NAME\" or \"<TAB>NAME\": %q", sysShort(t))
+			in.Warnf("expected \"nodev<TAB>NAME\" or \"<TAB>NAME\": %q", excerpt(t))
 			continue
 		}
 		out.Filesystems = append(out.Filesystems, model.Filesystem{Name: name, NoDev: nodev, Src: in.Src()})

@@ -3,7 +3,7 @@ package parsers
 import "testing"
 
 func TestFilesystemsParse(t *testing.T) {
-	m, warns := parseString(t, "proc-filesystems", "proc/filesystems", sysTestdata(t, "filesystems", "proc_filesystems.txt"))
+	m, warns := parseString(t, "proc-filesystems", "proc/filesystems", readTestdata(t, "filesystems", "proc_filesystems.txt"))
 	if len(m.Filesystems) != 34 || len(warns) != 0 {
 		t.Fatalf("got %d filesystems, warnings %v", len(m.Filesystems), warns)
 	}

@@ -31,7 +31,7 @@ func init() {
 var findmntDefaultCols = []string{"TARGET", "SOURCE", "FSTYPE", "OPTIONS"}
 
 func sniffFindmnt(h *Head) bool {
-	lines := sysHeadLines(h, 3)
+	lines := h.nonBlankRows(3)
 	if len(lines) == 0 {
 		return false
 	}
@@ -116,7 +116,7 @@ func (tb *findmntTable) row(in *Input, out *model.Model, t string) {
 			ti = i
 		}
 	}
-	sp := sysSpans(t)
+	sp := fields(t)
 	cells := make([]string, nc)
 	if len(sp) >= nc {
 		for i := 0; i < ti; i++ {
@@ -153,7 +153,7 @@ func (tb *findmntTable) row(in *Input, out *model.Model, t string) {
 			cells[i] = string(rs[a:b])
 		}
 	} else {
-		in.Warnf("expected %d columns (%s), found %d fields: %q", nc, strings.Join(tb.cols, " "), len(sp), sysShort(t))
+		in.Warnf("expected %d columns (%s), found %d fields: %q", nc, strings.Join(tb.cols, " "), len(sp), excerpt(t))
 		return
 	}
 	m := model.Mount{Format: "findmnt", Src: in.Src()}
@@ -161,7 +161,7 @@ func (tb *findmntTable) row(in *Input, out *model.Model, t string) {
 		findmntSet(&m, c, strings.TrimSpace(cells[i]))
 	}
 	if m.Path == "" {
-		in.Warnf("no TARGET in findmnt row: %q", sysShort(t))
+		in.Warnf("no TARGET in findmnt row: %q", excerpt(t))
 		return
 	}
 	out.Mounts = append(out.Mounts, m)
@@ -174,9 +174,9 @@ const findmntTreeChars = " \t|`-│├└─"
 func findmntSet(m *model.Mount, col, v string) {
 	switch col {
 	case "TARGET":
-		m.Path = sysUnescapeHex(strings.TrimLeft(v, findmntTreeChars))
+		m.Path = unescapeHex(strings.TrimLeft(v, findmntTreeChars))
 	case "SOURCE":
-		v = sysUnescapeHex(v)
+		v = unescapeHex(v)
 		if strings.HasSuffix(v, "]") {
 			if i := strings.IndexByte(v, '['); i > 0 {
 				m.Root = v[i+1 : len(v)-1]
@@ -185,34 +185,34 @@ func findmntSet(m *model.Mount, col, v string) {
 		}
 		m.Device = v
 	case "FSTYPE":
-		m.FSType = sysUnescapeHex(v)
+		m.FSType = unescapeHex(v)
 	case "OPTIONS":
-		m.Options = sysSplitOptions(sysUnescapeHex(v))
+		m.Options = splitMountOptions(unescapeHex(v))
 	case "PROPAGATION":
 		m.Propagation = v
 	case "LABEL":
-		m.Label = sysUnescapeHex(v)
+		m.Label = unescapeHex(v)
 	case "ID":
-		m.ID, _ = sysAtoi(v)
+		m.ID, _ = atoi(v)
 	case "PARENT":
-		m.ParentID, _ = sysAtoi(v)
+		m.ParentID, _ = atoi(v)
 	case "MAJ:MIN":
 		m.MajMin = v
 	case "FSROOT":
-		m.Root = sysUnescapeHex(v)
+		m.Root = unescapeHex(v)
 	}
 }
 
-// sysUnescapeHex decodes the \xHH escapes findmnt and lsblk print for
+// unescapeHex decodes the \xHH escapes findmnt and lsblk print for
 // unsafe characters in raw, -P and JSON output.
-func sysUnescapeHex(s string) string {
+func unescapeHex(s string) string {
 	if !strings.Contains(s, `\x`) {
 		return s
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) && s[i+1] == 'x' && sysHex(s[i+2]) >= 0 && sysHex(s[i+3]) >= 0 {
-			b.WriteByte(byte(sysHex(s[i+2])<<4 | sysHex(s[i+3])))
+		if s[i] == '\\' && i+3 < len(s) && s[i+1] == 'x' && hexDigit(s[i+2]) >= 0 && hexDigit(s[i+3]) >= 0 {
+			b.WriteByte(byte(hexDigit(s[i+2])<<4 | hexDigit(s[i+3])))
 			i += 3
 			continue
 		}
@@ -222,18 +222,6 @@ func sysUnescapeHex(s string) string {
 		return s
 	}
 	return b.String()
-}
-
-func sysHex(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
 }
 
 // findmntPairs parses one -P line: KEY="value" KEY="value" ...
@@ -251,7 +239,7 @@ func findmntPairs(in *Input, out *model.Model, t string) {
 		val := rest[eq+2:]
 		end := strings.IndexByte(val, '"')
 		if end < 0 {
-			in.Warnf("unterminated value for %s in findmnt -P line", sysShort(key))
+			in.Warnf("unterminated value for %s in findmnt -P line", excerpt(key))
 			end = len(val)
 			findmntSet(&m, key, val[:end])
 			n++
@@ -262,7 +250,7 @@ func findmntPairs(in *Input, out *model.Model, t string) {
 		rest = val[end+1:]
 	}
 	if strings.TrimSpace(rest) != "" && n == 0 || m.Path == "" {
-		in.Warnf("expected findmnt -P pairs with TARGET=\"...\": %q", sysShort(t))
+		in.Warnf("expected findmnt -P pairs with TARGET=\"...\": %q", excerpt(t))
 		return
 	}
 	out.Mounts = append(out.Mounts, m)
@@ -302,7 +290,7 @@ func (j *findmntJSON) line(in *Input, out *model.Model, t string) {
 		var val string
 		switch {
 		case strings.HasPrefix(rest, `"`):
-			v, n := sysJSONString(rest)
+			v, n := jsonString(rest)
 			val, rest = v, rest[n:]
 		case strings.HasPrefix(rest, "null"):
 			rest = rest[4:]
@@ -328,10 +316,10 @@ func (j *findmntJSON) line(in *Input, out *model.Model, t string) {
 	}
 }
 
-// sysJSONString decodes a JSON string at the start of s (which begins with
+// jsonString decodes a JSON string at the start of s (which begins with
 // a quote) and returns it and the bytes consumed. Escapes other than \" \\
 // \/ and \uXXXX-free ones are kept as written.
-func sysJSONString(s string) (string, int) {
+func jsonString(s string) (string, int) {
 	var b strings.Builder
 	for i := 1; i < len(s); i++ {
 		c := s[i]

@@ -50,7 +50,7 @@ func TestFindmntParse(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, warns := parseString(t, "findmnt", "sos_commands/filesys/findmnt", sysTestdata(t, "mount", c.file))
+			m, warns := parseString(t, "findmnt", "sos_commands/filesys/findmnt", readTestdata(t, "mount", c.file))
 			checkMounts(t, m.Mounts, "findmnt", c.count, c.wants)
 			if len(warns) != c.warnings {
 				t.Errorf("got %d warnings, want %d: %v", len(warns), c.warnings, warns)
@@ -60,7 +60,7 @@ func TestFindmntParse(t *testing.T) {
 			}
 		})
 	}
-	m, _ := parseString(t, "findmnt", "findmnt", sysTestdata(t, "mount", "findmnt_tree_ascii.txt"))
+	m, _ := parseString(t, "findmnt", "findmnt", readTestdata(t, "mount", "findmnt_tree_ascii.txt"))
 	if got := m.Mounts[0].Root; got != "/var/snap/lxd/common/lxd/storage-pools/default/containers/juju-04f1e3-0-lxd-5/rootfs" {
 		t.Errorf("bind root of / = %q", got)
 	}

@@ -35,7 +35,7 @@ func fuserPID(t string) (pid int, access, user string, ok bool) {
 	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
 		i++
 	}
-	n, good := kernAtoi([]byte(t[:i]))
+	n, good := atoi64(t[:i])
 	if !good || n > 1<<31 {
 		return 0, "", "", false
 	}
@@ -141,10 +141,10 @@ func parseFuser(in *Input, out *model.Model) {
 			continue
 		}
 		if _, prompt := kernPrompt(t); prompt {
-			in.Warnf("not fuser output (another command): %s", kernShort(t))
+			in.Warnf("not fuser output (another command): %s", quotedExcerpt(t))
 			continue
 		}
-		in.Warnf("not a fuser line: %s", kernShort(t))
+		in.Warnf("not a fuser line: %s", quotedExcerpt(t))
 	}
 }
 
@@ -156,7 +156,7 @@ func (st *fuserState) verboseRow(in *Input, t string, f []string, out *model.Mod
 		if f[i] == "kernel" {
 			h.Kernel = f[i+1]
 		} else {
-			pid, ok := kernAtoi([]byte(f[i]))
+			pid, ok := atoi64(f[i])
 			if !ok || pid > 1<<31 {
 				continue
 			}

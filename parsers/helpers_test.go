@@ -1,6 +1,8 @@
 package parsers
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/fsagent/triage/model"
@@ -22,4 +24,23 @@ func parseString(t *testing.T, parserName, path, content string) (*model.Model, 
 		t.Fatalf("%s: read error: %v", path, err)
 	}
 	return m, in.Warnings()
+}
+
+// readTestdata reads one test input from testdata/<kind>/<name>.
+func readTestdata(t testing.TB, kind, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", kind, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// warnLines lists the line numbers of warnings, for compact comparisons.
+func warnLines(ws []Warning) []int {
+	out := []int{}
+	for _, w := range ws {
+		out = append(out, w.Line)
+	}
+	return out
 }

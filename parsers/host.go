@@ -45,7 +45,7 @@ func init() {
 }
 
 func sniffUname(h *Head) bool {
-	lines := sysHeadLines(h, 3)
+	lines := h.nonBlankRows(3)
 	if len(lines) != 1 {
 		return false
 	}
@@ -71,7 +71,7 @@ func splitUname(l string) (model.Host, bool) {
 			h.Arch = last
 		}
 		return h, true
-	case f[0] == "AIX" && len(f) >= 4 && sysDigits(f[2]) && sysDigits(f[3]):
+	case f[0] == "AIX" && len(f) >= 4 && allDigits(f[2]) && allDigits(f[3]):
 		// AIX uname -a: "AIX host RELEASE VERSION MACHINEID".
 		h.OS, h.Hostname, h.Kernel = "AIX", f[1], f[3]+"."+f[2]
 		return h, true
@@ -99,7 +99,7 @@ func unameArch(s string) bool {
 // (4.18.0-348.el8.x86_64, 5.4.0-42-generic).
 func unameRelease(s string) bool {
 	parts := strings.SplitN(s, ".", 3)
-	return len(parts) == 3 && sysDigits(parts[0]) && sysDigits(parts[1]) && len(s) > 0 && s[len(s)-1] != '.'
+	return len(parts) == 3 && allDigits(parts[0]) && allDigits(parts[1]) && len(s) > 0 && s[len(s)-1] != '.'
 }
 
 func parseUname(in *Input, out *model.Model) {
@@ -110,7 +110,7 @@ func parseUname(in *Input, out *model.Model) {
 		}
 		h, ok := splitUname(t)
 		if !ok {
-			in.Warnf("expected `uname -a` output (\"Linux HOST RELEASE ...\" or \"AIX HOST R V ID\"): %q", sysShort(t))
+			in.Warnf("expected `uname -a` output (\"Linux HOST RELEASE ...\" or \"AIX HOST R V ID\"): %q", excerpt(t))
 			continue
 		}
 		h.Sources = []model.Source{in.Src()}
@@ -143,7 +143,7 @@ func parseHostname(in *Input, out *model.Model) {
 		}
 		f := strings.Fields(t)
 		if seen || len(f) != 1 || !hostnameOK(f[0]) {
-			in.Warnf("expected one host name on one line: %q", sysShort(t))
+			in.Warnf("expected one host name on one line: %q", excerpt(t))
 			continue
 		}
 		seen = true
@@ -167,7 +167,7 @@ func hostnameOK(s string) bool {
 }
 
 func sniffOslevel(h *Head) bool {
-	lines := sysHeadLines(h, 2)
+	lines := h.nonBlankRows(2)
 	return len(lines) == 1 && oslevelOK(strings.TrimSpace(lines[0]))
 }
 
@@ -176,7 +176,7 @@ func sniffOslevel(h *Head) bool {
 func oslevelOK(s string) bool {
 	if p := strings.Split(s, "."); len(p) == 4 {
 		for _, x := range p {
-			if !sysDigits(x) {
+			if !allDigits(x) {
 				return false
 			}
 		}
@@ -187,7 +187,7 @@ func oslevelOK(s string) bool {
 		return false
 	}
 	for _, x := range p {
-		if !sysDigits(x) {
+		if !allDigits(x) {
 			return false
 		}
 	}
@@ -201,7 +201,7 @@ func parseOslevel(in *Input, out *model.Model) {
 			continue
 		}
 		if !oslevelOK(t) {
-			in.Warnf("expected an AIX level such as 7.2.0.0 or 7200-05-03-2148: %q", sysShort(t))
+			in.Warnf("expected an AIX level such as 7.2.0.0 or 7200-05-03-2148: %q", excerpt(t))
 			continue
 		}
 		hostFill(&out.Host, model.Host{OS: "AIX", OSVersion: t, Sources: []model.Source{in.Src()}})

@@ -12,19 +12,19 @@ func TestHostParse(t *testing.T) {
 		want                        model.Host // Sources checked by count
 		sources, warns              int
 	}{
-		{"uname -a Linux", "uname", "sos_commands/kernel/uname_-a", sysTestdata(t, "host", "uname_-a_linux.txt"),
+		{"uname -a Linux", "uname", "sos_commands/kernel/uname_-a", readTestdata(t, "host", "uname_-a_linux.txt"),
 			model.Host{OS: "Linux", Hostname: "node-1.example.com", Kernel: "3.10.0-1160.el7.x86_64", Arch: "x86_64"}, 1, 0},
-		{"uname -a AIX", "uname", "uname.out", sysTestdata(t, "host", "uname_-a_aix.txt"),
+		{"uname -a AIX", "uname", "uname.out", readTestdata(t, "host", "uname_-a_aix.txt"),
 			model.Host{OS: "AIX", Hostname: "aixhost01", Kernel: "7.2"}, 1, 0},
 		{"uname -a without GNU/Linux (busybox)", "uname", "uname", "Linux box 5.10.0 #1 SMP aarch64\n",
 			model.Host{OS: "Linux", Hostname: "box", Kernel: "5.10.0", Arch: "aarch64"}, 1, 0},
 		{"uname -r", "uname", "uname", "5.4.0-42-generic\n", model.Host{OS: "Linux", Kernel: "5.4.0-42-generic"}, 1, 0},
 		{"uname junk", "uname", "uname", "command not found\n", model.Host{}, 0, 1},
-		{"hostname", "hostname", "sos_commands/general/hostname", sysTestdata(t, "host", "hostname.txt"),
+		{"hostname", "hostname", "sos_commands/general/hostname", readTestdata(t, "host", "hostname.txt"),
 			model.Host{Hostname: "node-1.example.com"}, 1, 0},
 		{"hostname twice and bad", "hostname", "hostname", "a\nb\n", model.Host{Hostname: "a"}, 1, 1},
 		{"hostname with spaces", "hostname", "hostname", "not a name\n", model.Host{}, 0, 1},
-		{"oslevel -s", "oslevel", "general/oslevel.out", sysTestdata(t, "host", "oslevel_-s.txt"),
+		{"oslevel -s", "oslevel", "general/oslevel.out", readTestdata(t, "host", "oslevel_-s.txt"),
 			model.Host{OS: "AIX", OSVersion: "7200-05-03-2148"}, 1, 0},
 		{"oslevel", "oslevel", "oslevel", "7.2.0.0\n", model.Host{OS: "AIX", OSVersion: "7.2.0.0"}, 1, 0},
 		{"oslevel junk", "oslevel", "oslevel", "7.2\n", model.Host{}, 0, 1},

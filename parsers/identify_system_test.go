@@ -9,14 +9,14 @@ func TestSystemIdentify(t *testing.T) {
 	procMounts := "proc /proc proc rw,relatime 0 0\n/dev/sda1 /boot ext4 rw 0 0\n"
 	mountinfo := "21 1 253:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
 	findmnt := "TARGET SOURCE FSTYPE OPTIONS\n/ /dev/sda1 ext4 rw\n"
-	aix := sysTestdata(t, "mount", "aix_mount.txt")
+	aix := readTestdata(t, "mount", "aix_mount.txt")
 	df := "Filesystem 1K-blocks Used Available Use% Mounted on\n/dev/sda1 100 10 90 10% /\n"
-	status := sysTestdata(t, "agent-status", "secfsd_status_guard.txt")
+	status := readTestdata(t, "agent-status", "secfsd_status_guard.txt")
 	fss := "nodev\tsysfs\nnodev\tproc\n\text4\n"
 	psAux := "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\nroot 1 0 0 1 1 ? Ss Jan21 0:01 /sbin/init\n"
 	rpm := "bash-4.2.46-34.el7.x86_64\nkernel-3.10.0-1160.el7.x86_64\n"
-	dpkg := sysTestdata(t, "packages", "dpkg-l.txt")
-	lslpp := sysTestdata(t, "packages", "lslpp-L.txt")
+	dpkg := readTestdata(t, "packages", "dpkg-l.txt")
+	lslpp := readTestdata(t, "packages", "lslpp-L.txt")
 	uname := "Linux h 5.4.0-42-generic #46-Ubuntu SMP Fri Jul 10 00:24:02 UTC 2020 x86_64 x86_64 x86_64 GNU/Linux\n"
 
 	cases := []struct {

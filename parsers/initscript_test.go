@@ -91,9 +91,9 @@ func TestInitScript(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			content := logTestdata(t, "init-script", tc.file)
+			content := readTestdata(t, "init-script", tc.file)
 			m, ws := parseString(t, "init-script", tc.path, content)
-			if got := logWarnLines(ws); !reflect.DeepEqual(got, tc.warns) {
+			if got := warnLines(ws); !reflect.DeepEqual(got, tc.warns) {
 				t.Errorf("warning lines = %v, want %v (%v)", got, tc.warns, ws)
 			}
 			if len(m.InitScripts) != 1 {

@@ -60,6 +60,24 @@ func (h *Head) NonBlank(n int) []string {
 	return out
 }
 
+// nonBlankRows returns up to n non-blank lines of the head, right-trimmed
+// but with their leading blanks kept: the Sniffs of column layouts (df, ps,
+// mount tables) need the indentation that NonBlank removes.
+func (h *Head) nonBlankRows(n int) []string {
+	var out []string
+	for _, l := range h.Lines {
+		l = strings.TrimRight(l, " \t")
+		if l == "" {
+			continue
+		}
+		out = append(out, l)
+		if len(out) == n {
+			break
+		}
+	}
+	return out
+}
+
 func looksBinary(b []byte) bool {
 	if len(b) == 0 {
 		return false

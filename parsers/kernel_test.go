@@ -11,16 +11,6 @@ import (
 	"github.com/fsagent/triage/model"
 )
 
-// kernTestdata reads testdata/<kind>/<name>.
-func kernTestdata(t *testing.T, kind, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", kind, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // kernWarnText joins the warning messages for matching in tests.
 func kernWarnText(ws []Warning) string {
 	var b strings.Builder
@@ -85,7 +75,7 @@ func TestLsofVariants(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
 			p := "sosreport-h/sos_commands/process/" + c.file
-			m, ws := parseString(t, "lsof", p, kernTestdata(t, "lsof", c.file))
+			m, ws := parseString(t, "lsof", p, readTestdata(t, "lsof", c.file))
 			if len(m.OpenFiles) != c.n {
 				t.Fatalf("got %d open files, want %d: %+v", len(m.OpenFiles), c.n, m.OpenFiles)
 			}
@@ -188,7 +178,7 @@ func TestFuserVariants(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			m, ws := parseString(t, "fuser", "bundle/"+c.file, kernTestdata(t, "fuser", c.file))
+			m, ws := parseString(t, "fuser", "bundle/"+c.file, readTestdata(t, "fuser", c.file))
 			var got []model.FuserHit
 			for _, h := range m.Fuser {
 				if h.Src.Line == 0 || h.Src.Text == "" {
@@ -256,7 +246,7 @@ func TestModulesVariants(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			m, ws := parseString(t, c.parser, "host/"+c.file, kernTestdata(t, "modules", c.file))
+			m, ws := parseString(t, c.parser, "host/"+c.file, readTestdata(t, "modules", c.file))
 			var got []mod
 			for _, x := range m.Modules {
 				if x.Src.Line == 0 || x.Src.Text == "" {
@@ -287,7 +277,7 @@ func TestModulesLoadOrderFeedsModulesLoadedAfter(t *testing.T) {
 		{"proc-modules", "proc_modules.txt", "secfs2"},
 		{"genkex", "genkex.txt", "secfs2"},
 	} {
-		m, _ := parseString(t, c.parser, c.file, kernTestdata(t, "modules", c.file))
+		m, _ := parseString(t, c.parser, c.file, readTestdata(t, "modules", c.file))
 		var names []string
 		for _, x := range m.ModulesLoadedAfter(c.agent) {
 			names = append(names, x.Name)
@@ -345,7 +335,7 @@ func TestSlabVariants(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
-			m, ws := parseString(t, c.parser, c.path, kernTestdata(t, "slab", c.file))
+			m, ws := parseString(t, c.parser, c.path, readTestdata(t, "slab", c.file))
 			var got []s
 			for _, x := range m.Slabs {
 				if x.Src.Line == 0 || x.Src.Text == "" {
@@ -373,7 +363,7 @@ func TestSlabVariants(t *testing.T) {
 func TestSlabSeriesAcrossNumberedFiles(t *testing.T) {
 	all := &model.Model{}
 	for _, f := range []string{"slabtop-3.out", "slabtop-1.out", "slabtop-2.out"} { // bundle order is not time order
-		m, ws := parseString(t, "slabtop", "sosreport-x/"+f, kernTestdata(t, "slab", f))
+		m, ws := parseString(t, "slabtop", "sosreport-x/"+f, readTestdata(t, "slab", f))
 		if len(ws) != 0 {
 			t.Fatalf("%s: %v", f, ws)
 		}
@@ -386,7 +376,7 @@ func TestSlabSeriesAcrossNumberedFiles(t *testing.T) {
 	if d := all.SlabGrowth("dentry"); d.Monotonic || len(d.Samples) != 3 {
 		t.Errorf("dentry = %+v, want three samples, not monotonic", d)
 	}
-	m, _ := parseString(t, "slabinfo", "b/slabinfo.txt", kernTestdata(t, "slab", "slabinfo_repeated.txt"))
+	m, _ := parseString(t, "slabinfo", "b/slabinfo.txt", readTestdata(t, "slab", "slabinfo_repeated.txt"))
 	if g := m.SlabGrowth("names_cache"); !g.Monotonic || g.Delta != 61000-128 {
 		t.Errorf("blocks in one file: names_cache = %+v", g)
 	}
@@ -440,15 +430,15 @@ func TestKernelIdentify(t *testing.T) {
 		{"collect/fuser_guarded.txt", "", "fuser", "fuser", ByPath},
 		{"collect/fuser-vm.out", "", "fuser", "fuser", ByPath},
 		// Unhelpful names: content decides.
-		{"case123/output1.txt", kernTestdata(t, "lsof", "seed_grep.txt"), "lsof", "lsof", ByContent},
-		{"case123/output2.txt", kernTestdata(t, "lsof", "sos_indented_header.txt"), "lsof", "lsof", ByContent},
-		{"case123/output3.txt", kernTestdata(t, "fuser", "seed_combined.txt"), "fuser", "fuser", ByContent},
-		{"case123/output4.txt", kernTestdata(t, "fuser", "psmisc_verbose_m.txt"), "fuser", "fuser", ByContent},
-		{"case123/output5.txt", kernTestdata(t, "modules", "lsmod.txt"), "modules", "lsmod", ByContent},
-		{"case123/output6.txt", kernTestdata(t, "modules", "proc_modules.txt"), "modules", "proc-modules", ByContent},
-		{"snap/kernel/kernel.snap", "some heading\n" + kernTestdata(t, "modules", "genkex.txt"), "modules", "genkex", ByContent},
-		{"case123/output8.txt", kernTestdata(t, "slab", "slabtop-1.out"), "slab", "slabtop", ByContent},
-		{"case123/output9.txt", kernTestdata(t, "slab", "slabinfo.txt"), "slab", "slabinfo", ByContent},
+		{"case123/output1.txt", readTestdata(t, "lsof", "seed_grep.txt"), "lsof", "lsof", ByContent},
+		{"case123/output2.txt", readTestdata(t, "lsof", "sos_indented_header.txt"), "lsof", "lsof", ByContent},
+		{"case123/output3.txt", readTestdata(t, "fuser", "seed_combined.txt"), "fuser", "fuser", ByContent},
+		{"case123/output4.txt", readTestdata(t, "fuser", "psmisc_verbose_m.txt"), "fuser", "fuser", ByContent},
+		{"case123/output5.txt", readTestdata(t, "modules", "lsmod.txt"), "modules", "lsmod", ByContent},
+		{"case123/output6.txt", readTestdata(t, "modules", "proc_modules.txt"), "modules", "proc-modules", ByContent},
+		{"snap/kernel/kernel.snap", "some heading\n" + readTestdata(t, "modules", "genkex.txt"), "modules", "genkex", ByContent},
+		{"case123/output8.txt", readTestdata(t, "slab", "slabtop-1.out"), "slab", "slabtop", ByContent},
+		{"case123/output9.txt", readTestdata(t, "slab", "slabinfo.txt"), "slab", "slabinfo", ByContent},
 	}
 	for _, c := range cases {
 		var head *Head
@@ -482,9 +472,9 @@ func TestKernelIdentify(t *testing.T) {
 // Regression (FuzzFuser): a warning quoting a long line must not cut a
 // character in two.
 func TestKernShortKeepsUTF8(t *testing.T) {
-	s := kernShort(strings.Repeat("0", 34) + strings.Repeat("\uFFFD", 40))
+	s := quotedExcerpt(strings.Repeat("0", 34) + strings.Repeat("\uFFFD", 40))
 	if !utf8.ValidString(s) || !strings.HasSuffix(s, `..."`) {
-		t.Errorf("kernShort = %q", s)
+		t.Errorf("quotedExcerpt = %q", s)
 	}
 }
 

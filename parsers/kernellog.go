@@ -35,20 +35,6 @@ func init() {
 	})
 }
 
-var logMonths = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
-
-func logIsMonth(b []byte) bool {
-	if len(b) < 3 {
-		return false
-	}
-	for _, m := range logMonths {
-		if b[0] == m[0] && b[1] == m[1] && b[2] == m[2] {
-			return true
-		}
-	}
-	return false
-}
-
 // logPrefix is a log line split into its time, the syslog tag (program
 // name without [pid]) and the message.
 type logPrefix struct {
@@ -65,13 +51,13 @@ func logSplitSyslog(b []byte) (p logPrefix, ok bool) {
 	p.msg = b
 	i := 0
 	switch {
-	case len(b) >= 15 && logIsMonth(b) && b[3] == ' ' && (b[4] == ' ' || logDigit(b[4])) && logDigit(b[5]) && b[6] == ' ' &&
-		logDigit(b[7]) && b[9] == ':' && b[12] == ':':
+	case len(b) >= 15 && hasMonthPrefix(b) && b[3] == ' ' && (b[4] == ' ' || isDigit(b[4])) && isDigit(b[5]) && b[6] == ' ' &&
+		isDigit(b[7]) && b[9] == ':' && b[12] == ':':
 		i = 15
-		for i < len(b) && (logDigit(b[i]) || b[i] == '.') {
+		for i < len(b) && (isDigit(b[i]) || b[i] == '.') {
 			i++
 		}
-	case len(b) >= 20 && logDigit(b[0]) && b[4] == '-' && b[7] == '-' && b[10] == 'T' && b[13] == ':':
+	case len(b) >= 20 && isDigit(b[0]) && b[4] == '-' && b[7] == '-' && b[10] == 'T' && b[13] == ':':
 		i = bytes.IndexByte(b, ' ')
 		if i < 0 {
 			return p, false
@@ -108,7 +94,7 @@ func logSplitSyslog(b []byte) (p logPrefix, ok bool) {
 // "[Mon Feb 14 10:00:00 2022] " (and a "<N>" printk level before it).
 func logDmesgStamp(b []byte) (ts, msg []byte) {
 	s := b
-	if len(s) > 3 && s[0] == '<' && logDigit(s[1]) && s[2] == '>' {
+	if len(s) > 3 && s[0] == '<' && isDigit(s[1]) && s[2] == '>' {
 		s = s[3:]
 	}
 	if len(s) < 3 || s[0] != '[' {
@@ -120,15 +106,15 @@ func logDmesgStamp(b []byte) (ts, msg []byte) {
 	}
 	in := bytes.TrimSpace(s[1:end])
 	okStamp := len(in) > 0
-	if okStamp && logDigit(in[0]) {
+	if okStamp && isDigit(in[0]) {
 		for _, c := range in {
-			if !logDigit(c) && c != '.' {
+			if !isDigit(c) && c != '.' {
 				okStamp = false
 				break
 			}
 		}
 	} else if okStamp {
-		okStamp = len(in) >= 20 && in[3] == ' ' && logIsMonth(in[4:])
+		okStamp = len(in) >= 20 && in[3] == ' ' && hasMonthPrefix(in[4:])
 	}
 	if !okStamp {
 		return nil, b
@@ -349,7 +335,7 @@ func logAllHex(b []byte) bool {
 			return false
 		}
 		for _, c := range w {
-			if !logDigit(c) && (c < 'a' || c > 'f') {
+			if !isDigit(c) && (c < 'a' || c > 'f') {
 				return false
 			}
 		}

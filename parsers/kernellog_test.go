@@ -107,7 +107,7 @@ func TestKernelLog(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m, ws := parseString(t, "kernel-log", tc.path, logTestdata(t, "kernel-log", tc.file))
+			m, ws := parseString(t, "kernel-log", tc.path, readTestdata(t, "kernel-log", tc.file))
 			if len(ws) != 0 {
 				t.Errorf("warnings: %v", ws)
 			}

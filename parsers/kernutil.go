@@ -6,105 +6,9 @@ import (
 	"strings"
 )
 
-// Helpers shared by the process and kernel-state parsers (lsof, fuser,
-// modules, slab). Names carry a "kern" prefix because other engineers add
-// files to this package at the same time.
-
-// kernSpan is a whitespace-separated token of a line: its byte offsets.
-type kernSpan struct{ s, e int }
-
-// kernIsSpace reports the separators of columnar command output.
-func kernIsSpace(c byte) bool { return c == ' ' || c == '\t' }
-
-// kernTokens appends the tokens of b to dst, at most max of them; the last
-// token kept may be followed by more text.
-func kernTokens(dst []kernSpan, b []byte, max int) []kernSpan {
-	i := 0
-	for i < len(b) && len(dst) < max {
-		for i < len(b) && kernIsSpace(b[i]) {
-			i++
-		}
-		if i == len(b) {
-			break
-		}
-		s := i
-		for i < len(b) && !kernIsSpace(b[i]) {
-			i++
-		}
-		dst = append(dst, kernSpan{s, i})
-	}
-	return dst
-}
-
-// kernDigits reports whether b is a non-empty run of ASCII digits.
-func kernDigits(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// kernAtoi parses a non-negative decimal of at most 18 digits; ok is false
-// for anything else, so no value can overflow.
-func kernAtoi(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
-}
-
-// kernHex parses an unsigned hexadecimal of at most 15 digits (an optional
-// 0x prefix allowed).
-func kernHex(b []byte) (int64, bool) {
-	if len(b) > 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X') {
-		b = b[2:]
-	}
-	if len(b) == 0 || len(b) > 15 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		var d byte
-		switch {
-		case c >= '0' && c <= '9':
-			d = c - '0'
-		case c >= 'a' && c <= 'f':
-			d = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			d = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		n = n<<4 | int64(d)
-	}
-	return n, true
-}
-
-// kernIsHex reports whether b is a non-empty run of hexadecimal digits,
-// of any length (a 64-bit kernel address).
-func kernIsHex(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	for _, c := range b {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
+// Allocation helpers of the parsers of large captures (lsof, fuser,
+// modules, slab): line text in shared blocks, facts in chunks, and the
+// prompt and sample-number conventions of pasted command output.
 
 // kernLine gives cheap substrings of the current line: when cleaning left
 // the line unchanged, fields are slices of the one string already made for
@@ -166,19 +70,6 @@ func (l *kernLine) str(s, e int) string {
 		return l.text[s:e]
 	}
 	return Clean(l.raw[s:e])
-}
-
-// kernTrim returns b without leading and trailing blanks, and the offset
-// of its first byte in b.
-func kernTrim(b []byte) ([]byte, int) {
-	s, e := 0, len(b)
-	for s < e && kernIsSpace(b[s]) {
-		s++
-	}
-	for e > s && kernIsSpace(b[e-1]) {
-		e--
-	}
-	return b[s:e], s
 }
 
 // kernPrompt reports a shell prompt line pasted into a capture ("# lsmod",

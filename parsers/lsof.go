@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/fsagent/triage/model"
 )
@@ -71,14 +70,14 @@ type lsofHeader struct {
 // parseLsofHeader recognises a header line, also when a collector left a
 // run of blanks in front of it.
 func parseLsofHeader(b []byte) (*lsofHeader, bool) {
-	t, indent := kernTrim(b)
+	t, indent := trimBlank(b)
 	if !bytes.HasPrefix(t, []byte("COMMAND")) {
 		return nil, false
 	}
 	h := &lsofHeader{indent: indent, nameStart: -1}
 	var seen [lsofNCols]bool
-	for _, sp := range kernTokens(nil, t, 32) {
-		id, ok := lsofLabels[string(t[sp.s:sp.e])]
+	for _, sp := range appendFields(nil, t, 32) {
+		id, ok := lsofLabels[string(t[sp.start:sp.end])]
 		if !ok {
 			id = lsofOther
 		}
@@ -90,10 +89,10 @@ func parseLsofHeader(b []byte) (*lsofHeader, bool) {
 		}
 		seen[id] = true
 		if id == lsofName {
-			h.nameStart = sp.s
+			h.nameStart = sp.start
 			continue
 		}
-		h.cols = append(h.cols, lsofCol{id: id, start: sp.s, end: sp.e, left: id == lsofCommand || id == lsofTaskCmd})
+		h.cols = append(h.cols, lsofCol{id: id, start: sp.start, end: sp.end, left: id == lsofCommand || id == lsofTaskCmd})
 	}
 	if !seen[lsofPID] || !seen[lsofFD] || !seen[lsofName] || h.cols[0].id != lsofCommand {
 		return nil, false
@@ -102,11 +101,11 @@ func parseLsofHeader(b []byte) (*lsofHeader, bool) {
 }
 
 // lsofRow holds the spans of one row's fields; s < 0 means blank.
-type lsofRow [lsofNCols]kernSpan
+type lsofRow [lsofNCols]span
 
 func (r *lsofRow) reset() {
 	for i := range r {
-		r[i] = kernSpan{-1, -1}
+		r[i] = span{-1, -1}
 	}
 }
 
@@ -126,8 +125,8 @@ func lsofOptional(id int) bool {
 func (h *lsofHeader) splitAligned(b []byte, r *lsofRow) bool {
 	r.reset()
 	shift := 0
-	if len(b) > 0 && kernIsSpace(b[0]) {
-		for shift < len(b) && kernIsSpace(b[shift]) {
+	if len(b) > 0 && isBlank(b[0]) {
+		for shift < len(b) && isBlank(b[shift]) {
 			shift++
 		}
 		if shift != h.indent {
@@ -138,19 +137,19 @@ func (h *lsofHeader) splitAligned(b []byte, r *lsofRow) bool {
 	open := -1 // left-aligned column still absorbing tokens
 	i := shift
 	for i < len(b) {
-		for i < len(b) && kernIsSpace(b[i]) {
+		for i < len(b) && isBlank(b[i]) {
 			i++
 		}
 		if i == len(b) {
 			break
 		}
 		s := i
-		for i < len(b) && !kernIsSpace(b[i]) {
+		for i < len(b) && !isBlank(b[i]) {
 			i++
 		}
 		rs, re := s-shift, i-shift
 		if rs >= h.nameStart {
-			r[lsofName] = kernSpan{s, len(b)}
+			r[lsofName] = span{s, len(b)}
 			break
 		}
 		matched := false
@@ -161,7 +160,7 @@ func (h *lsofHeader) splitAligned(b []byte, r *lsofRow) bool {
 					if !h.skipOK(ci, j) {
 						return false
 					}
-					r[c.id] = kernSpan{s, i}
+					r[c.id] = span{s, i}
 					open, ci, matched = c.id, j+1, true
 				}
 			} else if re == c.end || (c.id == lsofFD && re > c.end && re <= c.end+2) {
@@ -171,7 +170,7 @@ func (h *lsofHeader) splitAligned(b []byte, r *lsofRow) bool {
 					return false
 				}
 				if c.id != lsofOther {
-					r[c.id] = kernSpan{s, i}
+					r[c.id] = span{s, i}
 				}
 				open, ci, matched = -1, j+1, true
 			}
@@ -183,13 +182,13 @@ func (h *lsofHeader) splitAligned(b []byte, r *lsofRow) bool {
 			if open < 0 {
 				return false
 			}
-			r[open].e = i // a command or thread name with a blank in it
+			r[open].end = i // a command or thread name with a blank in it
 		}
 	}
 	if !h.skipOK(ci, len(h.cols)) {
 		return false
 	}
-	return r[lsofCommand].s >= 0 && r[lsofPID].s >= 0 && r[lsofFD].s >= 0
+	return r[lsofCommand].start >= 0 && r[lsofPID].start >= 0 && r[lsofFD].start >= 0
 }
 
 // skipOK reports whether the columns from i up to j may all be blank.
@@ -229,11 +228,11 @@ func lsofIsFD(b []byte) bool {
 		}
 		return len(rest) == 1 || strings.IndexByte("rRwWuUxXN ", rest[1]) >= 0
 	}
-	if len(b) >= 2 && (b[0] == 'L' || b[0] == 'R') && kernDigits(b[1:]) {
+	if len(b) >= 2 && (b[0] == 'L' || b[0] == 'R') && allDigits(b[1:]) {
 		return true
 	}
 	if len(b) >= 2 && b[0] == 'M' {
-		if _, ok := kernHex(b[1:]); ok {
+		if _, ok := hex64(b[1:]); ok {
 			return true
 		}
 	}
@@ -247,7 +246,7 @@ func lsofNumeric(b []byte) bool {
 		return false
 	}
 	if len(b) > 2 && b[0] == '0' && (b[1] == 't' || b[1] == 'x') {
-		return kernIsHex(b[2:])
+		return allHex(b[2:])
 	}
 	comma := false
 	for _, c := range b {
@@ -267,14 +266,14 @@ var lsofProtos = map[string]bool{"TCP": true, "UDP": true, "UDPLITE": true, "SCT
 
 // splitLsofTokens splits a row that has no usable header (lsof | grep) or that
 // does not line up with it, by the shape of its fields.
-func splitLsofTokens(b []byte, toks []kernSpan, r *lsofRow) bool {
+func splitLsofTokens(b []byte, toks []span, r *lsofRow) bool {
 	r.reset()
-	toks = kernTokens(toks[:0], b, 16)
+	toks = appendFields(toks[:0], b, 16)
 	n := len(toks)
-	tok := func(i int) []byte { return b[toks[i].s:toks[i].e] }
+	tok := func(i int) []byte { return b[toks[i].start:toks[i].end] }
 	pid := -1
 	for i := 1; i < n && i <= 4; i++ {
-		if kernDigits(tok(i)) {
+		if allDigits(tok(i)) {
 			pid = i
 			break
 		}
@@ -282,7 +281,7 @@ func splitLsofTokens(b []byte, toks []kernSpan, r *lsofRow) bool {
 	if pid < 0 {
 		return false
 	}
-	r[lsofCommand] = kernSpan{toks[0].s, toks[pid-1].e}
+	r[lsofCommand] = span{toks[0].start, toks[pid-1].end}
 	r[lsofPID] = toks[pid]
 	fd := -1
 	for i := pid + 2; i < n && i <= pid+5; i++ {
@@ -298,12 +297,12 @@ func splitLsofTokens(b []byte, toks []kernSpan, r *lsofRow) bool {
 	r[lsofFD] = toks[fd]
 	if between := fd - 1 - (pid + 1); between > 0 {
 		k := pid + 1
-		if kernDigits(tok(k)) {
+		if allDigits(tok(k)) {
 			r[lsofTID] = toks[k]
 			k++
 		}
 		if k < fd-1 {
-			r[lsofTaskCmd] = kernSpan{toks[k].s, toks[fd-2].e}
+			r[lsofTaskCmd] = span{toks[k].start, toks[fd-2].end}
 		}
 	}
 	k := fd + 1
@@ -358,7 +357,7 @@ func splitLsofTokens(b []byte, toks []kernSpan, r *lsofRow) bool {
 		r[ids[i]] = toks[nums[i]]
 	}
 	if k < n {
-		r[lsofName] = kernSpan{toks[k].s, len(b)}
+		r[lsofName] = span{toks[k].start, len(b)}
 	}
 	return true
 }
@@ -367,7 +366,7 @@ func splitLsofTokens(b []byte, toks []kernSpan, r *lsofRow) bool {
 type lsofState struct {
 	hdr  *lsofHeader
 	row  lsofRow
-	toks []kernSpan
+	toks []span
 	text kernArena
 	// Rows are kept compactly while the file is read and become facts at
 	// its end, in one slice of the right size: a fact is a large struct,
@@ -409,14 +408,14 @@ type lsofRec struct {
 }
 
 func parseLsof(in *Input, out *model.Model) {
-	st := &lsofState{toks: make([]kernSpan, 0, 16)}
+	st := &lsofState{toks: make([]span, 0, 16)}
 	defer st.flush(in, out)
 	first := true
 	for in.Next() {
 		b := in.Bytes()
 		if first {
 			first = false
-			if t, _ := kernTrim(b); len(t) > 1 && t[0] == 'p' && kernDigits(t[1:]) {
+			if t, _ := trimBlank(b); len(t) > 1 && t[0] == 'p' && allDigits(t[1:]) {
 				parseLsofFields(in, out, st)
 				return
 			}
@@ -429,28 +428,15 @@ func parseLsof(in *Input, out *model.Model) {
 			continue
 		}
 		st.recs.drop()
-		t, _ := kernTrim(b)
+		t, _ := trimBlank(b)
 		switch {
 		case len(t) == 0:
 		case bytes.HasPrefix(t, []byte("lsof:")) || bytes.HasPrefix(t, []byte("Output information may be incomplete")):
 			in.Warnf("lsof reported: %s", in.Text())
 		default:
-			in.Warnf("not an lsof row: %s", kernShort(in.Text()))
+			in.Warnf("not an lsof row: %s", quotedExcerpt(in.Text()))
 		}
 	}
-}
-
-// kernShort cuts a quoted line for a warning message.
-func kernShort(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > 120 {
-		cut := 120
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut-- // never split a character
-		}
-		s = s[:cut] + "..."
-	}
-	return `"` + s + `"`
 }
 
 // parseRow reads one row into rec (a zeroed slot).
@@ -463,29 +449,29 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 	if !ok {
 		ok = splitLsofTokens(b, st.toks, r)
 	}
-	if !ok || r[lsofUser].s < 0 || int64(in.Line()) > 1<<32-1 {
+	if !ok || r[lsofUser].start < 0 || int64(in.Line()) > 1<<32-1 {
 		return false
 	}
-	pid, okp := kernAtoi(b[r[lsofPID].s:r[lsofPID].e])
+	pid, okp := atoi64(b[r[lsofPID].start:r[lsofPID].end])
 	if !okp || pid > 1<<31 {
 		return false
 	}
 	rec.pid, rec.line = uint32(pid), uint32(in.Line())
-	if sp := r[lsofTID]; sp.s >= 0 {
-		if tid, ok := kernAtoi(b[sp.s:sp.e]); ok && tid <= 1<<31 {
+	if sp := r[lsofTID]; sp.start >= 0 {
+		if tid, ok := atoi64(b[sp.start:sp.end]); ok && tid <= 1<<31 {
 			rec.tid = uint32(tid)
 		}
 	}
 	name := r[lsofName]
-	if name.s >= 0 {
-		for name.e > name.s && kernIsSpace(b[name.e-1]) {
-			name.e--
+	if name.start >= 0 {
+		for name.end > name.start && isBlank(b[name.end-1]) {
+			name.end--
 		}
 	}
 	if in.openLim {
 		var nb []byte
-		if name.s >= 0 {
-			nb = b[name.s:name.e]
+		if name.start >= 0 {
+			nb = b[name.start:name.end]
 		}
 		if !in.keepOpenFile(nb) {
 			// Decided on the raw bytes, before the line is copied: a row
@@ -499,15 +485,15 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 	if !l.same {
 		// Cleaning changed the line: its fields are cleaned one by one.
 		f := model.OpenFile{
-			Command: l.str(r[lsofCommand].s, r[lsofCommand].e), PID: int(pid), TID: int(rec.tid),
-			User: l.str(r[lsofUser].s, r[lsofUser].e), FD: l.str(r[lsofFD].s, r[lsofFD].e),
-			Type: l.str(r[lsofType].s, r[lsofType].e), Device: l.str(r[lsofDevice].s, r[lsofDevice].e),
-			SizeOff: l.str(r[lsofSize].s, r[lsofSize].e), Node: l.str(r[lsofNode].s, r[lsofNode].e),
-			TaskCmd: l.str(r[lsofTaskCmd].s, r[lsofTaskCmd].e),
+			Command: l.str(r[lsofCommand].start, r[lsofCommand].end), PID: int(pid), TID: int(rec.tid),
+			User: l.str(r[lsofUser].start, r[lsofUser].end), FD: l.str(r[lsofFD].start, r[lsofFD].end),
+			Type: l.str(r[lsofType].start, r[lsofType].end), Device: l.str(r[lsofDevice].start, r[lsofDevice].end),
+			SizeOff: l.str(r[lsofSize].start, r[lsofSize].end), Node: l.str(r[lsofNode].start, r[lsofNode].end),
+			TaskCmd: l.str(r[lsofTaskCmd].start, r[lsofTaskCmd].end),
 			Src:     model.Source{Path: in.Path, Line: in.Line(), Text: l.text},
 		}
-		if name.s >= 0 {
-			f.Name, f.Deleted, f.Error = lsofSplitName(l.str(name.s, name.e))
+		if name.start >= 0 {
+			f.Name, f.Deleted, f.Error = lsofSplitName(l.str(name.start, name.end))
 		}
 		rec.slow, rec.pid = true, uint32(len(st.slow))
 		st.slow = append(st.slow, f)
@@ -516,14 +502,14 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 	rec.text = l.text
 	for k, id := range [...]int{recCmd: lsofCommand, recUser: lsofUser, recFD: lsofFD, recType: lsofType,
 		recDevice: lsofDevice, recSize: lsofSize, recNode: lsofNode, recTask: lsofTaskCmd} {
-		if sp := r[id]; sp.s >= 0 {
-			rec.sp[k] = [2]uint32{uint32(sp.s), uint32(sp.e)}
+		if sp := r[id]; sp.start >= 0 {
+			rec.sp[k] = [2]uint32{uint32(sp.start), uint32(sp.end)}
 		}
 	}
-	if name.s >= 0 {
-		n, deleted, es, ee := lsofNameNotes(l.text[name.s:name.e])
-		rec.sp[recName] = [2]uint32{uint32(name.s), uint32(name.s + n)}
-		rec.sp[recErr] = [2]uint32{uint32(name.s + es), uint32(name.s + ee)}
+	if name.start >= 0 {
+		n, deleted, es, ee := lsofNameNotes(l.text[name.start:name.end])
+		rec.sp[recName] = [2]uint32{uint32(name.start), uint32(name.start + n)}
+		rec.sp[recErr] = [2]uint32{uint32(name.start + es), uint32(name.start + ee)}
 		rec.deleted = deleted
 	}
 	return true
@@ -651,9 +637,9 @@ func parseLsofFields(in *Input, out *model.Model, st *lsofState) {
 			switch field[0] {
 			case 'p':
 				flush()
-				pid, ok := kernAtoi(field[1:])
+				pid, ok := atoi64(field[1:])
 				if !ok || pid > 1<<31 {
-					in.Warnf("lsof -F: bad process id %s", kernShort(v))
+					in.Warnf("lsof -F: bad process id %s", quotedExcerpt(v))
 					pid = 0
 				}
 				proc = model.OpenFile{PID: int(pid)}
@@ -666,7 +652,7 @@ func parseLsofFields(in *Input, out *model.Model, st *lsofState) {
 					proc.User = v
 				}
 			case 'K':
-				if tid, ok := kernAtoi(field[1:]); ok && tid <= 1<<31 {
+				if tid, ok := atoi64(field[1:]); ok && tid <= 1<<31 {
 					proc.TID = int(tid)
 				}
 			case 'g', 'R':
@@ -694,12 +680,12 @@ func parseLsofFields(in *Input, out *model.Model, st *lsofState) {
 			case 'a', 'l':
 				// Mode and lock letters follow a descriptor number, as in
 				// the columnar form ("3u", "14uW").
-				if m := strings.TrimSpace(v); have && m != "" && kernDigits([]byte(strings.TrimRight(cur.FD, "rwuRWUxXN-"))) {
+				if m := strings.TrimSpace(v); have && m != "" && allDigits(strings.TrimRight(cur.FD, "rwuRWUxXN-")) {
 					cur.FD += m
 				}
 			case 'k', 'P', 'T', 'S', 'G', 'd', 'C', 'N', 'Z':
 			default:
-				in.Warnf("lsof -F: unknown field %s", kernShort(in.Text()))
+				in.Warnf("lsof -F: unknown field %s", quotedExcerpt(in.Text()))
 			}
 		}
 		if !in.Next() {
@@ -713,13 +699,13 @@ func parseLsofFields(in *Input, out *model.Model, st *lsofState) {
 // headerless rows (lsof | grep) whose descriptor and type columns fit.
 func sniffLsof(h *Head) bool {
 	rows, tried := 0, 0
-	st := &lsofState{toks: make([]kernSpan, 0, 16)}
+	st := &lsofState{toks: make([]span, 0, 16)}
 	for i, l := range h.Lines {
 		if i >= 50 {
 			break
 		}
 		b := []byte(l)
-		t, _ := kernTrim(b)
+		t, _ := trimBlank(b)
 		if len(t) == 0 {
 			continue
 		}
@@ -733,8 +719,8 @@ func sniffLsof(h *Head) bool {
 			continue // a pasted prompt
 		}
 		tried++
-		if splitLsofTokens(b, st.toks, &st.row) && st.row[lsofType].s >= 0 &&
-			lsofTypes[string(b[st.row[lsofType].s:st.row[lsofType].e])] {
+		if splitLsofTokens(b, st.toks, &st.row) && st.row[lsofType].start >= 0 &&
+			lsofTypes[string(b[st.row[lsofType].start:st.row[lsofType].end])] {
 			rows++
 		}
 		if tried == 5 {

@@ -62,13 +62,13 @@ func modulesGenkexHeader(t []byte) bool {
 type modulesState struct {
 	start  int  // index in out.Modules of the listing's first module
 	genkex bool // inside a genkex listing
-	toks   []kernSpan
+	toks   []span
 }
 
 func parseModules(in *Input, out *model.Model) {
-	st := &modulesState{start: len(out.Modules), toks: make([]kernSpan, 0, 16)}
+	st := &modulesState{start: len(out.Modules), toks: make([]span, 0, 16)}
 	for in.Next() {
-		t, _ := kernTrim(in.Bytes())
+		t, _ := trimBlank(in.Bytes())
 		if len(t) == 0 {
 			continue
 		}
@@ -83,14 +83,14 @@ func parseModules(in *Input, out *model.Model) {
 		case t[0] == '#' || t[0] == '$':
 			// A pasted prompt starts another command's output.
 			st.endListing(out)
-			in.Warnf("not a module line (shell prompt): %s", kernShort(in.Text()))
+			in.Warnf("not a module line (shell prompt): %s", quotedExcerpt(in.Text()))
 			continue
 		}
 		if m, ok := st.row(in, t); ok {
 			out.Modules = append(out.Modules, m)
 			continue
 		}
-		in.Warnf("not a module line: %s", kernShort(in.Text()))
+		in.Warnf("not a module line: %s", quotedExcerpt(in.Text()))
 	}
 	st.endListing(out)
 }
@@ -108,8 +108,8 @@ func (st *modulesState) endListing(out *model.Model) {
 
 // row reads one module line in whichever form it has.
 func (st *modulesState) row(in *Input, t []byte) (model.Module, bool) {
-	toks := kernTokens(st.toks[:0], t, 16)
-	tok := func(i int) []byte { return t[toks[i].s:toks[i].e] }
+	toks := appendFields(st.toks[:0], t, 16)
+	tok := func(i int) []byte { return t[toks[i].start:toks[i].end] }
 	n := len(toks)
 	if st.genkex || (n >= 3 && tok(n - 1)[0] == '/') {
 		if m, ok := genkexRow(in, t, toks); ok {
@@ -119,14 +119,14 @@ func (st *modulesState) row(in *Input, t []byte) (model.Module, bool) {
 	if n < 3 {
 		return model.Module{}, false
 	}
-	size, ok := kernAtoi(tok(1))
+	size, ok := atoi64(tok(1))
 	if !ok {
 		return model.Module{}, false
 	}
 	m := model.Module{Name: Clean(tok(0)), Size: size, Src: in.Src()}
 	if string(tok(2)) == "-" {
 		m.RefCount = -1
-	} else if rc, ok := kernAtoi(tok(2)); ok && rc <= 1<<31 {
+	} else if rc, ok := atoi64(tok(2)); ok && rc <= 1<<31 {
 		m.RefCount = int(rc)
 	} else {
 		return model.Module{}, false
@@ -140,7 +140,7 @@ func (st *modulesState) row(in *Input, t []byte) (model.Module, bool) {
 			if len(taint) >= 2 && taint[0] == '(' && taint[len(taint)-1] == ')' {
 				m.Taint = taint[1 : len(taint)-1]
 			} else {
-				in.Warnf("module %s: unexpected taint field %s", m.Name, kernShort(taint))
+				in.Warnf("module %s: unexpected taint field %s", m.Name, quotedExcerpt(taint))
 			}
 			if n > 7 {
 				in.Warnf("module %s: unexpected extra fields", m.Name)
@@ -184,23 +184,23 @@ func modulesUsers(m *model.Module, s string) {
 
 // genkexRow reads "ADDRESS SIZE PATH" (hexadecimal, no 0x); newer
 // releases may print data address and size before the path.
-func genkexRow(in *Input, t []byte, toks []kernSpan) (model.Module, bool) {
+func genkexRow(in *Input, t []byte, toks []span) (model.Module, bool) {
 	if len(toks) < 3 {
 		return model.Module{}, false
 	}
-	if !kernIsHex(t[toks[0].s:toks[0].e]) {
+	if !allHex(t[toks[0].start:toks[0].end]) {
 		return model.Module{}, false
 	}
-	size, ok := kernHex(t[toks[1].s:toks[1].e])
+	size, ok := hex64(t[toks[1].start:toks[1].end])
 	if !ok {
 		return model.Module{}, false
 	}
 	// The path is the rest after the last hexadecimal column.
 	k := 2
-	for k < len(toks)-1 && kernIsHex(t[toks[k].s:toks[k].e]) {
+	for k < len(toks)-1 && allHex(t[toks[k].start:toks[k].end]) {
 		k++
 	}
-	p := Clean(t[toks[k].s:])
+	p := Clean(t[toks[k].start:])
 	name := path.Base(p)
 	if i := strings.IndexByte(name, '('); i > 0 {
 		name = name[:i] // an archive member: lib(member.o)
@@ -228,7 +228,7 @@ func sniffProcModules(h *Head) bool {
 	lines := h.NonBlank(5)
 	for _, l := range lines {
 		f := strings.Fields(l)
-		if len(f) < 6 || len(f) > 7 || !kernDigits([]byte(f[1])) || (f[2] != "-" && !kernDigits([]byte(f[2]))) ||
+		if len(f) < 6 || len(f) > 7 || !allDigits(f[1]) || (f[2] != "-" && !allDigits(f[2])) ||
 			!isModuleState([]byte(f[4])) || !strings.HasPrefix(f[5], "0x") {
 			return false
 		}

@@ -35,7 +35,7 @@ func init() {
 // sniffMount accepts a head whose first non-blank lines all read as mount(8)
 // lines.
 func sniffMount(h *Head) bool {
-	lines := sysHeadLines(h, 10)
+	lines := h.nonBlankRows(10)
 	if len(lines) == 0 {
 		return false
 	}
@@ -84,7 +84,7 @@ func splitMountLine(s string) (mountLine, bool) {
 				m.dev = left[:on]
 				m.path = left[on+4:]
 				m.fstype = after[:sp]
-				m.opts = sysSplitOptions(after[sp+2 : len(after)-1])
+				m.opts = splitMountOptions(after[sp+2 : len(after)-1])
 				if m.path != "" {
 					return m, true
 				}
@@ -103,7 +103,7 @@ func parseMount(in *Input, out *model.Model) {
 		}
 		m, ok := splitMountLine(t)
 		if !ok {
-			in.Warnf("not a mount line (expected \"SOURCE on TARGET type FSTYPE (OPTIONS)\"): %q", sysShort(t))
+			in.Warnf("not a mount line (expected \"SOURCE on TARGET type FSTYPE (OPTIONS)\"): %q", excerpt(t))
 			continue
 		}
 		out.Mounts = append(out.Mounts, model.Mount{

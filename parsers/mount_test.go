@@ -51,7 +51,7 @@ func TestMountParse(t *testing.T) {
 	}{
 		{
 			name:    "mount -l with label, spaces, ' on ' and ' type ' in the path",
-			content: sysTestdata(t, "mount", "mount_-l_special.txt"),
+			content: readTestdata(t, "mount", "mount_-l_special.txt"),
 			count:   6,
 			wants: []mountWant{
 				{idx: 3, device: "/dev/mapper/HostVG-Config", path: "/etc/shadow", fstype: "ext4", label: "CONFIG",
@@ -120,7 +120,7 @@ func BenchmarkMountParse(b *testing.B) {
 
 // benchParser runs a parser over a testdata file repeated to ~1 MB.
 func benchParser(b *testing.B, parser, kind, file string) {
-	one := sysTestdata(b, kind, file)
+	one := readTestdata(b, kind, file)
 	data := strings.Repeat(one, 1<<20/len(one)+1)
 	p := Lookup(parser)
 	b.SetBytes(int64(len(data)))

@@ -27,7 +27,7 @@ func init() {
 // sniffMountinfo accepts a head whose first non-blank lines start with two
 // numbers and MAJ:MIN and have a lone "-" later.
 func sniffMountinfo(h *Head) bool {
-	lines := sysHeadLines(h, 10)
+	lines := h.nonBlankRows(10)
 	if len(lines) == 0 {
 		return false
 	}
@@ -46,9 +46,9 @@ func splitMountinfo(t string) (m model.Mount, short, ok bool) {
 	if len(f) < 7 {
 		return m, false, false
 	}
-	id, ok1 := sysAtoi(f[0])
-	parent, ok2 := sysAtoi(f[1])
-	if !ok1 || !ok2 || !sysMajMin(f[2]) {
+	id, ok1 := atoi(f[0])
+	parent, ok2 := atoi(f[1])
+	if !ok1 || !ok2 || !isMajMin(f[2]) {
 		return m, false, false
 	}
 	sep := -1
@@ -62,20 +62,20 @@ func splitMountinfo(t string) (m model.Mount, short, ok bool) {
 		return m, false, false
 	}
 	m.ID, m.ParentID, m.MajMin = id, parent, f[2]
-	m.Root = sysUnescapeOctal(f[3])
-	m.Path = sysUnescapeOctal(f[4])
-	m.Options = sysSplitOptions(sysUnescapeOctal(f[5]))
+	m.Root = unescapeOctal(f[3])
+	m.Path = unescapeOctal(f[4])
+	m.Options = splitMountOptions(unescapeOctal(f[5]))
 	m.Propagation = strings.Join(f[6:sep], " ")
-	m.FSType = sysUnescapeOctal(f[sep+1])
+	m.FSType = unescapeOctal(f[sep+1])
 	if sep+2 < len(f) {
-		m.Device = sysUnescapeOctal(f[sep+2])
+		m.Device = unescapeOctal(f[sep+2])
 	}
 	if sep+3 < len(f) {
 		seen := map[string]bool{}
 		for _, o := range m.Options {
 			seen[o] = true
 		}
-		for _, o := range sysSplitOptions(sysUnescapeOctal(strings.Join(f[sep+3:], " "))) {
+		for _, o := range splitMountOptions(unescapeOctal(strings.Join(f[sep+3:], " "))) {
 			if !seen[o] {
 				seen[o] = true
 				m.Options = append(m.Options, o)
@@ -86,10 +86,10 @@ func splitMountinfo(t string) (m model.Mount, short, ok bool) {
 	return m, sep+3 >= len(f), true
 }
 
-// sysMajMin reports whether s reads as a device number "MAJ:MIN".
-func sysMajMin(s string) bool {
+// isMajMin reports whether s reads as a device number "MAJ:MIN".
+func isMajMin(s string) bool {
 	i := strings.IndexByte(s, ':')
-	return i > 0 && sysDigits(s[:i]) && sysDigits(s[i+1:])
+	return i > 0 && allDigits(s[:i]) && allDigits(s[i+1:])
 }
 
 func parseMountinfo(in *Input, out *model.Model) {
@@ -100,7 +100,7 @@ func parseMountinfo(in *Input, out *model.Model) {
 		}
 		m, short, ok := splitMountinfo(t)
 		if !ok {
-			in.Warnf("not a mountinfo line (expected \"ID PARENT MAJ:MIN ROOT TARGET OPTS [TAGS] - FSTYPE SOURCE OPTS\"): %q", sysShort(t))
+			in.Warnf("not a mountinfo line (expected \"ID PARENT MAJ:MIN ROOT TARGET OPTS [TAGS] - FSTYPE SOURCE OPTS\"): %q", excerpt(t))
 			continue
 		}
 		if short {

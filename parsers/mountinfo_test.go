@@ -3,7 +3,7 @@ package parsers
 import "testing"
 
 func TestMountinfoParse(t *testing.T) {
-	m, warns := parseString(t, "mountinfo", "proc/self/mountinfo", sysTestdata(t, "mount", "mountinfo_shared.txt"))
+	m, warns := parseString(t, "mountinfo", "proc/self/mountinfo", readTestdata(t, "mount", "mountinfo_shared.txt"))
 	checkMounts(t, m.Mounts, "mountinfo", 5, []mountWant{
 		{idx: 0, device: "/dev/mapper/rootvg-lvlocroot", path: "/", fstype: "xfs",
 			opts: []string{"rw", "relatime", "attr2", "inode64", "noquota"}, line: 1},

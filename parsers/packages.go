@@ -70,7 +70,7 @@ func splitNVRA(s string) (name, version, arch string, ok bool) {
 }
 
 func sniffRPM(h *Head) bool {
-	lines := sysHeadLines(h, 10)
+	lines := h.nonBlankRows(10)
 	if len(lines) == 0 {
 		return false
 	}
@@ -104,8 +104,12 @@ func parseRPM(in *Input, out *model.Model) {
 		}
 		if strings.HasPrefix(t, "{") {
 			var j rpmJSON
-			if err := json.Unmarshal(in.Bytes(), &j); err != nil || j.Name == "" {
-				in.Warnf("JSON package line without a name: %v", err)
+			if err := json.Unmarshal(in.Bytes(), &j); err != nil {
+				in.Warnf("JSON package line: %v", err)
+				continue
+			}
+			if j.Name == "" {
+				in.Warnf("JSON package line without a name: %q", excerpt(t))
 				continue
 			}
 			v := j.Version
@@ -126,7 +130,7 @@ func parseRPM(in *Input, out *model.Model) {
 		}
 		name, version, arch, ok := splitNVRA(word)
 		if !ok {
-			in.Warnf("expected an rpm name-version-release[.arch] first word: %q", sysShort(t))
+			in.Warnf("expected an rpm name-version-release[.arch] first word: %q", excerpt(t))
 			continue
 		}
 		out.Packages = append(out.Packages, model.Package{Name: name, Version: version, Arch: arch, Manager: "rpm", Src: in.Src()})
@@ -134,7 +138,7 @@ func parseRPM(in *Input, out *model.Model) {
 }
 
 func sniffDpkg(h *Head) bool {
-	for _, l := range sysHeadLines(h, 6) {
+	for _, l := range h.nonBlankRows(6) {
 		if strings.HasPrefix(l, "Desired=Unknown/Install") || strings.HasPrefix(l, "||/ Name") {
 			return true
 		}
@@ -162,7 +166,7 @@ func parseDpkg(in *Input, out *model.Model) {
 		}
 		f := strings.Fields(t)
 		if len(f) < 3 || len(f[0]) < 2 || len(f[0]) > 3 || !inRows && !dpkgStatus(f[0]) {
-			in.Warnf("expected a dpkg -l row \"ii  name  version  arch  description\": %q", sysShort(t))
+			in.Warnf("expected a dpkg -l row \"ii  name  version  arch  description\": %q", excerpt(t))
 			continue
 		}
 		p := model.Package{Name: f[1], Version: f[2], State: f[0], Manager: "dpkg", Src: in.Src()}
@@ -187,7 +191,7 @@ func dpkgStatus(s string) bool {
 }
 
 func sniffLslpp(h *Head) bool {
-	for _, l := range sysHeadLines(h, 4) {
+	for _, l := range h.nonBlankRows(4) {
 		if lslppHeader(l) {
 			return true
 		}
@@ -226,7 +230,7 @@ func parseLslpp(in *Input, out *model.Model) {
 			last.Src.EndLine = in.Line()
 			continue
 		}
-		in.Warnf("expected an lslpp -L row \"fileset level state type description\": %q", sysShort(t))
+		in.Warnf("expected an lslpp -L row \"fileset level state type description\": %q", excerpt(t))
 	}
 }
 

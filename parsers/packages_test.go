@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/fsagent/triage/model"
@@ -45,7 +46,7 @@ func TestPackagesParse(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, warns := parseString(t, c.parser, c.path, sysTestdata(t, "packages", c.file))
+			m, warns := parseString(t, c.parser, c.path, readTestdata(t, "packages", c.file))
 			if len(m.Packages) != c.count {
 				t.Fatalf("got %d packages, want %d: %+v", len(m.Packages), c.count, m.Packages)
 			}
@@ -64,7 +65,7 @@ func TestPackagesParse(t *testing.T) {
 			}
 		})
 	}
-	m, _ := parseString(t, "lslpp", "lslpp-L.out", sysTestdata(t, "packages", "lslpp-L.txt"))
+	m, _ := parseString(t, "lslpp", "lslpp-L.out", readTestdata(t, "packages", "lslpp-L.txt"))
 	if s := m.Packages[0].Src; s.Line != 3 || s.EndLine != 4 {
 		t.Errorf("wrapped description lines %d-%d, want 3-4", s.Line, s.EndLine)
 	}
@@ -103,4 +104,20 @@ func FuzzDpkg(f *testing.F) {
 func FuzzLslpp(f *testing.F) {
 	sysAddSeeds(f, "packages")
 	f.Fuzz(func(t *testing.T, data []byte) { sysFuzzOne(t, "lslpp", data) })
+}
+
+// TestRPMJSONWarnings checks that a JSON row names its real problem, at its
+// line: a syntax error, or a missing name (the message once read
+// "without a name: <nil>").
+func TestRPMJSONWarnings(t *testing.T) {
+	cases := []struct{ content, want string }{
+		{"{\"name\": \"a\", \"version\": \"1\"}\n{\"version\": \"2\"}\n", `line without a name: "{\"version\": \"2\"}"`},
+		{"{\"name\": \"a\", \"version\": \"1\"}\n{\"name\": \n", "JSON package line: unexpected end of JSON input"},
+	}
+	for _, c := range cases {
+		_, warns := parseString(t, "rpm", "rpm-qa", c.content)
+		if len(warns) != 1 || warns[0].Line != 2 || !strings.Contains(warns[0].Msg, c.want) || strings.Contains(warns[0].Msg, "<nil>") {
+			t.Errorf("%q: warnings %v, want one at line 2 containing %q", c.content, warns, c.want)
+		}
+	}
 }

@@ -27,7 +27,7 @@ func init() {
 // sniffProcMounts accepts a head whose first line and most of the next ones
 // have six fields ending in "0 0" (the last line may be truncated).
 func sniffProcMounts(h *Head) bool {
-	lines := sysHeadLines(h, 10)
+	lines := h.nonBlankRows(10)
 	if len(lines) == 0 {
 		return false
 	}
@@ -53,16 +53,16 @@ func parseProcMounts(in *Input, out *model.Model) {
 		case len(f) == 0:
 			continue
 		case len(f) < 4 || len(f) > 6:
-			in.Warnf("expected 6 fields \"SOURCE TARGET FSTYPE OPTIONS 0 0\", found %d: %q", len(f), sysShort(t))
+			in.Warnf("expected 6 fields \"SOURCE TARGET FSTYPE OPTIONS 0 0\", found %d: %q", len(f), excerpt(t))
 			continue
 		case len(f) < 6:
 			in.Warnf("line truncated: %d of 6 fields (dump and pass columns missing); mount kept", len(f))
 		}
 		out.Mounts = append(out.Mounts, model.Mount{
-			Device:  sysUnescapeOctal(f[0]),
-			Path:    sysUnescapeOctal(f[1]),
-			FSType:  sysUnescapeOctal(f[2]),
-			Options: sysSplitOptions(sysUnescapeOctal(f[3])),
+			Device:  unescapeOctal(f[0]),
+			Path:    unescapeOctal(f[1]),
+			FSType:  unescapeOctal(f[2]),
+			Options: splitMountOptions(unescapeOctal(f[3])),
 			Format:  "proc-mounts",
 			Src:     in.Src(),
 		})

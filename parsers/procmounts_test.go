@@ -12,13 +12,13 @@ func TestProcMountsParse(t *testing.T) {
 	}{
 		{
 			name:    "octal escape in mount point",
-			content: sysTestdata(t, "mount", "proc_mounts_octal.txt"),
+			content: readTestdata(t, "mount", "proc_mounts_octal.txt"),
 			count:   4,
 			wants:   []mountWant{{idx: 3, device: "dev/sr0", path: "/run/media/root/VMware Tools", fstype: "iso9660", line: 4}},
 		},
 		{
 			name:    "quoted SELinux context with commas",
-			content: sysTestdata(t, "mount", "proc_mounts_context.txt"),
+			content: readTestdata(t, "mount", "proc_mounts_context.txt"),
 			count:   5,
 			wants: []mountWant{{idx: 1, device: "tmpfs", path: "/var/lib/containers/storage/overlay-containers/ff7e79fc09c/userdata/shm", fstype: "tmpfs",
 				opts: []string{"rw", "nosuid", "nodev", "noexec", "relatime", `context="system_u:object_r:container_file_t:s0:c184,c371"`, "size=64000k"}}},

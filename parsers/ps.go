@@ -31,7 +31,7 @@ func init() {
 var psCommandCols = map[string]bool{"COMMAND": true, "CMD": true, "ARGS": true, "COMM": true, "UCOMM": true, "UCMD": true}
 
 func sniffPS(h *Head) bool {
-	lines := sysHeadLines(h, 1)
+	lines := h.nonBlankRows(1)
 	if len(lines) != 1 {
 		return false
 	}
@@ -67,10 +67,10 @@ func parsePS(in *Input, out *model.Model) {
 		if strings.TrimSpace(t) == "" {
 			continue
 		}
-		if f := strings.Fields(t); psHeaderOK(f) && f[0] != "-" && !sysDigits(f[0]) {
+		if f := strings.Fields(t); psHeaderOK(f) && f[0] != "-" && !allDigits(f[0]) {
 			cols = f
 			offsets = offsets[:0]
-			for _, s := range sysSpans(t) {
+			for _, s := range fields(t) {
 				offsets = append(offsets, s.start)
 			}
 			hasLWP = false
@@ -83,10 +83,10 @@ func parsePS(in *Input, out *model.Model) {
 			continue
 		}
 		if cols == nil {
-			in.Warnf("ps row before a header naming its columns (PID ... COMMAND): %q", sysShort(t))
+			in.Warnf("ps row before a header naming its columns (PID ... COMMAND): %q", excerpt(t))
 			continue
 		}
-		sp := sysSpans(t)
+		sp := fields(t)
 		if cells == nil {
 			cells = make(map[string]string, len(cols))
 		}
@@ -109,8 +109,8 @@ func parsePS(in *Input, out *model.Model) {
 			}
 			v := t[sp[k].start:sp[k].end]
 			k++
-			if psTimeCols[c] && sysMonths[v] && k < len(sp) && len(sp)-k > n-1-i {
-				if d := t[sp[k].start:sp[k].end]; len(d) <= 2 && sysDigits(d) {
+			if psTimeCols[c] && isMonth(v) && k < len(sp) && len(sp)-k > n-1-i {
+				if d := t[sp[k].start:sp[k].end]; len(d) <= 2 && allDigits(d) {
 					v += " " + d
 					k++
 				}
@@ -134,7 +134,7 @@ func parsePS(in *Input, out *model.Model) {
 			cells[c] = v
 		}
 		if !ok {
-			in.Warnf("ps row has fewer fields than the header's %d columns: %q", n, sysShort(t))
+			in.Warnf("ps row has fewer fields than the header's %d columns: %q", n, excerpt(t))
 			continue
 		}
 		pidText := cells["PID"]
@@ -145,15 +145,15 @@ func parsePS(in *Input, out *model.Model) {
 		if pidText == "-" {
 			// A thread row of `ps m`: it belongs to the process above.
 			if last == nil {
-				in.Warnf("thread row before any process row: %q", sysShort(t))
+				in.Warnf("thread row before any process row: %q", excerpt(t))
 				continue
 			}
 			psThreadState(last, state)
 			continue
 		}
-		pid, okPID := sysAtoi(pidText)
+		pid, okPID := atoi(pidText)
 		if !okPID {
-			in.Warnf("PID column holds %q, not a number: %q", sysShort(pidText), sysShort(t))
+			in.Warnf("PID column holds %q, not a number: %q", excerpt(pidText), excerpt(t))
 			continue
 		}
 		if hasLWP && pid == lastPID && last != nil {
@@ -161,7 +161,7 @@ func parsePS(in *Input, out *model.Model) {
 			continue
 		}
 		p := model.Process{PID: pid, State: state, WChan: cells["WCHAN"], Src: in.Src()}
-		if v, ok := sysAtoi(cells["PPID"]); ok {
+		if v, ok := atoi(cells["PPID"]); ok {
 			p.PPID = v
 		}
 		for _, c := range []string{"USER", "UID", "RUSER", "EUSER", "UNAME"} {

@@ -59,7 +59,7 @@ func TestPSParse(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, warns := parseString(t, "ps", "sos_commands/process/ps_auxwwwm", sysTestdata(t, "processes", c.file))
+			m, warns := parseString(t, "ps", "sos_commands/process/ps_auxwwwm", readTestdata(t, "processes", c.file))
 			if len(m.Processes) != c.count {
 				t.Fatalf("got %d processes, want %d: %+v", len(m.Processes), c.count, m.Processes)
 			}

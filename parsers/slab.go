@@ -43,7 +43,7 @@ func init() {
 type slabState struct {
 	block int // 1-based number of the sample block being read
 	rows  int // rows read in the current block
-	toks  []kernSpan
+	toks  []span
 	text  kernArena
 }
 
@@ -57,11 +57,11 @@ func (st *slabState) startBlock() {
 }
 
 func parseSlab(in *Input, out *model.Model) {
-	st := &slabState{toks: make([]kernSpan, 0, 24)}
+	st := &slabState{toks: make([]span, 0, 24)}
 	start := len(out.Slabs)
 	var facts kernFacts[model.SlabSample]
 	for in.Next() {
-		t, _ := kernTrim(in.Bytes())
+		t, _ := trimBlank(in.Bytes())
 		if len(t) == 0 {
 			continue
 		}
@@ -77,7 +77,7 @@ func parseSlab(in *Input, out *model.Model) {
 			continue // slabtop's summary
 		case bytes.Contains(t, []byte("Permission denied")), bytes.HasPrefix(t, []byte("fopen ")),
 			bytes.Contains(t, []byte("No such file or directory")):
-			in.Warnf("slab capture failed: %s", kernShort(in.Text()))
+			in.Warnf("slab capture failed: %s", quotedExcerpt(in.Text()))
 			continue
 		}
 		if s := facts.next(); st.row(in, t, s) {
@@ -89,7 +89,7 @@ func parseSlab(in *Input, out *model.Model) {
 			continue
 		}
 		facts.drop()
-		in.Warnf("not a slab cache line: %s", kernShort(in.Text()))
+		in.Warnf("not a slab cache line: %s", quotedExcerpt(in.Text()))
 	}
 	out.Slabs = facts.appendTo(out.Slabs)
 	// One sample per file: the file's name places it in a series.
@@ -104,25 +104,25 @@ func parseSlab(in *Input, out *model.Model) {
 
 // row reads a slabtop or a slabinfo cache line into s (a zeroed slot).
 func (st *slabState) row(in *Input, t []byte, s *model.SlabSample) bool {
-	toks := kernTokens(st.toks[:0], t, 24)
+	toks := appendFields(st.toks[:0], t, 24)
 	n := len(toks)
-	tok := func(i int) []byte { return t[toks[i].s:toks[i].e] }
+	tok := func(i int) []byte { return t[toks[i].start:toks[i].end] }
 	if n < 4 {
 		return false
 	}
 	// t is the trimmed line: offsets into it are offsets into the line
 	// plus the indentation.
 	l := newKernLine(in, &st.text)
-	_, lead := kernTrim(in.Bytes())
-	name := func(i int) string { return l.str(lead+toks[i].s, lead+toks[i].e) }
+	_, lead := trimBlank(in.Bytes())
+	name := func(i int) string { return l.str(lead+toks[i].start, lead+toks[i].end) }
 	src := model.Source{Path: in.Path, Line: in.Line(), Text: l.text}
 	// slabtop: OBJS ACTIVE USE OBJ-SIZE SLABS OBJ/SLAB CACHE-SIZE NAME
-	if kernDigits(tok(0)) {
+	if allDigits(tok(0)) {
 		if n != 8 || !bytes.HasSuffix(tok(2), []byte("%")) {
 			return false
 		}
-		objs, ok1 := kernAtoi(tok(0))
-		active, ok2 := kernAtoi(tok(1))
+		objs, ok1 := atoi64(tok(0))
+		active, ok2 := atoi64(tok(1))
 		size, ok3 := kernSize(tok(3))
 		if !ok1 || !ok2 || !ok3 {
 			return false
@@ -131,9 +131,9 @@ func (st *slabState) row(in *Input, t []byte, s *model.SlabSample) bool {
 		return true
 	}
 	// slabinfo: NAME ACTIVE NUM SIZE PER-SLAB PAGES : tunables L B S : slabdata A N S
-	active, ok1 := kernAtoi(tok(1))
-	num, ok2 := kernAtoi(tok(2))
-	size, ok3 := kernAtoi(tok(3))
+	active, ok1 := atoi64(tok(1))
+	num, ok2 := atoi64(tok(2))
+	size, ok3 := atoi64(tok(3))
 	if !ok1 || !ok2 || !ok3 {
 		return false
 	}
@@ -170,13 +170,13 @@ func kernSize(b []byte) (int64, bool) {
 	if i := bytes.IndexByte(b, '.'); i >= 0 {
 		whole, frac = b[:i], b[i+1:]
 	}
-	w, ok := kernAtoi(whole)
+	w, ok := atoi64(whole)
 	if !ok || w > 1<<32 || len(frac) > 6 {
 		return 0, false
 	}
 	v := w * unit
 	if len(frac) > 0 {
-		f, ok := kernAtoi(frac)
+		f, ok := atoi64(frac)
 		if !ok {
 			return 0, false
 		}

@@ -59,8 +59,6 @@ type straceLine struct {
 	rest   []byte
 }
 
-func logDigit(c byte) bool { return c >= '0' && c <= '9' }
-
 // splitStracePrefix strips the PID prefix ("[pid  N] " or "N ") and the
 // timestamp (-t, -tt, -ttt, -r, and "-tt -r"'s "(+ rel)") from a line.
 func splitStracePrefix(b []byte) straceLine {
@@ -72,21 +70,21 @@ func splitStracePrefix(b []byte) straceLine {
 			j++
 		}
 		k := j
-		for k < len(b) && logDigit(b[k]) {
+		for k < len(b) && isDigit(b[k]) {
 			k++
 		}
 		if k > j && k < len(b) && b[k] == ']' {
-			l.pid, _ = logAtoi(b[j:k])
+			l.pid, _ = atoi(b[j:k])
 			l.hasPID = true
 			i = k + 1
 		}
-	} else if len(b) > 0 && logDigit(b[0]) {
+	} else if len(b) > 0 && isDigit(b[0]) {
 		k := 0
-		for k < len(b) && logDigit(b[k]) {
+		for k < len(b) && isDigit(b[k]) {
 			k++
 		}
 		if k < len(b) && b[k] == ' ' {
-			l.pid, _ = logAtoi(b[:k])
+			l.pid, _ = atoi(b[:k])
 			l.hasPID = true
 			i = k
 		}
@@ -96,9 +94,9 @@ func splitStracePrefix(b []byte) straceLine {
 		i++
 	}
 	padded := i > lead
-	if i < len(b) && logDigit(b[i]) {
+	if i < len(b) && isDigit(b[i]) {
 		k, colon, dot := i, false, false
-		for k < len(b) && (logDigit(b[k]) || b[k] == ':' || b[k] == '.') {
+		for k < len(b) && (isDigit(b[k]) || b[k] == ':' || b[k] == '.') {
 			colon = colon || b[k] == ':'
 			dot = dot || b[k] == '.'
 			k++
@@ -129,27 +127,13 @@ func splitStracePrefix(b []byte) straceLine {
 	return l
 }
 
-func logAtoi(b []byte) (int, bool) {
-	if len(b) == 0 || len(b) > 9 {
-		return 0, false
-	}
-	n := 0
-	for _, c := range b {
-		if !logDigit(c) {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
-}
-
 // straceCallName returns the length of the system call name at the start of b
 // when it is followed by "(", else 0.
 func straceCallName(b []byte) int {
 	k := 0
 	for k < len(b) {
 		c := b[k]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || logDigit(c) || c == '_' || c == '?' {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '_' || c == '?' {
 			k++
 			continue
 		}
@@ -203,7 +187,7 @@ func straceTail(b []byte) straceCallTail {
 		t.ret = r[:sp]
 		e := bytes.TrimLeft(r[sp:], " ")
 		k := 0
-		for k < len(e) && (e[k] >= 'A' && e[k] <= 'Z' || logDigit(e[k]) || e[k] == '_') {
+		for k < len(e) && (e[k] >= 'A' && e[k] <= 'Z' || isDigit(e[k]) || e[k] == '_') {
 			k++
 		}
 		if k > 1 && e[0] == 'E' && (k == len(e) || e[k] == ' ') {
@@ -271,13 +255,13 @@ func parseStrace(in *Input, out *model.Model) {
 func stracePIDFromName(p string) int {
 	base := path.Base(p)
 	dot := len(base) - 1
-	for dot >= 0 && logDigit(base[dot]) {
+	for dot >= 0 && isDigit(base[dot]) {
 		dot--
 	}
 	if dot < 0 || dot == len(base)-1 || base[dot] != '.' {
 		return 0
 	}
-	n, _ := logAtoi([]byte(base[dot+1:]))
+	n, _ := atoi(base[dot+1:])
 	return n
 }
 
@@ -341,7 +325,7 @@ func (p *straceParser) summaryLine(b []byte) bool {
 	if bytes.HasPrefix(t, []byte("---")) {
 		return true
 	}
-	if len(t) > 0 && logDigit(t[0]) {
+	if len(t) > 0 && isDigit(t[0]) {
 		p.stats.Summary++
 		if bytes.HasSuffix(t, []byte(" total")) {
 			p.summary = false

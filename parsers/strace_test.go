@@ -88,8 +88,8 @@ func TestStrace(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m, ws := parseString(t, "strace", tc.path, logTestdata(t, "strace", tc.file))
-			if got := logWarnLines(ws); !reflect.DeepEqual(got, tc.warns) {
+			m, ws := parseString(t, "strace", tc.path, readTestdata(t, "strace", tc.file))
+			if got := warnLines(ws); !reflect.DeepEqual(got, tc.warns) {
 				t.Errorf("warning lines = %v, want %v (%v)", got, tc.warns, ws)
 			}
 			if len(m.Syscalls) != len(tc.calls) {

@@ -10,16 +10,6 @@ import (
 	"github.com/fsagent/triage/model"
 )
 
-// sysTestdata reads a file of testdata/<kind>/.
-func sysTestdata(t testing.TB, kind, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", kind, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // sysFuzzOne runs a parser over arbitrary bytes and checks the invariants
 // every system parser keeps: no panic, and every fact's source is a line of
 // the input with that line's cleaned text.
@@ -84,7 +74,7 @@ func sysAddSeeds(f *testing.F, kind string) {
 		f.Fatal(err)
 	}
 	for _, e := range entries {
-		f.Add([]byte(sysTestdata(f, kind, e.Name())))
+		f.Add([]byte(readTestdata(f, kind, e.Name())))
 	}
 	f.Add([]byte(""))
 	f.Add([]byte("\x00\xff\r\n\r\n \t"))
@@ -101,8 +91,8 @@ func TestSysUnescapeOctal(t *testing.T) {
 		{`\777`, `\777`}, // 511: not a byte
 	}
 	for _, c := range cases {
-		if got := sysUnescapeOctal(c.in); got != c.want {
-			t.Errorf("sysUnescapeOctal(%q) = %q, want %q", c.in, got, c.want)
+		if got := unescapeOctal(c.in); got != c.want {
+			t.Errorf("unescapeOctal(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }
@@ -120,8 +110,8 @@ func TestSysSplitOptions(t *testing.T) {
 		{`x="unterminated,y`, []string{`x="unterminated,y`}},
 	}
 	for _, c := range cases {
-		if got := sysSplitOptions(c.in); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("sysSplitOptions(%q) = %q, want %q", c.in, got, c.want)
+		if got := splitMountOptions(c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("splitMountOptions(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }
@@ -133,8 +123,8 @@ func TestSysUnescapeHex(t *testing.T) {
 		`\x2`:               `\x2`,
 		`\xzz`:              `\xzz`,
 	} {
-		if got := sysUnescapeHex(in); got != want {
-			t.Errorf("sysUnescapeHex(%q) = %q, want %q", in, got, want)
+		if got := unescapeHex(in); got != want {
+			t.Errorf("unescapeHex(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -142,10 +132,10 @@ func TestSysUnescapeHex(t *testing.T) {
 func TestSysSpans(t *testing.T) {
 	s := "  a bb\t ccc  "
 	var got []string
-	for _, sp := range sysSpans(s) {
+	for _, sp := range fields(s) {
 		got = append(got, s[sp.start:sp.end])
 	}
 	if strings.Join(got, "|") != "a|bb|ccc" {
-		t.Errorf("sysSpans = %q", got)
+		t.Errorf("fields = %q", got)
 	}
 }

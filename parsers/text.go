@@ -1,0 +1,196 @@
+package parsers
+
+import (
+	"math"
+	"strings"
+	"unicode/utf8"
+)
+
+// The small lexical helpers every parser needs: digits, numbers, fields,
+// month names and short excerpts for warnings. They take a string or a
+// []byte alike (text is the constraint), so a parser working on the raw
+// bytes of Input.Bytes and one working on Input.Text share one copy, and
+// none of them allocates.
+
+// text is a line or a cell of one, as a string or as raw bytes.
+type text interface{ ~string | ~[]byte }
+
+// isDigit reports an ASCII decimal digit.
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// isBlank reports the separators of columnar command output: space and tab.
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+// allDigits reports whether s is a non-empty run of ASCII digits.
+func allDigits[S text](s S) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// atoi converts a run of at most 9 digits (counts, PIDs, line numbers), so
+// it cannot overflow an int on any platform; ok is false for anything else,
+// a sign included.
+func atoi[S text](s S) (int, bool) {
+	if len(s) > 9 || !allDigits(s) {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
+// atoi64 converts a run of at most 18 digits (sizes, offsets, object
+// counts), so it cannot overflow; ok is false for anything else.
+func atoi64[S text](s S) (int64, bool) {
+	if len(s) > 18 || !allDigits(s) {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int64(s[i]-'0')
+	}
+	return n, true
+}
+
+// hexDigit returns the value of a hexadecimal digit, or -1.
+func hexDigit(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// allHex reports whether s is a non-empty run of hexadecimal digits, of any
+// length (a 64-bit kernel address).
+func allHex[S text](s S) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if hexDigit(s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// hex64 parses an unsigned hexadecimal of at most 15 digits, after an
+// optional 0x, so it cannot overflow; ok is false for anything else.
+func hex64[S text](s S) (int64, bool) {
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		s = s[2:]
+	}
+	if len(s) > 15 || !allHex(s) {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		n = n<<4 | int64(hexDigit(s[i]))
+	}
+	return n, true
+}
+
+// span is the byte range [start, end) of one field of a line, so a parser
+// can slice the field without copying it or take "the rest of the line"
+// from a field on (a command line, a mount point with blanks).
+type span struct{ start, end int }
+
+// appendFields appends to dst the fields of s separated by runs of blanks,
+// until dst holds max spans (max < 0: no limit); the last field kept may
+// be followed by more text. Passing a reused dst[:0] costs no allocation
+// per line.
+func appendFields[S text](dst []span, s S, max int) []span {
+	if max < 0 {
+		max = math.MaxInt
+	}
+	i := 0
+	for i < len(s) && len(dst) < max {
+		for i < len(s) && isBlank(s[i]) {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
+		start := i
+		for i < len(s) && !isBlank(s[i]) {
+			i++
+		}
+		dst = append(dst, span{start, i})
+	}
+	return dst
+}
+
+// fields returns every blank-separated field of s as spans.
+func fields(s string) []span { return appendFields(nil, s, -1) }
+
+// trimBlank returns b without leading and trailing blanks, and the offset
+// of its first byte in b.
+func trimBlank(b []byte) ([]byte, int) {
+	s, e := 0, len(b)
+	for s < e && isBlank(b[s]) {
+		s++
+	}
+	for e > s && isBlank(b[e-1]) {
+		e--
+	}
+	return b[s:e], s
+}
+
+// months are the English month abbreviations of syslog, ps, uname and AIX
+// mount dates.
+var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+// hasMonthPrefix reports whether s starts with a month abbreviation
+// ("Jan 12 ..." of a syslog line).
+func hasMonthPrefix[S text](s S) bool {
+	if len(s) < 3 {
+		return false
+	}
+	for _, m := range months {
+		if s[0] == m[0] && s[1] == m[1] && s[2] == m[2] {
+			return true
+		}
+	}
+	return false
+}
+
+// isMonth reports whether s is exactly a month abbreviation (a ps or AIX
+// mount date cell).
+func isMonth[S text](s S) bool { return len(s) == 3 && hasMonthPrefix(s) }
+
+// shorten cuts s to at most max bytes plus "...", never inside a
+// character, so a warning quoting a long line stays readable.
+func shorten(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// excerpt is a line as the system-table parsers quote it in a warning:
+// at most 80 bytes.
+func excerpt(s string) string { return shorten(s, 80) }
+
+// quotedExcerpt is a line as the process and kernel parsers quote it in a
+// warning: trimmed, at most 120 bytes, in double quotes.
+func quotedExcerpt(s string) string {
+	return `"` + shorten(strings.TrimSpace(s), 120) + `"`
+}
