@@ -20,18 +20,22 @@ var chunkPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return
 // little buffering, so decompression and parsing overlap on two cores.
 // Unlike io.Pipe, a write does not wait for the reader to consume it.
 type chunkPipe struct {
-	ch     chan *[]byte
-	lens   chan int
-	done   chan struct{} // closed when the reader stops early
-	once   sync.Once
-	err    error // the writer's read error, valid after ch is closed
-	cur    *[]byte
-	curLen int
-	off    int
+	ch   chan chunk
+	done chan struct{} // closed when the reader stops early
+	once sync.Once
+	err  error // the writer's read error, valid after ch is closed
+	cur  chunk // the chunk being read; cur.buf is nil between chunks
+	off  int
+}
+
+// chunk is n bytes of a pooled buffer.
+type chunk struct {
+	buf *[]byte
+	n   int
 }
 
 func newChunkPipe() *chunkPipe {
-	return &chunkPipe{ch: make(chan *[]byte, pipeDepth), lens: make(chan int, pipeDepth), done: make(chan struct{})}
+	return &chunkPipe{ch: make(chan chunk, pipeDepth), done: make(chan struct{})}
 }
 
 // fill copies r into the pipe until EOF, a read error (handed to the reader)
@@ -39,12 +43,16 @@ func newChunkPipe() *chunkPipe {
 func (p *chunkPipe) fill(r io.Reader) {
 	defer close(p.ch)
 	for {
+		select {
+		case <-p.done: // the reader went away: read no further
+			return
+		default:
+		}
 		bp := chunkPool.Get().(*[]byte)
 		n, err := io.ReadFull(r, *bp)
 		if n > 0 {
 			select {
-			case p.ch <- bp:
-				p.lens <- n
+			case p.ch <- chunk{bp, n}:
 			case <-p.done:
 				chunkPool.Put(bp)
 				return
@@ -64,31 +72,33 @@ func (p *chunkPipe) fill(r io.Reader) {
 
 // Read implements io.Reader for the parser's side.
 func (p *chunkPipe) Read(b []byte) (int, error) {
-	for p.cur == nil || p.off == p.curLen {
-		if p.cur != nil {
-			chunkPool.Put(p.cur)
-			p.cur = nil
-		}
-		bp, ok := <-p.ch
+	for p.off == p.cur.n {
+		p.release()
+		c, ok := <-p.ch
 		if !ok {
 			if p.err != nil {
 				return 0, p.err
 			}
 			return 0, io.EOF
 		}
-		p.cur, p.curLen, p.off = bp, <-p.lens, 0
+		p.cur, p.off = c, 0
 	}
-	n := copy(b, (*p.cur)[p.off:p.curLen])
+	n := copy(b, (*p.cur.buf)[p.off:p.cur.n])
 	p.off += n
 	return n, nil
+}
+
+// release returns the chunk being read to the pool.
+func (p *chunkPipe) release() {
+	if p.cur.buf != nil {
+		chunkPool.Put(p.cur.buf)
+	}
+	p.cur, p.off = chunk{}, 0
 }
 
 // close is called by the reader when it is done, early or not; it lets the
 // writer stop and returns buffers to the pool.
 func (p *chunkPipe) close() {
 	p.once.Do(func() { close(p.done) })
-	if p.cur != nil {
-		chunkPool.Put(p.cur)
-		p.cur = nil
-	}
+	p.release()
 }

@@ -213,18 +213,29 @@ func LoadModel(ctx context.Context, bundleDir string, patterns []rules.LinePatte
 
 // parseEntry identifies one file, parses it into a model of its own and
 // collects the lines that rules asked for. A parser that panics costs only
-// its own file: the panic becomes a warning.
+// its own file: the panic becomes a warning. That holds for its Sniff too,
+// which runs here on content no parser has vetted yet; on a goroutine of
+// its own an unrecovered panic would end the whole process.
 // prepare, when not nil, is called once the file is identified, before it
 // is parsed.
 func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepare func(kind string, in *parsers.Input)) (art Artifact, facts *model.Model) {
 	facts = &model.Model{}
+	art = Artifact{Path: e.Path, Size: e.Size, Kind: parsers.KindText, IdentifiedBy: parsers.ByDefault, Warnings: []parsers.Warning{}}
+	defer func() {
+		if r := recover(); r != nil {
+			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path, Msg: fmt.Sprintf(
+				"%v: reading this file panicked: %v (please report this with the file); its facts were dropped\n%s",
+				errParserPanic, r, firstFrames(debug.Stack()))})
+			art.Facts, facts = 0, &model.Model{}
+		}
+	}()
 	br := readerPool.Get().(*bufio.Reader)
 	br.Reset(r)
 	defer func() { br.Reset(nil); readerPool.Put(br) }()
 	headBytes, _ := br.Peek(parsers.HeadSize)
 	head := parsers.NewHead(headBytes)
 	id := parsers.Identify(e.Path, head)
-	art = Artifact{Path: e.Path, Size: e.Size, Kind: id.Kind, IdentifiedBy: id.By, Warnings: []parsers.Warning{}}
+	art.Kind, art.IdentifiedBy = id.Kind, id.By
 	if id.Parser != nil {
 		art.Parser = id.Parser.Name
 	}

@@ -184,9 +184,14 @@ func analyzeOne(parent context.Context, in Input, opts Options) (rec Record) {
 		}
 	}()
 
-	ctx, cancel := context.WithCancel(parent)
+	// Exactly one child context per bundle, always cancelled: a long run
+	// has one parent for every bundle.
+	var ctx context.Context
+	var cancel context.CancelFunc
 	if opts.Timeout > 0 {
 		ctx, cancel = context.WithTimeout(parent, opts.Timeout)
+	} else {
+		ctx, cancel = context.WithCancel(parent)
 	}
 	defer cancel()
 

@@ -86,28 +86,21 @@ func DefaultLimits() Limits {
 
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits()
-	if l.MaxTotalBytes <= 0 {
-		l.MaxTotalBytes = d.MaxTotalBytes
-	}
-	if l.MaxFileBytes <= 0 {
-		l.MaxFileBytes = d.MaxFileBytes
-	}
-	if l.MaxEntries <= 0 {
-		l.MaxEntries = d.MaxEntries
-	}
-	if l.MaxDepth <= 0 {
-		l.MaxDepth = d.MaxDepth
-	}
-	if l.MaxRatio <= 0 {
-		l.MaxRatio = d.MaxRatio
-	}
-	if l.Timeout <= 0 {
-		l.Timeout = d.Timeout
-	}
-	if l.MaxBufferBytes <= 0 {
-		l.MaxBufferBytes = d.MaxBufferBytes
-	}
+	orDefault(&l.MaxTotalBytes, d.MaxTotalBytes)
+	orDefault(&l.MaxFileBytes, d.MaxFileBytes)
+	orDefault(&l.MaxEntries, d.MaxEntries)
+	orDefault(&l.MaxDepth, d.MaxDepth)
+	orDefault(&l.MaxRatio, d.MaxRatio)
+	orDefault(&l.Timeout, d.Timeout)
+	orDefault(&l.MaxBufferBytes, d.MaxBufferBytes)
 	return l
+}
+
+// orDefault gives a limit that is zero or negative its default.
+func orDefault[T int | int64 | float64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // Entry is one file of a bundle as Walk meets it.

@@ -3,7 +3,6 @@
 package bundle
 
 import (
-	"errors"
 	"os"
 	"syscall"
 )
@@ -16,14 +15,5 @@ func openNoFollow(p string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, errors.New("not a regular file any more")
-	}
-	return f, nil
+	return regularOnly(f)
 }
