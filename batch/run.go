@@ -225,7 +225,7 @@ func analyzeOne(parent context.Context, in Input, opts Options) (rec Record) {
 	if o.err != nil {
 		rec.Status = StatusError
 		rec.Error = o.err.Error()
-		if errors.Is(o.err, context.DeadlineExceeded) {
+		if errors.Is(o.err, context.DeadlineExceeded) && opts.Timeout > 0 {
 			rec.Error = fmt.Sprintf("timed out after %s (raise --timeout)", opts.Timeout)
 		}
 		return rec
