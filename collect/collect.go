@@ -294,7 +294,8 @@ func safeName(s string) string {
 	return string(b)
 }
 
-// progress prints one line about an item when asked to.
+// progress prints one line about an item when asked to; the caller holds
+// c.mu.
 func (c *collector) progress(r Record) {
 	if c.o.Progress == nil {
 		return
@@ -316,11 +317,13 @@ func (c *collector) progress(r Record) {
 // add records an item, and its spooled output when there is one.
 func (c *collector) add(r Record, spool string) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.recs = append(c.recs, r)
 	if spool != "" && r.Path != "" {
 		c.files = append(c.files, spooled{path: r.Path, spool: spool})
 	}
-	c.mu.Unlock()
+	// Under the lock: slab sampling and strace add records from their own
+	// goroutines, and Progress need not be safe for concurrent writes.
 	c.progress(r)
 }
 
@@ -386,10 +389,13 @@ func (c *collector) command(ctx context.Context, p string, argv []string, co cmd
 		co.timeout = c.o.CommandTimeout
 	}
 	r.Timeout = co.timeout.Seconds()
-	exe, err := c.o.Runner.LookPath(argv[0])
+	exe, err := c.lookPath(argv[0])
 	if err != nil {
 		r.Path = ""
 		r.Error = "not installed: " + err.Error()
+		if errors.Is(err, errSearchAbandoned) {
+			r.Error, r.TimedOut = err.Error(), true
+		}
 		neg := -1
 		r.ExitCode = &neg
 		c.add(r, "")
@@ -434,6 +440,32 @@ func (c *collector) command(ctx context.Context, p string, argv []string, co cmd
 	}
 	c.add(r, f.Name())
 	return f.Name()
+}
+
+// errSearchAbandoned marks a program search that lookPath gave up on.
+var errSearchAbandoned = errors.New("abandoned")
+
+// lookPath is Runner.LookPath bounded by the command timeout: searching
+// $PATH stats a file in each of its directories, and one on a hung network
+// mount would block the search, and the collector with it, for good.
+func (c *collector) lookPath(name string) (string, error) {
+	type result struct {
+		path string
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		p, err := c.o.Runner.LookPath(name)
+		ch <- result{p, err}
+	}()
+	t := time.NewTimer(c.o.CommandTimeout)
+	defer t.Stop()
+	select {
+	case res := <-ch:
+		return res.path, res.err
+	case <-t.C:
+		return "", fmt.Errorf("%s: searching $PATH did not finish within %s (a directory on a hung filesystem?): %w", name, c.o.CommandTimeout, errSearchAbandoned)
+	}
 }
 
 func joinNote(a, b string) string {

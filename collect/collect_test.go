@@ -483,3 +483,62 @@ func TestCollectFileToDeviceKeepsTheDevice(t *testing.T) {
 		t.Fatalf("%s is no longer a device: %v", os.DevNull, after.Mode())
 	}
 }
+
+// TestProgressWritesSerialized collects with slab sampling running beside
+// the main plan and a plain bytes.Buffer as the progress writer: every
+// progress line must be written under the collector's lock (the race
+// detector fails this test otherwise), and each record gets exactly one
+// whole line.
+func TestProgressWritesSerialized(t *testing.T) {
+	o, _ := fakeOptions(t, "fakehost", "linux")
+	o.Samples = 4
+	var progress bytes.Buffer
+	o.Progress = &progress
+	_, m, _ := collectTo(t, o)
+	lines := strings.Split(strings.TrimSuffix(progress.String(), "\n"), "\n")
+	if len(lines) != len(m.Records) {
+		t.Fatalf("progress has %d lines for %d records", len(lines), len(m.Records))
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "collect: ") {
+			t.Errorf("progress line %q is not a whole line", l)
+		}
+	}
+}
+
+// blockingLookPath is a Runner whose program search never returns, as
+// exec.LookPath does when a $PATH directory sits on a hung NFS mount.
+type blockingLookPath struct {
+	fakeRunner
+	release chan struct{}
+}
+
+func (b *blockingLookPath) LookPath(name string) (string, error) {
+	<-b.release
+	return "", fmt.Errorf("%s: not installed", name)
+}
+
+// TestBlockedLookPathAbandoned: finding a program stats every $PATH
+// directory; a search that blocks is abandoned at the command timeout and
+// recorded, instead of hanging the collector.
+func TestBlockedLookPathAbandoned(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	o := Options{Runner: &blockingLookPath{release: release}, CommandTimeout: 100 * time.Millisecond}.withDefaults()
+	c := &collector{o: o, dir: t.TempDir()}
+	done := make(chan string, 1)
+	go func() {
+		done <- c.command(context.Background(), "general/uname_-a", []string{"uname", "-a"}, cmdOpts{})
+	}()
+	select {
+	case p := <-done:
+		if p != "" {
+			t.Errorf("a blocked program search produced %q", p)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the collector hung on a blocked program search")
+	}
+	if len(c.recs) != 1 || !strings.Contains(c.recs[0].Error, "abandoned") || !c.recs[0].TimedOut || strings.HasPrefix(c.recs[0].Error, "not installed") {
+		t.Errorf("records: %+v", c.recs)
+	}
+}

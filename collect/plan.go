@@ -120,7 +120,7 @@ func (c *collector) planLinux(ctx context.Context) {
 	c.file("var/log/syslog", "/var/log/syslog", tail, c.o.LogTailBytes)
 	c.agentLogs(ctx)
 	c.glob("/etc/init.d/*", initHeader, 256<<10)
-	if _, err := c.o.Runner.LookPath("rpm"); err == nil {
+	if _, err := c.lookPath("rpm"); err == nil {
 		c.command(ctx, pathRPM, []string{"rpm", "-qa"}, cmdOpts{})
 	} else {
 		c.command(ctx, pathDpkg, []string{"dpkg", "-l"}, cmdOpts{})
@@ -140,7 +140,7 @@ func (c *collector) planAIX(ctx context.Context) {
 	c.command(ctx, "filesys/mount", []string{"mount"}, cmdOpts{})
 	c.command(ctx, "kernel/genkex", []string{"genkex"}, cmdOpts{})
 	c.command(ctx, "general/ps_-elf", []string{"ps", "-elf"}, cmdOpts{})
-	if _, err := c.o.Runner.LookPath("lsof"); err == nil {
+	if _, err := c.lookPath("lsof"); err == nil {
 		c.command(ctx, "general/lsof_-b_-w_-n_-P", []string{"lsof", "-b", "-w", "-n", "-P"}, cmdOpts{})
 	} else {
 		c.add(Record{Argv: []string{"lsof"}, Started: c.o.Now().UTC(), Skipped: "lsof is not installed (optional on AIX)"}, "")
@@ -157,11 +157,11 @@ func (c *collector) agentLogs(ctx context.Context) {
 	c.file("opt/vormetric/DataSecurityExpert/agent/secfs/tmp/secfs.log",
 		"/opt/vormetric/DataSecurityExpert/agent/secfs/tmp/secfs.log", tail, c.o.MaxFileBytes)
 	exe := ""
-	if p, err := c.o.Runner.LookPath("secfsd"); err == nil {
+	if p, err := c.lookPath("secfsd"); err == nil {
 		exe = p
 	} else {
 		for _, d := range secfsdDirs {
-			if p, err := c.o.Runner.LookPath(d + "/secfsd"); err == nil {
+			if p, err := c.lookPath(d + "/secfsd"); err == nil {
 				exe = p
 				break
 			}

@@ -66,14 +66,7 @@ func Markdown(w io.Writer, r *analyze.Result, opts ...Option) error {
 	if ws := allWarnings(r); len(ws) > 0 {
 		p("## Warnings (%d)\n\n", len(ws))
 		for _, w := range ws {
-			loc := w.Path
-			if loc == "" {
-				loc = "(bundle)"
-			}
-			if w.Line > 0 {
-				loc = fmt.Sprintf("%s:%d", loc, w.Line)
-			}
-			p("- %s: %s\n", mdCode(loc), mdText(w.Msg))
+			p("- %s: %s\n", mdCode(warningLoc(w)), mdText(w.Msg))
 		}
 		p("\n")
 	}

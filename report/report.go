@@ -188,6 +188,19 @@ func allWarnings(r *analyze.Result) []parsers.Warning {
 	return out
 }
 
+// warningLoc says where a warning is: "path:line", "path", or "(bundle)"
+// for a warning about the bundle as a whole.
+func warningLoc(w parsers.Warning) string {
+	loc := w.Path
+	if loc == "" {
+		loc = "(bundle)"
+	}
+	if w.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", loc, w.Line)
+	}
+	return loc
+}
+
 // host returns the model's host facts, or an empty Host without a model.
 func host(r *analyze.Result) model.Host {
 	if r.Model == nil {

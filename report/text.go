@@ -160,14 +160,7 @@ func Text(w io.Writer, r *analyze.Result, opts TextOptions) error {
 	if ws := allWarnings(r); len(ws) > 0 {
 		t.heading(fmt.Sprintf("Warnings (%d)", len(ws)))
 		for _, w := range ws {
-			loc := w.Path
-			if loc == "" {
-				loc = "(bundle)"
-			}
-			if w.Line > 0 {
-				loc = fmt.Sprintf("%s:%d", loc, w.Line)
-			}
-			t.printf("  %s  %s\n", t.style(ansiDim, safeText(loc)), safeText(w.Msg))
+			t.printf("  %s  %s\n", t.style(ansiDim, safeText(warningLoc(w))), safeText(w.Msg))
 		}
 	}
 	if len(r.Errors) > 0 {
@@ -192,17 +185,24 @@ func (t *textWriter) sev(s rules.Severity) string {
 // table fits the width, and broken where it must.
 func (t *textWriter) table(header []string, rows [][]string, breakCol ...int) error {
 	opts := []tablewriter.Option{
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNormal),
 		tablewriter.WithMaxWidth(t.width),
-		tablewriter.WithTrimSpace(tw.Off),
 	}
 	if len(breakCol) > 0 {
 		// The other columns of the inventory need about 60 columns.
 		opts = append(opts, tablewriter.WithRowAutoWrap(tw.WrapBreak),
 			tablewriter.WithColumnWidths(tw.NewMapper[int, int]().Set(breakCol[0], max(24, t.width-62))))
 	}
+	return t.renderTable(opts, header, rows)
+}
+
+// renderTable writes one table with the light box style both tables use.
+func (t *textWriter) renderTable(opts []tablewriter.Option, header []string, rows [][]string) error {
+	opts = append([]tablewriter.Option{
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithTrimSpace(tw.Off),
+	}, opts...)
 	tb := tablewriter.NewTable(t.w, opts...)
 	tb.Header(header)
 	if err := tb.Bulk(rows); err != nil {
@@ -278,22 +278,11 @@ func (t *textWriter) findingsTable(findings []rules.Finding) error {
 	for i, w := range widths {
 		m.Set(i, w+2) // the width tablewriter sees includes the padding
 	}
-	tb := tablewriter.NewTable(t.w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
+	return t.renderTable([]tablewriter.Option{
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
 		tablewriter.WithRowAutoWrap(tw.WrapNormal),
-		tablewriter.WithTrimSpace(tw.Off),
 		tablewriter.WithColumnWidths(m),
-	)
-	tb.Header(header)
-	if err := tb.Bulk(rows); err != nil {
-		return fmt.Errorf("writing the text report table: %w", err)
-	}
-	if err := tb.Render(); err != nil {
-		return fmt.Errorf("writing the text report table: %w", err)
-	}
-	return nil
+	}, header, rows)
 }
 
 // ellipsize shortens s to at most n runes, keeping its end (the telling

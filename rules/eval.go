@@ -158,9 +158,15 @@ func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, sub
 		}
 		return Finding{}, false, err
 	}
-	for i, prog := range r.lets {
+	deadline := func() error {
 		if err := ctx.Err(); err != nil {
-			return fail(fmt.Errorf("rule deadline: %w", err))
+			return fmt.Errorf("rule deadline: %w", err)
+		}
+		return nil
+	}
+	for i, prog := range r.lets {
+		if err := deadline(); err != nil {
+			return fail(err)
 		}
 		v, err := machine.Run(prog, env)
 		if err != nil {
@@ -171,8 +177,8 @@ func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, sub
 			c.Lets = append(c.Lets, NamedValue{Name: r.Let[i].Name, Expr: r.Let[i].Expr, Value: describe(v)})
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return fail(fmt.Errorf("rule deadline: %w", err))
+	if err := deadline(); err != nil {
+		return fail(err)
 	}
 	v, err := machine.Run(r.when, env)
 	if err != nil {
@@ -194,9 +200,15 @@ func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, sub
 	if !fired {
 		return Finding{}, false, nil
 	}
+	if err := deadline(); err != nil {
+		return fail(err) // a condition that ran past the deadline yields no finding
+	}
 	f := Finding{RuleID: r.ID, Severity: r.Severity, Title: r.Title, Subject: subject, KB: r.KB, Evidence: []model.Source{}}
 	seen := map[string]bool{}
 	for i, prog := range r.evidence {
+		if err := deadline(); err != nil {
+			return fail(err)
+		}
 		ev, err := machine.Run(prog, env)
 		if err != nil {
 			return fail(fmt.Errorf("evidence %s: %w", r.Evidence[i], exprErr(err)))
@@ -215,6 +227,9 @@ func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, sub
 		if part.prog == nil {
 			b.WriteString(part.text)
 			continue
+		}
+		if err := deadline(); err != nil {
+			return fail(err)
 		}
 		mv, err := machine.Run(part.prog, env)
 		if err != nil {

@@ -337,3 +337,21 @@ func TestEvaluateConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadlineAfterWhen: the per-rule deadline also holds between when and
+// the evidence and message steps, so a condition that ran past the
+// deadline does not go on to produce a finding.
+func TestDeadlineAfterWhen(t *testing.T) {
+	shipped := fstest.MapFS{
+		"slow.yaml": {Data: []byte("id: t.slow-when\ntitle: T\nseverity: low\nwhen: 'len(filter(1..3000000, # > 0)) > 0'\nmessage: m\n")},
+	}
+	set, err := loadSet(shipped, "", nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.RuleTimeout = 5 * time.Millisecond // the condition alone takes far longer
+	findings, errs := set.Evaluate(context.Background(), fixture())
+	if len(findings) != 0 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "rule deadline: context deadline exceeded") {
+		t.Errorf("findings %v, errs %v: want no finding and one deadline error", findings, errs)
+	}
+}

@@ -46,7 +46,8 @@ rule pack on it and reports each known problem it finds with the bundle lines
 that prove it and the steps that fix it.
 
 Exit codes: 0 success; 1 a finding at or above --fail-on exists; 2 usage
-error; 3 the bundle cannot be read at all.`,
+error (or the report cannot be written); 3 the bundle cannot be read at all
+or holds no artifact.`,
 		Example: `  triage analyze sosreport-db01.tar.xz
   triage analyze ./bundle --format html --out report.html
   triage analyze upload.zip --format json --fail-on high
@@ -131,17 +132,23 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 		if err != nil {
 			return withCode(exitUsage, fmt.Errorf("explaining %s: %w", f.explain, err))
 		}
-		_, err = io.WriteString(stdout, ex.String())
-		return err
+		// The explanation quotes the bundle (subjects, values, messages):
+		// each line is escaped as the reports escape bundle text.
+		lines := strings.Split(strings.TrimSuffix(ex.String(), "\n"), "\n")
+		for i, l := range lines {
+			lines[i] = report.SafeText(l)
+		}
+		if _, err := io.WriteString(stdout, strings.Join(lines, "\n")+"\n"); err != nil {
+			return writeFailed(err)
+		}
+		return emptyBundle(res, path)
 	}
 
 	if err := writeReport(f, format, res, stdout, stderr); err != nil {
-		return err
+		return writeFailed(err)
 	}
-	if len(res.Inventory) == 0 {
-		// Nothing was analyzed: "no known problems" would be a false
-		// all-clear, so say so and exit as for an unreadable bundle.
-		return withCode(exitUnreadable, fmt.Errorf("bundle %s: no artifacts found, so nothing was analyzed (the report lists what the bundle held); ask for a bundle with the collected files", path))
+	if err := emptyBundle(res, path); err != nil {
+		return err
 	}
 	if failOn {
 		n := 0
@@ -155,6 +162,28 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 		}
 	}
 	return nil
+}
+
+// writeFailed gives a report that could not be written (a full disk, a
+// closed pipe) exit code 2, as for a bad --out, and keeps run from
+// pointing the user at --help for it; an error that has a code keeps it.
+func writeFailed(err error) error {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return withCode(exitUsage, err)
+}
+
+// emptyBundle is the exit-3 error for a bundle in which no artifact was
+// read: "no known problems" (or a rule that "did not fire") would be a
+// false all-clear, so the run says so and exits as for an unreadable
+// bundle.
+func emptyBundle(res *analyze.Result, path string) error {
+	if len(res.Inventory) > 0 {
+		return nil
+	}
+	return withCode(exitUnreadable, fmt.Errorf("bundle %s: no artifacts found, so nothing was analyzed (`triage inventory` lists what the bundle held); ask for a bundle with the collected files", path))
 }
 
 // writeReport renders res in format to --out, or to stdout. A file is

@@ -170,3 +170,63 @@ func TestEmptyBundleIsNotAnAllClear(t *testing.T) {
 		t.Fatalf("output does not say nothing was analyzed:\n%s", out)
 	}
 }
+
+// TestEmptyBundleExplainIsNotAnAllClear: --explain on a bundle with no
+// readable file prints the explanation but, like the report, exits 3, so
+// that "the rule did not fire" is not taken as a verdict on the host.
+func TestEmptyBundleExplainIsNotAnAllClear(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Symlink("/etc/passwd", dir+"/lsof.out"); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := triage(t, nil, "analyze", dir, "--explain", "gde.guardpoint-busy")
+	if code != exitUnreadable {
+		t.Fatalf("exit %d, want %d:\n%s%s", code, exitUnreadable, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "rule gde.guardpoint-busy") {
+		t.Errorf("the explanation is missing from stdout:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "no artifacts found, so nothing was analyzed") {
+		t.Errorf("stderr does not say nothing was analyzed:\n%s", stderr)
+	}
+}
+
+// TestReportWriteFailure: a report that cannot be written (a full disk)
+// is not an all-clear and not a command-line mistake: the run fails with
+// the write error and does not send the user to --help.
+func TestReportWriteFailure(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skipf("SKIPPED LOUDLY: /dev/full is needed to simulate a full disk: %v", err)
+	}
+	code, _, stderr := triage(t, nil, "analyze", busyBundle, "--out", "/dev/full")
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d:\n%s", code, exitUsage, stderr)
+	}
+	if !strings.Contains(stderr, "no space left on device") {
+		t.Errorf("stderr does not give the write error:\n%s", stderr)
+	}
+	if strings.Contains(stderr, "--help") {
+		t.Errorf("a write failure is not a usage mistake, yet stderr points at --help:\n%s", stderr)
+	}
+}
+
+// TestExplainEscapesBundleText: --explain prints subjects and values taken
+// from the bundle, so it holds the reports' promise: a bidirectional
+// override in a mount path is shown as a visible escape, never as the
+// character that would reorder the terminal line.
+func TestExplainEscapesBundleText(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "mount"), []byte("/data\u202eevil on /data\u202eevil type secfs2 (rw)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := triage(t, nil, "analyze", dir, "--explain", "gde.guardpoint-busy")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	if strings.Contains(stdout, "\u202e") {
+		t.Errorf("a raw bidirectional override reached the terminal:\n%q", stdout)
+	}
+	if !strings.Contains(stdout, `item /data\u202eevil`) {
+		t.Errorf("the subject is not shown with its override made visible:\n%s", stdout)
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -52,6 +54,10 @@ shards' files with 'triage summarize'.`,
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if out == "" {
 			return withCode(exitUsage, fmt.Errorf("--out is required: name the results file, e.g. --out results.jsonl"))
+		}
+		if !slices.Contains(batch.Formats, format) {
+			// Checked before the run: the summary comes only at its end.
+			return withCode(exitUsage, fmt.Errorf("unknown --format %q: use one of %s", format, strings.Join(batch.Formats, ", ")))
 		}
 		sh, err := shardFrom(shard, shards)
 		if err != nil {

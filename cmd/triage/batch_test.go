@@ -104,3 +104,20 @@ func TestBatchSurvivesKillAndResumes(t *testing.T) {
 		t.Errorf("gde.guardpoint-busy fired in %d bundles, want %d", c, n/3)
 	}
 }
+
+// TestBatchBadFormatIsAUsageErrorUpFront: an unknown --format is a
+// command-line mistake and must stop the run before any bundle is
+// analyzed, not after hours of work when the summary is printed.
+func TestBatchBadFormatIsAUsageErrorUpFront(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "results.jsonl")
+	code, _, stderr := triage(t, nil, "batch", busyBundle, "--out", out, "--format", "pdf")
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d:\n%s", code, exitUsage, stderr)
+	}
+	if !strings.Contains(stderr, "--format") {
+		t.Errorf("stderr does not name --format:\n%s", stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("bundles were analyzed into %s before the bad --format was reported", out)
+	}
+}

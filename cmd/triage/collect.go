@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/fsagent/triage/analyze"
 	"github.com/fsagent/triage/collect"
@@ -168,9 +167,11 @@ saved so that it can be attached to a support case.`,
 		if err != nil {
 			return withCode(exitUnreadable, err)
 		}
-		color := term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("NO_COLOR") == ""
-		if err := report.Text(os.Stdout, res, report.TextOptions{Color: color, Tool: report.Tool{Name: "triage", Version: version}}); err != nil {
-			return err
+		if err := report.Text(os.Stdout, res, report.TextOptions{
+			Color: useColor(os.Stdout), Width: reportWidth(true, os.Stdout),
+			Tool: report.Tool{Name: "triage", Version: version},
+		}); err != nil {
+			return writeFailed(err)
 		}
 		fmt.Fprintf(os.Stdout, "\nThe bundle is saved at %s\nAttach it to your support case if you open one.\n", out)
 		return nil

@@ -23,7 +23,7 @@ const (
 	exitOK         = 0
 	exitFindings   = 1 // a finding at or above --fail-on
 	exitUsage      = 2
-	exitUnreadable = 3 // the bundle cannot be read at all
+	exitUnreadable = 3 // the bundle cannot be read at all, or holds no artifact
 )
 
 // exitError carries an exit code through cobra's error return.

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fsagent/triage/analyze"
+	"github.com/fsagent/triage/report"
 	"github.com/fsagent/triage/rules"
 )
 
@@ -129,7 +130,7 @@ func writeRuleList(w io.Writer, set *rules.Set) error {
 		tablewriter.WithHeaderAutoFormat(tw.Off))
 	t.Header("ID", "SEVERITY", "TITLE")
 	for _, r := range set.Rules() {
-		if err := t.Append(r.ID, r.Severity.String(), r.Title); err != nil {
+		if err := t.Append(report.SafeText(r.ID), r.Severity.String(), report.SafeText(r.Title)); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -77,5 +79,26 @@ func TestRulesTestRealPipeline(t *testing.T) {
 	code, out, _ = triage(t, nil, "rules", "test", "../../rules/testdata/ruletests")
 	if code != exitFindings || !strings.Contains(out, "FAIL test.busy: wrong expectation") {
 		t.Errorf("failing cases: exit %d\n%s", code, out)
+	}
+}
+
+// TestRulesListEscapesTitles: `rules list` holds the promise of
+// report.SafeText, so a rule file from a --rules directory cannot send
+// terminal escapes through its title.
+func TestRulesListEscapesTitles(t *testing.T) {
+	dir := t.TempDir()
+	rule := "id: test.escape\ntitle: \"Red \\e[31malert\"\nseverity: low\nwhen: \"true\"\nmessage: m\n"
+	if err := os.WriteFile(filepath.Join(dir, "escape.yaml"), []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := triage(t, nil, "rules", "list", "--rules", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.Contains(out, "\x1b") {
+		t.Errorf("a raw escape reached the terminal:\n%q", out)
+	}
+	if !strings.Contains(out, `Red \x1b[31malert`) {
+		t.Errorf("the title is not shown with its escape made visible:\n%s", out)
 	}
 }
