@@ -273,3 +273,15 @@ func TestDiscoverTicketLayout(t *testing.T) {
 		t.Fatal("shard index must be below the count")
 	}
 }
+
+func TestReadFileReportsATornLastLine(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "r.jsonl")
+	body := `{"ticket":"A","bundle":"a","status":"ok","findings":[]}` + "\n" + `{"ticket":"B","bun`
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ReadFile(p)
+	if !errors.Is(err, ErrTornLine) || len(recs) != 1 || recs[0].Ticket != "A" {
+		t.Fatalf("ReadFile = %d records, err %v; want the complete record and ErrTornLine", len(recs), err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -72,16 +73,26 @@ func ReadRecords(r io.Reader) (recs []Record, validEnd int64, err error) {
 	}
 }
 
-// ReadFile reads a results file (see ReadRecords), naming it in errors.
+// ErrTornLine says a results file ends in an incomplete line: a run that is
+// still writing, or was killed mid-write. ReadFile returns it together with
+// every complete record; `triage batch --resume` removes the line.
+var ErrTornLine = errors.New("the last line is incomplete (a run still writing, or killed; --resume completes it)")
+
+// ReadFile reads a results file (see ReadRecords), naming it in errors. When
+// the file ends in a torn line it returns the complete records and an error
+// wrapping ErrTornLine, so that the line is reported, not silently dropped.
 func ReadFile(path string) ([]Record, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	recs, _, err := ReadRecords(f)
+	recs, end, err := ReadRecords(f)
 	if err != nil {
 		return recs, fmt.Errorf("%s: %w", path, err)
+	}
+	if st, err := f.Stat(); err == nil && st.Size() > end {
+		return recs, fmt.Errorf("%s: %w", path, ErrTornLine)
 	}
 	return recs, nil
 }

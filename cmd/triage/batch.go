@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -92,7 +93,7 @@ shards' files with 'triage summarize'.`,
 		}
 		fmt.Fprintf(os.Stderr, "%d bundles in this shard: %d analyzed (%d failed), %d already recorded; results in %s\n",
 			st.Inputs, st.Analyzed, st.Failed, st.Skipped, out)
-		recs, err := batch.ReadFile(out)
+		recs, err := readResults(out)
 		if err != nil {
 			return withCode(exitUsage, err)
 		}
@@ -118,7 +119,7 @@ or an unknown --format.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var sets [][]batch.Record
 			for _, p := range args {
-				recs, err := batch.ReadFile(p)
+				recs, err := readResults(p)
 				if err != nil {
 					return withCode(exitUsage, err)
 				}
@@ -152,4 +153,15 @@ func shardFrom(shard string, shards int) (batch.Shard, error) {
 		return batch.ParseShard(fmt.Sprintf("%d/%d", k, shards))
 	}
 	return batch.Shard{Count: 1}, nil
+}
+
+// readResults reads a results file; a torn last line is reported on stderr
+// and left out, every complete record is kept.
+func readResults(p string) ([]batch.Record, error) {
+	recs, err := batch.ReadFile(p)
+	if errors.Is(err, batch.ErrTornLine) {
+		fmt.Fprintf(os.Stderr, "triage: warning: %v; it was left out of the summary\n", err)
+		return recs, nil
+	}
+	return recs, err
 }
