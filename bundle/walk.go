@@ -286,7 +286,16 @@ func (w *walker) walkFile() error {
 // stream src, or from ra (size bytes) for zip and 7z. base names the content
 // of a single compressed file. Only stop errors come back; the rest are
 // warnings.
-func (w *walker) openArchive(l *layer, k kind, src io.Reader, ra io.ReaderAt, size int64, base string) error {
+//
+// A decoder that panics on damaged input (a corrupt zip entry can make the
+// zip library dereference nil) costs only this archive: the panic becomes
+// the same "truncated or corrupt" warning as a read error.
+func (w *walker) openArchive(l *layer, k kind, src io.Reader, ra io.ReaderAt, size int64, base string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = w.endLayer(l, &readError{err: fmt.Errorf("the decoder failed: %v", r)})
+		}
+	}()
 	top := l.path == ""
 	switch {
 	case k.comp != "":
