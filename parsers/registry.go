@@ -38,6 +38,16 @@ type Parser struct {
 	// own for this one file. It reports malformed lines with in.Warnf and
 	// never stops at one.
 	Parse func(in *Input, out *model.Model)
+	// Requires names the artifact kinds whose facts this parser's output
+	// depends on, the way an analysis.Analyzer names the analyzers it
+	// needs: lsof keeps only the rows inside a possible guard point, which
+	// the mount table, df and the agent's status name. The pipeline hands
+	// Parse the facts of the files of those kinds read before this one
+	// (Input.Deps) and, when Parse left work for later (Input.Defer),
+	// finishes it with the facts of every such file of the bundle, so the
+	// result does not depend on the order of files in the archive. Run
+	// alone (no Deps), the parser keeps everything.
+	Requires []string
 }
 
 var registry []*Parser
@@ -47,6 +57,11 @@ var registry []*Parser
 func Register(p *Parser) {
 	if p.Name == "" || p.Kind == "" || p.Parse == nil {
 		panic(fmt.Sprintf("parsers: incomplete parser %+v", p))
+	}
+	for _, k := range p.Requires {
+		if k == p.Kind || k == "" {
+			panic(fmt.Sprintf("parsers: parser %s requires %q", p.Name, k))
+		}
 	}
 	for _, q := range registry {
 		if q.Name == p.Name {
