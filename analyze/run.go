@@ -125,15 +125,15 @@ var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<
 type parsed struct {
 	art        Artifact
 	facts      *model.Model
-	kind       string
-	requires   []string       // the kinds its parser requires
+	kind       parsers.Kind
+	requires   []parsers.Kind // the kinds its parser requires
 	finish     parsers.Finish // the work its parser deferred, or nil
 	once       sync.Once
 	identified chan struct{} // closed once kind is set
 	done       chan struct{} // closed once art, facts and finish are set
 }
 
-func (p *parsed) identify(kind string) {
+func (p *parsed) identify(kind parsers.Kind) {
 	p.once.Do(func() { p.kind = kind; close(p.identified) })
 }
 
@@ -144,7 +144,7 @@ func (p *parsed) identify(kind string) {
 // and waiting makes what a parser sees depend only on the bundle's order,
 // never on timing. The facts are copied (Merge clips what it takes over), so
 // the files' own models stay as they were.
-func depsOf(slots []*parsed, kinds []string, wait bool) *model.Model {
+func depsOf(slots []*parsed, kinds []parsers.Kind, wait bool) *model.Model {
 	deps := &model.Model{}
 	for _, p := range slots {
 		if wait {
@@ -239,7 +239,7 @@ func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepa
 			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path,
 				Msg: fmt.Sprintf("named like a %s artifact but the content is binary: skipped", id.Kind)})
 		}
-		art.Kind, art.Parser, art.IdentifiedBy = "binary", "", parsers.ByContent
+		art.Kind, art.Parser, art.IdentifiedBy = parsers.KindBinary, "", parsers.ByContent
 		return art, facts, nil
 	}
 	if id.Parser == nil && len(wanted) == 0 {
@@ -308,7 +308,7 @@ func firstFrames(stack []byte) string {
 
 // KindOf returns the kind of the artifact at path p in the inventory, or ""
 // when there is none.
-func (r *Result) KindOf(p string) string {
+func (r *Result) KindOf(p string) parsers.Kind {
 	for _, a := range r.Inventory {
 		if a.Path == p || path.Clean(a.Path) == path.Clean(p) {
 			return a.Kind

@@ -17,7 +17,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "lsof",
-		Kind: "lsof",
+		Kind: KindLsof,
 		Doc:  "lsof open-file listings: default columns (with or without header, TID/TASKCMD), AIX, -F fields",
 		Paths: []string{
 			"sos_commands/process/lsof_*", "sos_commands/filesys/lsof_*",
@@ -30,7 +30,7 @@ func init() {
 		// a busy host's lsof holds millions of rows, mostly sockets,
 		// pipes and libraries: with the guard points known, only the rows
 		// inside them are kept (see lsofspool.go for the ones named later).
-		Requires: []string{"mount", "df", "agent-status"},
+		Requires: []Kind{KindMount, KindDF, KindAgentStatus},
 	})
 }
 
@@ -594,7 +594,7 @@ func (st *lsofState) end(in *Input, out *model.Model) {
 	}
 	out.OpenFileTallies = append(out.OpenFileTallies, st.tallies...)
 	st.tallies, st.tallyPids = nil, nil
-	out.LogStats = append(out.LogStats, model.LogStats{Kind: "lsof", Lines: in.Line(),
+	out.LogStats = append(out.LogStats, model.LogStats{Kind: string(KindLsof), Lines: in.Line(),
 		Kept: kept, Unkept: st.unkept, KeptUnder: append([]string{}, in.openDirs...), Src: model.Source{Path: in.Path}})
 	if st.spool != nil {
 		in.Defer(st.finish(in.Path, len(out.LogStats)-1))
