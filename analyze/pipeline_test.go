@@ -23,7 +23,7 @@ const sniffPanicMarker = "ZZ-TEST-SNIFF-PANIC"
 var cancelFromParser func()
 
 func init() {
-	parsers.Register(&parsers.Parser{Name: "zz-test-sniff-panic", Kind: "zz-test",
+	parsers.Register(&parsers.Parser{Name: "zz-test-sniff-panic", Kind: parsers.KindHost, Doc: "Panics in Sniff on a marker line.",
 		Sniff: func(h *parsers.Head) bool {
 			if len(h.Lines) > 0 && h.Lines[0] == sniffPanicMarker {
 				panic("sniff bug")
@@ -31,7 +31,7 @@ func init() {
 			return false
 		},
 		Parse: func(in *parsers.Input, out *model.Model) {}})
-	parsers.Register(&parsers.Parser{Name: "zz-test-cancel", Kind: "zz-test", Paths: []string{"zz-cancel.out"},
+	parsers.Register(&parsers.Parser{Name: "zz-test-cancel", Kind: parsers.KindHost, Doc: "Cancels the run from inside Parse.", Paths: []string{"zz-cancel.out"},
 		Parse: func(in *parsers.Input, out *model.Model) {
 			in.Next()
 			cancelFromParser()

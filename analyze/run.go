@@ -55,9 +55,9 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 		slot := &parsed{identified: make(chan struct{}), done: make(chan struct{})}
 		prior := slots // the files before this one; never changed again
 		slots = append(slots, slot)
-		prepare := func(kind string, in *parsers.Input) {
+		prepare := func(kind parsers.Kind, in *parsers.Input) {
 			slot.identify(kind)
-			if kind == "lsof" {
+			if kind == parsers.KindLsof {
 				slot.keptUnder = limitOpenFiles(prior, in)
 			}
 		}
@@ -128,18 +128,18 @@ type parsed struct {
 	keptUnder  []string // lsof only: the directories its rows were limited to
 	art        Artifact
 	facts      *model.Model
-	kind       string
+	kind       parsers.Kind
 	once       sync.Once
 	identified chan struct{} // closed once kind is set
 	done       chan struct{} // closed once art and facts are set
 }
 
-func (p *parsed) identify(kind string) {
+func (p *parsed) identify(kind parsers.Kind) {
 	p.once.Do(func() { p.kind = kind; close(p.identified) })
 }
 
 // guardSourceKinds are the artifact kinds that name guard points.
-var guardSourceKinds = map[string]bool{"mount": true, "df": true, "agent-status": true}
+var guardSourceKinds = map[parsers.Kind]bool{parsers.KindMount: true, parsers.KindDF: true, parsers.KindAgentStatus: true}
 
 // limitOpenFiles lets an lsof file keep only the rows inside a possible
 // guard point when a mount table came before it in the bundle: lsof is by
@@ -218,7 +218,7 @@ func LoadModel(ctx context.Context, bundleDir string, patterns []rules.LinePatte
 // its own an unrecovered panic would end the whole process.
 // prepare, when not nil, is called once the file is identified, before it
 // is parsed.
-func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepare func(kind string, in *parsers.Input)) (art Artifact, facts *model.Model) {
+func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepare func(kind parsers.Kind, in *parsers.Input)) (art Artifact, facts *model.Model) {
 	facts = &model.Model{}
 	art = Artifact{Path: e.Path, Size: e.Size, Kind: parsers.KindText, IdentifiedBy: parsers.ByDefault, Warnings: []parsers.Warning{}}
 	defer func() {
@@ -251,7 +251,7 @@ func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepa
 			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path,
 				Msg: fmt.Sprintf("named like a %s artifact but the content is binary: skipped", id.Kind)})
 		}
-		art.Kind, art.Parser, art.IdentifiedBy = "binary", "", parsers.ByContent
+		art.Kind, art.Parser, art.IdentifiedBy = parsers.KindBinary, "", parsers.ByContent
 		return art, facts
 	}
 	if id.Parser == nil && len(wanted) == 0 {
@@ -318,7 +318,7 @@ func firstFrames(stack []byte) string {
 
 // KindOf returns the kind of the artifact at path p in the inventory, or ""
 // when there is none.
-func (r *Result) KindOf(p string) string {
+func (r *Result) KindOf(p string) parsers.Kind {
 	for _, a := range r.Inventory {
 		if a.Path == p || path.Clean(a.Path) == path.Clean(p) {
 			return a.Kind

@@ -17,7 +17,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "lsof",
-		Kind: "lsof",
+		Kind: KindLsof,
 		Doc:  "lsof open-file listings: default columns (with or without header, TID/TASKCMD), AIX, -F fields",
 		Paths: []string{
 			"sos_commands/process/lsof_*", "sos_commands/filesys/lsof_*",
@@ -523,7 +523,7 @@ func (st *lsofState) flush(in *Input, out *model.Model) {
 		if st.fields {
 			kept = st.fieldsKept
 		}
-		out.LogStats = append(out.LogStats, model.LogStats{Kind: "lsof", Lines: in.Line(),
+		out.LogStats = append(out.LogStats, model.LogStats{Kind: string(KindLsof), Lines: in.Line(),
 			Kept: kept, Unkept: st.unkept, Src: model.Source{Path: in.Path}})
 	}
 	if st.recs.n == 0 {
