@@ -35,7 +35,7 @@ type Artifact struct {
 	Note         string            `json:"note,omitempty"`
 	Line         int               `json:"line,omitempty"`
 	Size         int64             `json:"size"`
-	Kind         string            `json:"kind"`
+	Kind         parsers.Kind      `json:"kind"`
 	Parser       string            `json:"parser,omitempty"`
 	IdentifiedBy string            `json:"identified_by"`
 	Facts        int               `json:"facts"`

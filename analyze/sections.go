@@ -19,20 +19,36 @@ import (
 // artifact of its own, in one pass over the file. The file is listed with
 // its collector as kind and the sections under it; its facts are the
 // sections' facts in file order.
-func parseSectioned(e bundle.Entry, f sections.Format, r io.Reader, patterns []rules.LinePattern, prepare func(kind string, in *parsers.Input)) (Artifact, *model.Model) {
-	art := Artifact{Path: e.Path, Size: e.Size, Kind: string(f), IdentifiedBy: parsers.ByContent, Warnings: []parsers.Warning{}}
+//
+// A section whose parser deferred work until every file is read (lsof,
+// which needs every guard point) keeps its facts apart until then: the
+// returned Finish completes each such section and adds its facts.
+func parseSectioned(e bundle.Entry, f sections.Format, r io.Reader, patterns []rules.LinePattern, prepare func(p *parsers.Parser, in *parsers.Input)) (Artifact, *model.Model, parsers.Finish) {
+	kind := sectionedKinds[f]
+	art := Artifact{Path: e.Path, Size: e.Size, Kind: kind, IdentifiedBy: parsers.ByContent, Warnings: []parsers.Warning{}}
 	facts := &model.Model{}
 	if prepare != nil {
-		prepare(string(f), nil) // the file's kind, for files that wait on it
+		// The file's kind, for later files that wait on what it holds.
+		prepare(&parsers.Parser{Name: string(kind), Kind: kind}, nil)
 	}
+	type pending struct {
+		name   string
+		facts  *model.Model
+		finish parsers.Finish
+	}
+	var deferred []pending
 	lines := 0
 	err := sections.Split(r, f, func(s sections.Section, body io.Reader) error {
-		sa, sf := parseEntry(e, &s, body, patterns, prepare)
+		sa, sf, fin := parseEntry(e, &s, body, patterns, prepare)
 		lines = s.Body
 		if s.Name == "" && sa.Kind == parsers.KindText && sa.Facts == 0 && len(sa.Warnings) == 0 && blank(sa) {
 			return nil // nothing before the first header but blank lines
 		}
 		art.Sections = append(art.Sections, sa)
+		if fin != nil {
+			deferred = append(deferred, pending{s.Name, sf, fin})
+			return nil
+		}
 		facts.Merge(sf)
 		return nil
 	})
@@ -44,8 +60,35 @@ func parseSectioned(e bundle.Entry, f sections.Format, r io.Reader, patterns []r
 			Msg: fmt.Sprintf("read error after the section at line %d: %v; the sections after it are missing", lines, err)})
 	}
 	art.Facts = facts.FactCount()
-	return art, facts
+	if len(deferred) == 0 {
+		return art, facts, nil
+	}
+	for _, d := range deferred {
+		art.Facts += d.facts.FactCount()
+	}
+	return art, facts, func(deps, out *model.Model) []parsers.Warning {
+		var ws []parsers.Warning
+		for _, d := range deferred {
+			before := d.facts.FactCount()
+			ws = append(ws, d.finish(deps, d.facts)...)
+			if d.facts.FactCount() != before {
+				d.facts.SetSection(d.name)
+			}
+			out.Merge(d.facts)
+		}
+		return ws
+	}
 }
+
+// sectionedKinds are the artifact kinds of sectioned files, by collector.
+var sectionedKinds = map[sections.Format]parsers.Kind{
+	sections.Supportconfig: parsers.KindSupportconfig,
+	sections.Snap:          parsers.KindSnap,
+}
+
+// sectioned reports whether k is the kind of a sectioned file, whose
+// sections may hold any kind: files that require some kind wait on it too.
+func sectioned(k parsers.Kind) bool { return k == parsers.KindSupportconfig || k == parsers.KindSnap }
 
 // blank reports whether a section held no bytes but blank lines (the text
 // before a file's first header usually does).
@@ -83,7 +126,7 @@ var notRun = []string{
 // its header or first line show that the collector did not capture it: the
 // file was missing, or the command could not run. Such a section holds no
 // facts, and a rule must not take its silence for a healthy host.
-func sectionWarnings(p string, s sections.Section, kind string, head *parsers.Head) []parsers.Warning {
+func sectionWarnings(p string, s sections.Section, kind parsers.Kind, head *parsers.Head) []parsers.Warning {
 	if s.Note == "File not found" {
 		return []parsers.Warning{{Path: p, Line: s.Line, Msg: fmt.Sprintf(
 			"%s: the collector found no %s on the host, so this %s artifact is empty", kind, s.Name, kind)}}

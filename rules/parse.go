@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/fsagent/triage/internal/pathglob"
 )
 
 // field describes one top-level key of a rule file.
@@ -485,12 +487,12 @@ func (p *parser) lines(n *yaml.Node, id string) []LinePattern {
 			p.errAt(v, "lines %s: missing required field \"files\" (a glob like **/ncs/*.load)", k.Value)
 			good = false
 		} else if s, sok := p.str(filesNode, "lines "+k.Value+" files"); sok {
-			comps, root, err := parseGlob(s)
+			g, err := pathglob.Compile(s)
 			if err != nil {
 				p.errAt(filesNode, "lines %s: bad glob: %v", k.Value, err)
 				good = false
 			}
-			lp.Files, lp.glob, lp.root = s, comps, root
+			lp.Files, lp.glob = s, g
 		} else {
 			good = false
 		}
