@@ -110,6 +110,7 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 	if opts.Rules != nil {
 		res.Findings, res.Errors = opts.Rules.Evaluate(ctx, res.Model)
 	}
+	res.judge(opts.Rules)
 	return res, nil
 }
 
@@ -194,7 +195,7 @@ func warnLateGuardPoints(res *Result, filtered map[int][]string) {
 			if !inside {
 				a := &res.Inventory[i]
 				a.Warnings = append(a.Warnings, parsers.Warning{Path: a.Path, Msg: fmt.Sprintf(
-					"guard point %s became known only after this file was read, so its rows were not kept; open files inside it are not reported (put the agent status or mount table before lsof in the bundle)", g.Path)})
+					"guard point %s became known only after this file was read, so its rows were not kept; open files inside it are not reported (put the agent status or mount table before lsof in the bundle)", g.Path), Loss: bundle.LossArtifact})
 			}
 		}
 	}
@@ -225,7 +226,7 @@ func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepa
 		if r := recover(); r != nil {
 			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path, Msg: fmt.Sprintf(
 				"%v: reading this file panicked: %v (please report this with the file); its facts were dropped\n%s",
-				errParserPanic, r, firstFrames(debug.Stack()))})
+				errParserPanic, r, firstFrames(debug.Stack())), Loss: bundle.LossArtifact})
 			art.Facts, facts = 0, &model.Model{}
 		}
 	}()
@@ -249,7 +250,7 @@ func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepa
 	if head.Binary {
 		if id.By != parsers.ByDefault {
 			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path,
-				Msg: fmt.Sprintf("named like a %s artifact but the content is binary: skipped", id.Kind)})
+				Msg: fmt.Sprintf("named like a %s artifact but the content is binary: skipped", id.Kind), Loss: bundle.LossArtifact})
 		}
 		art.Kind, art.Parser, art.IdentifiedBy = "binary", "", parsers.ByContent
 		return art, facts
@@ -280,7 +281,7 @@ func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepa
 	}
 	if id.Parser != nil {
 		if err := runParser(id.Parser, in, facts); err != nil {
-			in.WarnAt(in.Line(), "%v", err)
+			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path, Line: in.Line(), Msg: err.Error(), Loss: bundle.LossArtifact})
 			facts = &model.Model{Lines: facts.Lines}
 		}
 	}

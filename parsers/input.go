@@ -99,6 +99,10 @@ type Warning struct {
 	Path string `json:"path"`
 	Line int    `json:"line,omitempty"`
 	Msg  string `json:"message"`
+	// Loss is "artifact" when the file could not be read, or only in
+	// part, so its facts are missing (see bundle.Warning.Loss); "" for a
+	// problem with one line that the rest of the file survives.
+	Loss string `json:"loss,omitempty"`
 }
 
 func (w Warning) Error() string {

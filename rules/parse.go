@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/fsagent/triage/parsers"
 )
 
 // field describes one top-level key of a rule file.
@@ -23,6 +26,7 @@ var fields = []field{
 	{"title", true, "a one-line title"},
 	{"severity", true, "one of info, low, medium, high, critical"},
 	{"applies_to", false, "a list of tags"},
+	{"needs", false, "a list of artifact kinds, each a kind id or a list of alternatives"},
 	{"params", false, "a mapping of names to constants"},
 	{"lines", false, "a mapping of names to {files, regex}"},
 	{"for_each", false, "an expression yielding a list"},
@@ -138,6 +142,9 @@ func parseRule(file string, data []byte, errs *LoadErrors) (*Rule, *yaml.Node) {
 	if n := vals["applies_to"]; n != nil {
 		r.Tags, _ = p.strList(n, "applies_to")
 	}
+	if n := vals["needs"]; n != nil {
+		r.Needs = p.needs(n)
+	}
 	if n := vals["summary"]; n != nil {
 		r.KB.Summary, _ = p.str(n, "summary")
 	}
@@ -164,6 +171,70 @@ func parseRule(file string, data []byte, errs *LoadErrors) (*Rule, *yaml.Node) {
 	}
 	p.compile(r, vals)
 	return r, idNode
+}
+
+// needs reads the artifact kinds a rule looks at: a list whose items are
+// a kind id (needed) or a list of kind ids (any one of them will do).
+// Every id must be a kind of the parsers registry.
+func (p *parser) needs(n *yaml.Node) [][]string {
+	if n.Kind != yaml.SequenceNode {
+		p.errAt(n, "needs: expected a list of artifact kinds (like [mount, [lsof, fuser]]), got %s", kindName(n))
+		return nil
+	}
+	known := parsers.Kinds()
+	kind := func(c *yaml.Node) (string, bool) {
+		s, ok := p.str(c, "needs item")
+		if !ok {
+			return "", false
+		}
+		if !slices.Contains(known, s) || s == parsers.KindText {
+			p.errAt(c, "needs: unknown artifact kind %q%s", s, suggestKind(s, known))
+			return "", false
+		}
+		return s, true
+	}
+	var out [][]string
+	for _, c := range n.Content {
+		var group []string
+		switch c.Kind {
+		case yaml.SequenceNode:
+			if len(c.Content) == 0 {
+				p.errAt(c, "needs: an empty list of alternatives; name at least one artifact kind")
+				continue
+			}
+			for _, k := range c.Content {
+				if s, ok := kind(k); ok && !slices.Contains(group, s) {
+					group = append(group, s)
+				}
+			}
+		default:
+			if s, ok := kind(c); ok {
+				group = []string{s}
+			}
+		}
+		if len(group) > 0 {
+			out = append(out, group)
+		}
+	}
+	return out
+}
+
+// suggestKind proposes the closest artifact kind for a misspelt one, or
+// lists them all.
+func suggestKind(s string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if k == parsers.KindText {
+			continue
+		}
+		if d := editDistance(s, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return " (known kinds: " + strings.Join(slices.DeleteFunc(slices.Clone(known), func(k string) bool { return k == parsers.KindText }), ", ") + ")"
 }
 
 func knownField(name string) bool {
