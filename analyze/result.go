@@ -26,7 +26,7 @@ type BundleInfo struct {
 type Artifact struct {
 	Path         string            `json:"path"`
 	Size         int64             `json:"size"`
-	Kind         string            `json:"kind"`
+	Kind         parsers.Kind      `json:"kind"`
 	Parser       string            `json:"parser,omitempty"`
 	IdentifiedBy string            `json:"identified_by"`
 	Facts        int               `json:"facts"`

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/fsagent/triage/bundle"
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/parsers"
 	"github.com/fsagent/triage/rules"
 )
@@ -78,32 +79,33 @@ func (r *Result) NotEvaluated() []RuleCoverage {
 }
 
 // kindNouns name each artifact kind for a reader, for coverage reasons.
-var kindNouns = map[string]string{
-	"mount":        "mount table",
-	"df":           "df listing",
-	"agent-status": "agent status",
-	"lsof":         "open-file listing",
-	"fuser":        "open-file listing",
-	"modules":      "module list",
-	"strace":       "strace output",
-	"slab":         "slab statistics",
-	"agent-log":    "agent log",
-	"kernel-log":   "kernel log",
-	"init-script":  "init script",
-	"filesystems":  "filesystem list",
-	"processes":    "process list",
-	"packages":     "package list",
-	"host":         "host identity",
+var kindNouns = map[parsers.Kind]string{
+	parsers.KindMount:       "mount table",
+	parsers.KindDF:          "df listing",
+	parsers.KindAgentStatus: "agent status",
+	parsers.KindLsof:        "open-file listing",
+	parsers.KindFuser:       "open-file listing",
+	parsers.KindModules:     "module list",
+	parsers.KindStrace:      "strace output",
+	parsers.KindSlab:        "slab statistics",
+	parsers.KindAgentLog:    "agent log",
+	parsers.KindKernelLog:   "kernel log",
+	parsers.KindInitScript:  "init script",
+	parsers.KindFilesystems: "filesystem list",
+	parsers.KindProcesses:   "process list",
+	parsers.KindPackages:    "package list",
+	parsers.KindHost:        "host identity",
 }
 
 // describeKinds says "open-file listing (lsof/fuser)" or "mount table, df
 // listing or agent status (mount/df/agent-status)".
-func describeKinds(kinds []string) string {
-	var nouns []string
+func describeKinds(kinds []parsers.Kind) string {
+	var nouns, ids []string
 	for _, k := range kinds {
+		ids = append(ids, string(k))
 		n := kindNouns[k]
 		if n == "" {
-			n = k
+			n = string(k)
 		}
 		if !slices.Contains(nouns, n) {
 			nouns = append(nouns, n)
@@ -113,7 +115,7 @@ func describeKinds(kinds []string) string {
 	if len(nouns) > 1 {
 		s = strings.Join(nouns[:len(nouns)-1], ", ") + " or " + nouns[len(nouns)-1]
 	}
-	return s + " (" + strings.Join(kinds, "/") + ")"
+	return s + " (" + strings.Join(ids, "/") + ")"
 }
 
 // judge fills Incomplete and Coverage from what was read and what the
@@ -143,7 +145,7 @@ func (r *Result) judge(set *rules.Set) {
 	}
 	identified := 0
 	for _, a := range r.Inventory {
-		if a.Kind != parsers.KindText && a.Kind != "binary" {
+		if a.Kind != parsers.KindText && a.Kind != parsers.KindBinary {
 			identified++
 		}
 		for _, w := range a.Warnings {
@@ -166,7 +168,7 @@ func (r *Result) judge(set *rules.Set) {
 			Message: "no file was read from the bundle, so nothing was analyzed"})
 	case identified == 0:
 		r.Incomplete = append(r.Incomplete, Reason{Kind: ReasonCoverage, Message: fmt.Sprintf(
-			"no artifact was identified: none of the %s read is a known support-bundle artifact (`triage inventory` lists them), so no rule could look at anything", plural(len(r.Inventory), "file", "files"))})
+			"no artifact was identified: none of the %s read is a known support-bundle artifact (`triage inventory` lists them), so no rule could look at anything", wording.Plural(len(r.Inventory), "file", "files"))})
 	}
 	// Worst first: a broken archive explains the files cut short in it.
 	slices.SortStableFunc(r.Incomplete, func(a, b Reason) int { return reasonOrder[a.Kind] - reasonOrder[b.Kind] })
@@ -191,8 +193,8 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	}
 	// whole and cut list, per kind, the artifacts read completely and
 	// those not read whole.
-	whole := map[string]int{}
-	cut := map[string][]Artifact{}
+	whole := map[parsers.Kind]int{}
+	cut := map[parsers.Kind][]Artifact{}
 	for _, a := range r.Inventory {
 		if _, bad := damaged[a.Path]; bad {
 			cut[a.Kind] = append(cut[a.Kind], a)
@@ -267,12 +269,4 @@ func cutText(arts []Artifact, damaged map[string]string) string {
 		s += fmt.Sprintf("; also %s", strings.Join(names, ", "))
 	}
 	return s
-}
-
-// plural says "1 file" or "3 files".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

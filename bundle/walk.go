@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/mholt/archives"
 	"golang.org/x/text/unicode/norm"
 )
@@ -385,7 +386,7 @@ func (w *walker) endLayer(l *layer, err error) error {
 		return nil
 	}
 	w.lose(LossArchive, l.path, fmt.Sprintf("%s is truncated or corrupt (%s); %s before the damage were read, the rest is skipped",
-		what, errText(err), plural(l.entries, "entry", "entries")))
+		what, errText(err), wording.Plural(l.entries, "entry", "entries")))
 	return nil
 }
 
@@ -583,7 +584,7 @@ func (w *walker) afterFile(l *layer, full string, fr *fileReader, ferr error) er
 		}
 	}
 	if fr.truncated {
-		w.lose(LossLimit, full, "file truncated after "+humanBytes(w.lim.MaxFileBytes)+
+		w.lose(LossLimit, full, "file truncated after "+wording.Bytes(w.lim.MaxFileBytes)+
 			": it is larger than the per-file limit (limit --max-file-bytes; raise it only for a bundle you trust)")
 	}
 	if fr.err != nil {
@@ -631,7 +632,7 @@ func (w *walker) nested(l *layer, full string, k kind, br *bufio.Reader, fr *fil
 			}
 			if int64(len(buf)) > max {
 				note := "not inspected: a nested " + k.arch + " must be held in memory and this one is larger than " +
-					humanBytes(max) + " (limit --max-buffer-bytes; raise it only for a bundle you trust)"
+					wording.Bytes(max) + " (limit --max-buffer-bytes; raise it only for a bundle you trust)"
 				w.b.others[idx].Note = note
 				w.lose(LossLimit, full, note)
 				return nil
@@ -645,7 +646,7 @@ func (w *walker) nested(l *layer, full string, k kind, br *bufio.Reader, fr *fil
 		return err
 	}
 	if fr.truncated {
-		w.lose(LossLimit, full, "archive file truncated after "+humanBytes(w.lim.MaxFileBytes)+
+		w.lose(LossLimit, full, "archive file truncated after "+wording.Bytes(w.lim.MaxFileBytes)+
 			": it is larger than the per-file limit (limit --max-file-bytes; raise it only for a bundle you trust)")
 	}
 	if fr.err != nil && l.stream {
@@ -707,29 +708,6 @@ func errText(err error) string {
 		err = u
 	}
 	return Escape(err.Error())
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}
-
-func humanBytes(n int64) string {
-	units := []struct {
-		size int64
-		name string
-	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}}
-	for _, u := range units {
-		if n >= u.size {
-			if n%u.size == 0 {
-				return strconv.FormatInt(n/u.size, 10) + " " + u.name
-			}
-			return strconv.FormatFloat(float64(n)/float64(u.size), 'f', 1, 64) + " " + u.name
-		}
-	}
-	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 func trimFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -203,7 +203,7 @@ func NewDocument(r *analyze.Result, opts ...Option) Document {
 		d.Findings = append(d.Findings, df)
 	}
 	for _, a := range sortedInventory(r.Inventory) {
-		da := DocArtifact{Path: a.Path, Size: a.Size, Kind: a.Kind, Parser: a.Parser,
+		da := DocArtifact{Path: a.Path, Size: a.Size, Kind: string(a.Kind), Parser: a.Parser,
 			IdentifiedBy: a.IdentifiedBy, Facts: a.Facts, Warnings: []DocWarning{}}
 		for _, w := range a.Warnings {
 			p := w.Path

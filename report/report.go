@@ -22,6 +22,7 @@ import (
 
 	"github.com/fsagent/triage/analyze"
 	"github.com/fsagent/triage/bundle"
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/model"
 	"github.com/fsagent/triage/parsers"
 	"github.com/fsagent/triage/rules"
@@ -293,21 +294,13 @@ func needsEscape(r rune, keepLines bool) bool {
 	return false
 }
 
-// plural says "1 event" or "3 events".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // bundleSize is the bundle's format with its size, leaving out the size
 // of a directory, which is not measured.
 func bundleSize(b analyze.BundleInfo) string {
 	if b.Size <= 0 && b.Format == "directory" {
 		return b.Format
 	}
-	return fmt.Sprintf("%s, %s", b.Format, humanBytes(b.Size))
+	return fmt.Sprintf("%s, %s", b.Format, wording.Bytes(b.Size))
 }
 
 // SafeText makes text from a bundle safe to print on one terminal line:
@@ -332,13 +325,13 @@ func verdictLine(r *analyze.Result) string {
 		parts = append(parts, "the archive is truncated, corrupt or unreadable")
 	}
 	if k := n[analyze.ReasonLimit]; k > 0 {
-		parts = append(parts, plural(k, "limit", "limits")+" stopped the reading")
+		parts = append(parts, wording.Plural(k, "limit", "limits")+" stopped the reading")
 	}
 	if k := n[analyze.ReasonArtifact]; k > 0 {
-		parts = append(parts, plural(k, "file was", "files were")+" not read whole")
+		parts = append(parts, wording.Plural(k, "file was", "files were")+" not read whole")
 	}
 	if k := n[analyze.ReasonRule]; k > 0 {
-		parts = append(parts, plural(k, "rule", "rules")+" could not run")
+		parts = append(parts, wording.Plural(k, "rule", "rules")+" could not run")
 	}
 	if n[analyze.ReasonCoverage] > 0 {
 		parts = append(parts, "no artifact was identified")

@@ -13,6 +13,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/fsagent/triage/analyze"
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/rules"
 )
 
@@ -183,8 +184,8 @@ func Text(w io.Writer, r *analyze.Result, opts TextOptions) error {
 		t.heading(fmt.Sprintf("Inventory (%d files)", len(r.Inventory)))
 		rows := [][]string{}
 		for _, a := range sortedInventory(r.Inventory) {
-			rows = append(rows, []string{safeText(a.Path), safeText(a.Kind), safeText(a.Parser),
-				safeText(a.IdentifiedBy), humanBytes(a.Size), strconv.Itoa(a.Facts), strconv.Itoa(len(a.Warnings))})
+			rows = append(rows, []string{safeText(a.Path), safeText(string(a.Kind)), safeText(a.Parser),
+				safeText(a.IdentifiedBy), wording.Bytes(a.Size), strconv.Itoa(a.Facts), strconv.Itoa(len(a.Warnings))})
 		}
 		if len(rows) == 0 {
 			t.line("  (no files)")
@@ -469,18 +470,4 @@ func wrap(s string, width int) []string {
 		out = append(out, string(cur))
 	}
 	return out
-}
-
-// humanBytes formats a size for people: 512 B, 4.0 KiB, 1.2 MiB.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

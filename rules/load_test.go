@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/fsagent/triage/internal/pathglob"
 )
 
 // Every broken file under testdata/broken gives exactly these errors, and
@@ -173,13 +175,15 @@ func TestLinePatternMatch(t *testing.T) {
 		{"/var/log/messages", "host/var/log/messages", false},
 		{"messages", "./var/log/messages", true},
 		{"*.load", "vol1.load/", true},
+		// Case-insensitive, as parser paths are (package pathglob).
+		{"**/ncs/*.load", "ETC/NCS/VOL1.LOAD", true},
 	}
 	for _, c := range cases {
-		comps, root, err := parseGlob(c.glob)
+		g, err := pathglob.Compile(c.glob)
 		if err != nil {
-			t.Fatalf("parseGlob(%q): %v", c.glob, err)
+			t.Fatalf("Compile(%q): %v", c.glob, err)
 		}
-		p := LinePattern{Files: c.glob, glob: comps, root: root}
+		p := LinePattern{Files: c.glob, glob: g}
 		if got := p.Match(c.path); got != c.want {
 			t.Errorf("%q.Match(%q) = %v, want %v", c.glob, c.path, got, c.want)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/fsagent/triage/internal/pathglob"
 	"github.com/fsagent/triage/parsers"
 )
 
@@ -176,26 +177,26 @@ func parseRule(file string, data []byte, errs *LoadErrors) (*Rule, *yaml.Node) {
 // needs reads the artifact kinds a rule looks at: a list whose items are
 // a kind id (needed) or a list of kind ids (any one of them will do).
 // Every id must be a kind of the parsers registry.
-func (p *parser) needs(n *yaml.Node) [][]string {
+func (p *parser) needs(n *yaml.Node) [][]parsers.Kind {
 	if n.Kind != yaml.SequenceNode {
 		p.errAt(n, "needs: expected a list of artifact kinds (like [mount, [lsof, fuser]]), got %s", kindName(n))
 		return nil
 	}
-	known := parsers.Kinds()
-	kind := func(c *yaml.Node) (string, bool) {
+	known := needKinds()
+	kind := func(c *yaml.Node) (parsers.Kind, bool) {
 		s, ok := p.str(c, "needs item")
 		if !ok {
 			return "", false
 		}
-		if !slices.Contains(known, s) || s == parsers.KindText {
+		if !slices.Contains(known, parsers.Kind(s)) {
 			p.errAt(c, "needs: unknown artifact kind %q%s", s, suggestKind(s, known))
 			return "", false
 		}
-		return s, true
+		return parsers.Kind(s), true
 	}
-	var out [][]string
+	var out [][]parsers.Kind
 	for _, c := range n.Content {
-		var group []string
+		var group []parsers.Kind
 		switch c.Kind {
 		case yaml.SequenceNode:
 			if len(c.Content) == 0 {
@@ -209,7 +210,7 @@ func (p *parser) needs(n *yaml.Node) [][]string {
 			}
 		default:
 			if s, ok := kind(c); ok {
-				group = []string{s}
+				group = []parsers.Kind{s}
 			}
 		}
 		if len(group) > 0 {
@@ -219,22 +220,28 @@ func (p *parser) needs(n *yaml.Node) [][]string {
 	return out
 }
 
+// needKinds are the kinds a rule may need: those the parsers registry
+// produces. Text (a file no parser knows) is read by `lines:` collectors,
+// never needed by kind.
+func needKinds() []parsers.Kind {
+	return slices.DeleteFunc(parsers.Kinds(), func(k parsers.Kind) bool { return k == parsers.KindText })
+}
+
 // suggestKind proposes the closest artifact kind for a misspelt one, or
 // lists them all.
-func suggestKind(s string, known []string) string {
+func suggestKind(s string, known []parsers.Kind) string {
 	best, bestD := "", 3
-	for _, k := range known {
-		if k == parsers.KindText {
-			continue
-		}
-		if d := editDistance(s, k); d < bestD {
-			best, bestD = k, d
+	names := make([]string, len(known))
+	for i, k := range known {
+		names[i] = string(k)
+		if d := editDistance(s, string(k)); d < bestD {
+			best, bestD = string(k), d
 		}
 	}
 	if best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	return " (known kinds: " + strings.Join(slices.DeleteFunc(slices.Clone(known), func(k string) bool { return k == parsers.KindText }), ", ") + ")"
+	return " (known kinds: " + strings.Join(names, ", ") + ")"
 }
 
 func knownField(name string) bool {
@@ -556,12 +563,12 @@ func (p *parser) lines(n *yaml.Node, id string) []LinePattern {
 			p.errAt(v, "lines %s: missing required field \"files\" (a glob like **/ncs/*.load)", k.Value)
 			good = false
 		} else if s, sok := p.str(filesNode, "lines "+k.Value+" files"); sok {
-			comps, root, err := parseGlob(s)
+			g, err := pathglob.Compile(s)
 			if err != nil {
 				p.errAt(filesNode, "lines %s: bad glob: %v", k.Value, err)
 				good = false
 			}
-			lp.Files, lp.glob, lp.root = s, comps, root
+			lp.Files, lp.glob = s, g
 		} else {
 			good = false
 		}

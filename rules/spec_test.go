@@ -92,7 +92,7 @@ func TestSchemaKindsMatchRegistry(t *testing.T) {
 	var want []string
 	for _, k := range parsers.Kinds() {
 		if k != parsers.KindText {
-			want = append(want, k)
+			want = append(want, string(k))
 		}
 	}
 	got := append([]string(nil), schema.Defs.Kind.Enum...)

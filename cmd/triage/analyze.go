@@ -17,6 +17,7 @@ import (
 
 	"github.com/fsagent/triage/analyze"
 	"github.com/fsagent/triage/bundle"
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/report"
 	"github.com/fsagent/triage/rules"
 )
@@ -273,7 +274,7 @@ func writeReport(f *analyzeFlags, format string, res *analyze.Result, stdout, st
 		return fmt.Errorf("writing the report to %s: %w", f.out, err)
 	}
 	fmt.Fprintf(stderr, "triage: wrote the %s report to %s (%s, %s)\n", format, f.out,
-		pluralize(len(res.Findings), "finding"), pluralize(countWarnings(res), "warning"))
+		wording.Plural(len(res.Findings), "finding", "findings"), wording.Plural(countWarnings(res), "warning", "warnings"))
 	return nil
 }
 
@@ -299,13 +300,6 @@ func countWarnings(res *analyze.Result) int {
 		n += len(a.Warnings)
 	}
 	return n
-}
-
-func pluralize(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // Bounds of the text report's width: below 60 columns the tables cannot
