@@ -183,7 +183,8 @@ type Bundle struct {
 
 	lim      Limits
 	kind     kind
-	dir      string // resolved directory for directory bundles
+	dir      string      // resolved directory for directory bundles
+	src      io.ReaderAt // the bundle's bytes, for OpenReaderAt
 	sha      string
 	warnings []Warning
 	others   []Other

@@ -253,12 +253,12 @@ func (w *walker) stopWith(p string, le *limitError) error {
 // walkFile reads the bundle file, hashing every byte of it.
 func (w *walker) walkFile() error {
 	b := w.b
-	f, err := os.Open(b.Path)
+	f, closeFile, err := b.openFile()
 	if err != nil {
 		w.lose(LossArchive, "", "cannot open the bundle ("+errText(err)+")")
 		return nil
 	}
-	defer f.Close()
+	defer closeFile()
 	h := sha256.New()
 	l := w.newLayer("", 0, b.Format)
 	var werr error
