@@ -57,4 +57,13 @@ type Result struct {
 	Model    *model.Model      `json:"-"`
 	Findings []rules.Finding   `json:"findings"`
 	Errors   []rules.EvalError `json:"errors"`
+	// Incomplete lists why the analysis did not see the whole bundle or
+	// could not run every rule; empty means Complete.
+	Incomplete []Reason `json:"incomplete"`
+	// Coverage says, per rule evaluated, whether it fired, was evaluated
+	// with its inputs present, or could not be evaluated and why.
+	Coverage []RuleCoverage `json:"coverage"`
+	// RuleNotes tell about the rule set: a --rules rule that replaced a
+	// shipped one of the same id.
+	RuleNotes []string `json:"rule_notes"`
 }

@@ -109,6 +109,7 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 	if opts.Rules != nil {
 		res.Findings, res.Errors = opts.Rules.Evaluate(ctx, res.Model)
 	}
+	res.judge(opts.Rules)
 	return res, nil
 }
 
@@ -231,7 +232,7 @@ func parseEntry(e bundle.Entry, sec *sections.Section, r io.Reader, patterns []r
 		if r := recover(); r != nil {
 			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path, Msg: fmt.Sprintf(
 				"%v: reading this file panicked: %v (please report this with the file); its facts were dropped\n%s",
-				errParserPanic, r, firstFrames(debug.Stack()))})
+				errParserPanic, r, firstFrames(debug.Stack())), Loss: bundle.LossArtifact})
 			art.Facts, facts, finish = 0, &model.Model{}, nil
 		}
 	}()
@@ -265,7 +266,7 @@ func parseEntry(e bundle.Entry, sec *sections.Section, r io.Reader, patterns []r
 	if head.Binary {
 		if id.By != parsers.ByDefault {
 			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path,
-				Msg: fmt.Sprintf("named like a %s artifact but the content is binary: skipped", id.Kind)})
+				Msg: fmt.Sprintf("named like a %s artifact but the content is binary: skipped", id.Kind), Loss: bundle.LossArtifact})
 		}
 		art.Kind, art.Parser, art.IdentifiedBy = parsers.KindBinary, "", parsers.ByContent
 		return art, facts, nil
@@ -307,7 +308,7 @@ func parseEntry(e bundle.Entry, sec *sections.Section, r io.Reader, patterns []r
 	}
 	if id.Parser != nil {
 		if err := runParser(id.Parser, in, facts); err != nil {
-			in.WarnAt(in.Line(), "%v", err)
+			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path, Line: in.Line(), Msg: err.Error(), Loss: bundle.LossArtifact})
 			facts = &model.Model{Lines: facts.Lines}
 		} else {
 			finish = in.Deferred()

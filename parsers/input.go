@@ -99,7 +99,15 @@ type Warning struct {
 	Path string `json:"path"`
 	Line int    `json:"line,omitempty"`
 	Msg  string `json:"message"`
+	// Loss is "artifact" when the file could not be read, or only in
+	// part, so its facts are missing (see bundle.Warning.Loss); "" for a
+	// problem with one line that the rest of the file survives.
+	Loss string `json:"loss,omitempty"`
 }
+
+// LossArtifact is Warning.Loss for a file whose facts are missing in part:
+// the analysis that read it is incomplete (bundle.LossArtifact).
+const LossArtifact = "artifact"
 
 func (w Warning) Error() string {
 	if w.Line > 0 {
