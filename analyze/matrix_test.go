@@ -41,6 +41,13 @@ func scenarioDirs(t *testing.T) []string {
 	if len(dirs) < 2 {
 		t.Fatalf("no scenario bundles found under %s", root)
 	}
+	for _, d := range dirs {
+		// The scenarios' expectations used to live beside them; a file
+		// written that way now would be silently ignored, so it is an error.
+		if _, err := os.Stat(filepath.Join(d, "expected.yaml")); err == nil {
+			t.Errorf("%s: expected.yaml is no longer read: say what must fire there with `expect: fire` cases (bundle: ../testdata/bundles/%s) in the rules' YAML files, and delete it", d, filepath.Base(d))
+		}
+	}
 	return dirs
 }
 

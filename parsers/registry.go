@@ -39,6 +39,16 @@ type Parser struct {
 	// own for this one file. It reports malformed lines with in.Warnf and
 	// never stops at one.
 	Parse func(in *Input, out *model.Model)
+	// Requires names the artifact kinds whose facts this parser's output
+	// depends on, the way an analysis.Analyzer names the analyzers it
+	// needs: lsof keeps only the rows inside a possible guard point, which
+	// the mount table, df and the agent's status name. The pipeline hands
+	// Parse the facts of the files of those kinds read before this one
+	// (Input.Deps) and, when Parse left work for later (Input.Defer),
+	// finishes it with the facts of every such file of the bundle, so the
+	// result does not depend on the order of files in the archive. Run
+	// alone (no Deps), the parser keeps everything.
+	Requires []Kind
 
 	globs []pathglob.Pattern // Paths compiled by Register
 }
@@ -66,6 +76,11 @@ func (p *Parser) Validate() error {
 	}
 	if len(p.Paths) == 0 && p.Sniff == nil {
 		errs = append(errs, fmt.Errorf("parser %s: neither Paths nor Sniff: nothing can identify its files", name))
+	}
+	for _, k := range p.Requires {
+		if !k.Known() || k == KindText || k == KindBinary || k == p.Kind {
+			errs = append(errs, fmt.Errorf("parser %s: requires %q, which is not another declared artifact kind", name, k))
+		}
 	}
 	for _, g := range p.Paths {
 		if _, err := pathglob.Compile(g); err != nil {

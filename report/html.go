@@ -73,6 +73,13 @@ type htmlView struct {
 	HasSlabs      bool
 	Mounts        *mountTree
 	Timeline      *timeline
+	// Verdict is the "Incomplete analysis: ..." headline, "" when complete.
+	Verdict      string
+	Incomplete   []analyze.Reason
+	NotEvaluated []analyze.RuleCoverage
+	NotSeenIntro string
+	RuleNotes    []string
+	HasCoverage  bool
 }
 
 // HTML writes the report of r as one self-contained page: inline CSS and
@@ -90,6 +97,8 @@ func HTML(w io.Writer, r *analyze.Result, opts ...Option) error {
 		BundleSize: bundleSize(r.Bundle), Host: h, Errors: r.Errors,
 		Warnings: allWarnings(r), WarningCount: warningCount(r), Others: sortedOthers(r.Others),
 	}
+	v.Verdict, v.Incomplete, v.NotEvaluated = verdictLine(r), r.Incomplete, r.NotEvaluated()
+	v.NotSeenIntro, v.RuleNotes, v.HasCoverage = notSeenIntro, r.RuleNotes, len(r.Coverage) > 0
 	v.Title = "Triage report"
 	if h.Hostname != "" {
 		v.Title += ": " + safeText(h.Hostname)

@@ -10,6 +10,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/fsagent/triage/internal/pathglob"
+	"github.com/fsagent/triage/parsers"
 )
 
 // Rule is one loaded, compiled rule file. The exported fields are what the
@@ -21,7 +22,12 @@ type Rule struct {
 	Severity Severity
 	// Tags are the rule's applies_to list: product and platform.
 	Tags []string
-	KB   KB
+	// Needs are the artifact kinds the rule looks at: every group must be
+	// present in a bundle, any one kind of a group will do ([[lsof, fuser],
+	// [mount, df, agent-status]]). Without them a rule that does not fire
+	// was not evaluated: the report says so instead of an all-clear.
+	Needs [][]parsers.Kind
+	KB    KB
 	// File is the rule file as named in messages (a path on disk, or
 	// "rules.d/NAME.yaml" for a shipped rule).
 	File string
