@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fsagent/triage/knowledge"
 	"github.com/fsagent/triage/model"
 )
 
@@ -110,7 +111,7 @@ func TestLateGuardPointIsNotSilent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := res.Model.GuardPoints(); len(g) != 1 || g[0].Path != "/secure" {
+	if g := knowledge.GuardPoints(res.Model); len(g) != 1 || g[0].Path != "/secure" {
 		t.Fatalf("guard points = %+v, want /secure from the status table", g)
 	}
 	var warned bool

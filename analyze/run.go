@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/fsagent/triage/bundle"
+	"github.com/fsagent/triage/knowledge"
 	"github.com/fsagent/triage/model"
 	"github.com/fsagent/triage/parsers"
 	"github.com/fsagent/triage/rules"
@@ -170,7 +171,7 @@ func limitOpenFiles(prior []*parsed, in *parsers.Input) (keptUnder []string) {
 		in.KeepOpenFilesUnder([]string{"/"})
 		return nil
 	}
-	keptUnder = append([]string{}, known.GuardPointCandidates()...) // non-nil: filtered, even to nothing
+	keptUnder = append([]string{}, knowledge.GuardPointCandidates(known)...) // non-nil: filtered, even to nothing
 	in.KeepOpenFilesUnder(keptUnder)
 	return keptUnder
 }
@@ -182,8 +183,9 @@ func limitOpenFiles(prior []*parsed, in *parsers.Input) (keptUnder []string) {
 // status comes after lsof and whose mount table lacks the guard point can
 // cause this; the warning keeps it from passing silently.
 func warnLateGuardPoints(res *Result, filtered map[int][]string) {
+	gps := knowledge.GuardPoints(res.Model)
 	for i, dirs := range filtered {
-		for _, g := range res.Model.GuardPoints() {
+		for _, g := range gps {
 			inside := false
 			for _, d := range dirs {
 				if model.Within(g.Path, d) {
