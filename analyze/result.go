@@ -26,7 +26,7 @@ type BundleInfo struct {
 type Artifact struct {
 	Path         string            `json:"path"`
 	Size         int64             `json:"size"`
-	Kind         string            `json:"kind"`
+	Kind         parsers.Kind      `json:"kind"`
 	Parser       string            `json:"parser,omitempty"`
 	IdentifiedBy string            `json:"identified_by"`
 	Facts        int               `json:"facts"`
@@ -46,4 +46,13 @@ type Result struct {
 	Model    *model.Model      `json:"-"`
 	Findings []rules.Finding   `json:"findings"`
 	Errors   []rules.EvalError `json:"errors"`
+	// Incomplete lists why the analysis did not see the whole bundle or
+	// could not run every rule; empty means Complete.
+	Incomplete []Reason `json:"incomplete"`
+	// Coverage says, per rule evaluated, whether it fired, was evaluated
+	// with its inputs present, or could not be evaluated and why.
+	Coverage []RuleCoverage `json:"coverage"`
+	// RuleNotes tell about the rule set: a --rules rule that replaced a
+	// shipped one of the same id.
+	RuleNotes []string `json:"rule_notes"`
 }

@@ -21,7 +21,10 @@ func (m *Model) Merge(o *Model) {
 		switch of := ov.Field(i); {
 		case of.Len() == 0:
 		case f.Len() == 0:
-			f.Set(of)
+			// Capacity clipped: a later append to m must not write
+			// into spare room of o's array, which o's owner may
+			// still append to.
+			f.Set(of.Slice3(0, of.Len(), of.Len()))
 		default:
 			f.Set(reflect.AppendSlice(f, of))
 		}

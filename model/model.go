@@ -27,16 +27,19 @@ type Model struct {
 	DF          []DFEntry     `json:"df"`
 	AgentStatus []GuardStatus `json:"agent_status"`
 	OpenFiles   []OpenFile    `json:"open_files"`
-	Fuser       []FuserHit    `json:"fuser"`
-	Modules     []Module      `json:"modules"`
-	Syscalls    []Syscall     `json:"syscalls"`
-	Slabs       []SlabSample  `json:"slabs"`
-	Events      []Event       `json:"events"`
-	InitScripts []InitScript  `json:"init_scripts"`
-	LogStats    []LogStats    `json:"log_stats,omitempty"` // what each trace, log or lsof file held beyond the facts kept
-	Filesystems []Filesystem  `json:"filesystems"`
-	Processes   []Process     `json:"processes"`
-	Packages    []Package     `json:"packages"`
+	// OpenFileTallies counts the lsof rows naming no path that were not
+	// kept as OpenFiles (see OpenFileTally).
+	OpenFileTallies []OpenFileTally `json:"open_file_tallies,omitempty"`
+	Fuser           []FuserHit      `json:"fuser"`
+	Modules         []Module        `json:"modules"`
+	Syscalls        []Syscall       `json:"syscalls"`
+	Slabs           []SlabSample    `json:"slabs"`
+	Events          []Event         `json:"events"`
+	InitScripts     []InitScript    `json:"init_scripts"`
+	LogStats        []LogStats      `json:"log_stats,omitempty"` // what each trace, log or lsof file held beyond the facts kept
+	Filesystems     []Filesystem    `json:"filesystems"`
+	Processes       []Process       `json:"processes"`
+	Packages        []Package       `json:"packages"`
 	// Lines holds the lines that rules asked for by name (a rule's `lines:`
 	// block: a file glob and a regex), keyed by that name. Other raw lines
 	// are not kept, so memory does not grow with the bundle.

@@ -16,7 +16,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name:  "init-script",
-		Kind:  "init-script",
+		Kind:  KindInitScript,
 		Doc:   "SysV init scripts: the LSB INIT INFO block (every keyword, X- extensions) and the chkconfig header.",
 		Paths: []string{"etc/init.d/*", "etc/rc.d/init.d/*"},
 		Sniff: sniffInitScript,

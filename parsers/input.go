@@ -99,7 +99,15 @@ type Warning struct {
 	Path string `json:"path"`
 	Line int    `json:"line,omitempty"`
 	Msg  string `json:"message"`
+	// Loss is "artifact" when the file could not be read, or only in
+	// part, so its facts are missing (see bundle.Warning.Loss); "" for a
+	// problem with one line that the rest of the file survives.
+	Loss string `json:"loss,omitempty"`
 }
+
+// LossArtifact is Warning.Loss for a file whose facts are missing in part:
+// the analysis that read it is incomplete (bundle.LossArtifact).
+const LossArtifact = "artifact"
 
 func (w Warning) Error() string {
 	if w.Line > 0 {
@@ -130,7 +138,33 @@ type Input struct {
 	observe  func(line int, b []byte)
 	openDirs []string // see KeepOpenFilesUnder
 	openLim  bool
+	deps     *model.Model // see Deps
+	finish   Finish       // see Defer
+	spoolMax int          // lsof spool budget in bytes; 0: lsofSpoolMax (tests lower it)
 }
+
+// Finish completes the parse of a file whose parser declared Requires and
+// could not decide everything while reading it (Input.Defer). deps holds
+// the facts of the required kinds from every file of the bundle; out is
+// the model Parse filled, to which Finish adds. It returns warnings about
+// the file.
+type Finish func(deps, out *model.Model) []Warning
+
+// SetDeps gives the parser the facts of the kinds its Parser.Requires
+// names, from the files read before this one. The pipeline calls it; a
+// parser run alone gets no Deps and keeps everything.
+func (in *Input) SetDeps(m *model.Model) { in.deps = m }
+
+// Deps returns what SetDeps gave, or nil.
+func (in *Input) Deps() *model.Model { return in.deps }
+
+// Defer records work Parse leaves for when every file of the bundle is
+// read: the pipeline calls f after the walk with the facts of all files
+// of the required kinds (see Parser.Requires).
+func (in *Input) Defer(f Finish) { in.finish = f }
+
+// Deferred returns the work Parse deferred, or nil.
+func (in *Input) Deferred() Finish { return in.finish }
 
 // KeepOpenFilesUnder lets the lsof parser keep only the rows whose name is
 // one of dirs or lies inside one (whole path components; dirs cleaned),

@@ -18,7 +18,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "lsmod",
-		Kind: "modules",
+		Kind: KindModules,
 		Doc:  "lsmod: loaded kernel modules with sizes, reference counts and users",
 		Paths: []string{
 			"sos_commands/kernel/lsmod", "insights_commands/lsmod", "lsmod",
@@ -29,7 +29,7 @@ func init() {
 	})
 	Register(&Parser{
 		Name:  "proc-modules",
-		Kind:  "modules",
+		Kind:  KindModules,
 		Doc:   "/proc/modules: loaded kernel modules with state (Live, Unloading) and taint",
 		Paths: []string{"proc/modules", "proc_modules", "proc_modules*.txt", "proc_modules*.out"},
 		Sniff: sniffProcModules,
@@ -37,7 +37,7 @@ func init() {
 	})
 	Register(&Parser{
 		Name: "genkex",
-		Kind: "modules",
+		Kind: KindModules,
 		Doc:  "AIX genkex: loaded kernel extensions, most recent first",
 		Paths: []string{
 			"genkex", "genkex.out", "genkex*.txt", "genkex*.out", "genkex-*", "genkex_*",

@@ -16,7 +16,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "rpm",
-		Kind: "packages",
+		Kind: KindPackages,
 		Doc:  "rpm -qa, sos installed-rpms and insights JSON package lines.",
 		Paths: []string{
 			"installed-rpms", "installed_rpms", "sos_commands/rpm/*", "insights_commands/rpm_-qa*",
@@ -27,7 +27,7 @@ func init() {
 	})
 	Register(&Parser{
 		Name: "dpkg",
-		Kind: "packages",
+		Kind: KindPackages,
 		Doc:  "dpkg -l: Debian and Ubuntu packages with their status codes.",
 		Paths: []string{
 			"sos_commands/dpkg/dpkg_-l*", "insights_commands/dpkg_-l*", "dpkg-l*", "dpkg_-l*", "dpkg.out", "dpkg.txt",
@@ -37,7 +37,7 @@ func init() {
 	})
 	Register(&Parser{
 		Name:  "lslpp",
-		Kind:  "packages",
+		Kind:  KindPackages,
 		Doc:   "AIX lslpp -L: filesets and RPMs with level and state.",
 		Paths: []string{"lslpp*", "lslpp_-l*", "lslpp-l*"},
 		Sniff: sniffLslpp,

@@ -17,7 +17,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "slabtop",
-		Kind: "slab",
+		Kind: KindSlab,
 		Doc:  "slabtop -o: slab caches by size, one or more samples",
 		Paths: []string{
 			"sos_commands/memory/slabtop_-o", "insights_commands/slabtop*", "slabtop",
@@ -28,7 +28,7 @@ func init() {
 	})
 	Register(&Parser{
 		Name: "slabinfo",
-		Kind: "slab",
+		Kind: KindSlab,
 		Doc:  "/proc/slabinfo (version 2.x): slab caches, one or more samples",
 		Paths: []string{
 			"proc/slabinfo", "slabinfo", "slabinfo*.txt", "slabinfo*.out", "slabinfo*.log",

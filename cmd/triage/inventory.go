@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fsagent/triage/analyze"
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/report"
 )
 
@@ -70,7 +71,7 @@ func writeInventoryJSON(w io.Writer, res *analyze.Result) error {
 // bundle goes through report.SafeText.
 func writeInventoryText(w io.Writer, res *analyze.Result, width int) error {
 	safe := report.SafeText
-	fmt.Fprintf(w, "Bundle %s (%s, %s)\n", safe(res.Bundle.Path), safe(res.Bundle.Format), pluralize(len(res.Inventory), "artifact"))
+	fmt.Fprintf(w, "Bundle %s (%s, %s)\n", safe(res.Bundle.Path), safe(res.Bundle.Format), wording.Plural(len(res.Inventory), "artifact", "artifacts"))
 	opts := []tablewriter.Option{
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
@@ -85,7 +86,7 @@ func writeInventoryText(w io.Writer, res *analyze.Result, width int) error {
 	warnings := 0
 	for _, a := range res.Inventory {
 		warnings += len(a.Warnings)
-		if err := t.Append(safe(a.Path), strconv.FormatInt(a.Size, 10), safe(a.Kind), safe(a.Parser), safe(a.IdentifiedBy),
+		if err := t.Append(safe(a.Path), strconv.FormatInt(a.Size, 10), safe(string(a.Kind)), safe(a.Parser), safe(a.IdentifiedBy),
 			strconv.Itoa(a.Facts), strconv.Itoa(len(a.Warnings))); err != nil {
 			return err
 		}
