@@ -24,7 +24,7 @@ type derived struct {
 	slabBest      map[string]int // cache -> index in slabSeries of its largest growth
 	mountTree     []MountNode
 	modFirst      map[string]int   // normalized module name -> first index in Modules
-	modByListing  map[string][]int // listing (Src.Path) -> module indexes, newest (highest LoadOrder) first
+	modByListing  map[string][]int // listing (see listing) -> module indexes, newest (highest LoadOrder) first
 	eventsByKind  map[string][]Event
 	eventGroups   map[string][]EventGroup
 	services      map[string]bool // init script names and Provides
@@ -54,7 +54,8 @@ func (m *Model) ensure() {
 			if _, ok := d.modFirst[normModule(mod.Name)]; !ok {
 				d.modFirst[normModule(mod.Name)] = i
 			}
-			d.modByListing[mod.Src.Path] = append(d.modByListing[mod.Src.Path], i)
+			l := listing(mod.Src)
+			d.modByListing[l] = append(d.modByListing[l], i)
 		}
 		for _, idx := range d.modByListing {
 			sort.SliceStable(idx, func(a, b int) bool { return m.Modules[idx[a]].LoadOrder > m.Modules[idx[b]].LoadOrder })
@@ -264,21 +265,36 @@ func (m *Model) ModulesNamed(glob string) []Module {
 	return out
 }
 
+// ModuleLoadOrderLost reports whether the first listing that holds the named
+// module was sorted by name (supportconfig's "lsmod | sort"), so that no
+// rule can tell from it which modules were loaded after it.
+func (m *Model) ModuleLoadOrderLost(name string) bool {
+	m.ensure()
+	i, ok := m.derived.modFirst[normModule(name)]
+	return ok && m.Modules[i].OrderLost
+}
+
+// listing names the module listing a module was read from: its file and
+// the section of the file.
+func listing(s Source) string { return s.Path + "\x00" + s.Section }
+
 func normModule(s string) string { return strings.ReplaceAll(s, "-", "_") }
 
 func hasMeta(glob string) bool { return strings.ContainsAny(glob, `*?[\`) }
 
 // ModulesLoadedAfter lists the modules loaded after the named one, newest
 // first, from the first listing (lsmod, /proc/modules, genkex) that holds it.
+// It is empty when that listing was sorted by name (see
+// ModuleLoadOrderLost): the order it would need is gone.
 // Modules loaded later may have hooked the same system calls.
 func (m *Model) ModulesLoadedAfter(name string) []Module {
 	m.ensure()
 	ri, ok := m.derived.modFirst[normModule(name)]
-	if !ok {
+	if !ok || m.Modules[ri].OrderLost {
 		return nil
 	}
 	ref := m.Modules[ri]
-	idx := m.derived.modByListing[ref.Src.Path]
+	idx := m.derived.modByListing[listing(ref.Src)]
 	n := sort.Search(len(idx), func(i int) bool { return m.Modules[idx[i]].LoadOrder <= ref.LoadOrder })
 	if n == 0 {
 		return nil
