@@ -66,7 +66,9 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, form bool) (int
 	}
 	rc := http.NewResponseController(w)
 	body := &idleReader{r: http.MaxBytesReader(w, r.Body, limit+slack), rc: rc, idle: s.cfg.IdleTimeout}
-	defer rc.SetReadDeadline(time.Time{})
+	// The deadline is left in place when the handler returns: a body left
+	// unread is then discarded quickly, and the server sets its own
+	// deadlines before reading the next request on the connection.
 	up := store.Upload{Ticket: r.URL.Query().Get("ticket"), Filename: r.URL.Query().Get("filename")}
 	if up.Ticket == "" {
 		up.Ticket = r.Header.Get("X-Triage-Ticket")
@@ -158,6 +160,7 @@ func cleanFilename(name string) string {
 }
 
 func (s *Server) uploadFailed(w http.ResponseWriter, err error) {
+	w.Header().Set("Connection", "close") // the rest of the body is not worth reading
 	var ue *errUpload
 	if errors.As(err, &ue) {
 		apiError(w, ue.code, ue.msg)
@@ -328,7 +331,7 @@ func (s *Server) apiCompare(w http.ResponseWriter, r *http.Request) {
 const maxImportBytes = 512 << 20
 
 func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
-	body := http.MaxBytesReader(w, r.Body, maxImportBytes)
+	body := &countingReader{r: http.MaxBytesReader(w, r.Body, maxImportBytes)}
 	recs, end, err := batch.ReadRecords(body)
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -339,7 +342,6 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "results file: "+err.Error())
 		return
 	}
-	rest, _ := io.Copy(io.Discard, body)
 	imp := make([]store.Imported, 0, len(recs))
 	for _, rec := range recs {
 		in := store.Imported{Ticket: rec.Ticket, Filename: rec.Bundle, SHA256: rec.SHA256, Size: rec.Size}
@@ -372,8 +374,7 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	out := map[string]any{"records": len(recs), "added": added, "skipped": skipped, "torn_last_line": rest > 0}
-	_ = end
+	out := map[string]any{"records": len(recs), "added": added, "skipped": skipped, "torn_last_line": body.n > end}
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -460,4 +461,16 @@ func statsParams(r *http.Request) (string, time.Time, error) {
 func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(openAPI)
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -89,6 +89,7 @@ func (s *Server) formUpload(w http.ResponseWriter, r *http.Request) {
 			s.uploadFailed(w, err)
 			return
 		}
+		w.Header().Set("Connection", "close")
 		var ue *errUpload
 		if errors.As(err, &ue) {
 			s.pageError(w, r, ue.code, ue.msg)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/fsagent/triage/analyze"
@@ -85,16 +86,18 @@ func (s *Server) outcome(ctx context.Context, j store.Job) (o store.Outcome) {
 	if j.Path == "" {
 		return store.Outcome{Tool: o.Tool, Error: "the stored bundle's name is not a sha256"}
 	}
+	// Reports and errors name the uploaded file, never where the store
+	// keeps it.
+	name := j.Filename
+	if name == "" {
+		name = "upload-" + j.SHA256[:12]
+	}
 	res, err := analyze.Run(ctx, j.Path, analyze.Options{Limits: s.cfg.Limits, Rules: s.cfg.Rules})
 	if err != nil {
-		o.Error = err.Error()
+		o.Error = strings.ReplaceAll(err.Error(), j.Path, name)
 		return o
 	}
-	// Reports name the uploaded file, never where the store keeps it.
-	res.Bundle.Path = j.Filename
-	if res.Bundle.Path == "" {
-		res.Bundle.Path = "upload-" + j.SHA256[:12]
-	}
+	res.Bundle.Path = name
 	opt := report.WithTool("triage", s.cfg.Version)
 	var js, page bytes.Buffer
 	if err := report.JSON(&js, res, opt); err != nil {
