@@ -60,7 +60,7 @@ func TestLayoutsIdentifyEveryArtifact(t *testing.T) {
 			}
 			got := map[string]string{}
 			for _, a := range res.Inventory {
-				got[a.Path] = a.Kind
+				got[a.Path] = string(a.Kind)
 				if a.Kind != "text" && a.Facts == 0 {
 					t.Errorf("%s identified as %s by %s but gave no facts (warnings: %v)", a.Path, a.Kind, a.IdentifiedBy, a.Warnings)
 				}

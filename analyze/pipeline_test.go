@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ const sniffPanicMarker = "ZZ-TEST-SNIFF-PANIC"
 var cancelFromParser func()
 
 func init() {
-	parsers.Register(&parsers.Parser{Name: "zz-test-sniff-panic", Kind: "zz-test",
+	parsers.Register(&parsers.Parser{Name: "zz-test-sniff-panic", Kind: parsers.KindHost, Doc: "Panics in Sniff on a marker line.",
 		Sniff: func(h *parsers.Head) bool {
 			if len(h.Lines) > 0 && h.Lines[0] == sniffPanicMarker {
 				panic("sniff bug")
@@ -31,7 +32,7 @@ func init() {
 			return false
 		},
 		Parse: func(in *parsers.Input, out *model.Model) {}})
-	parsers.Register(&parsers.Parser{Name: "zz-test-cancel", Kind: "zz-test", Paths: []string{"zz-cancel.out"},
+	parsers.Register(&parsers.Parser{Name: "zz-test-cancel", Kind: parsers.KindHost, Doc: "Cancels the run from inside Parse.", Paths: []string{"zz-cancel.out"},
 		Parse: func(in *parsers.Input, out *model.Model) {
 			in.Next()
 			cancelFromParser()
@@ -143,10 +144,47 @@ func TestLargeLsofWaitsForEarlierMountTable(t *testing.T) {
 	for _, o := range res.Model.OpenFiles {
 		names = append(names, o.Name)
 	}
-	if len(names) != 1 || names[0] != "/secure/data" {
-		t.Errorf("open files kept: %q, want only /secure/data", names)
+	if want := []string{"/secure/data", "/secure/db/users01.dbf", "/secure/run/ora.sock type=STREAM"}; !slices.Equal(names, want) {
+		t.Errorf("open files kept: %q, want %q", names, want)
 	}
 	if k := res.KindOf("d/lsof.out"); k != "lsof" {
 		t.Errorf("d/lsof.out identified as %q", k)
+	}
+}
+
+// A large lsof read before the mount table holds its path rows compressed
+// in several frames and, once the mount table is read, keeps exactly the
+// rows inside its guard point, in file order, from every frame.
+func TestLargeLsofBeforeMountTable(t *testing.T) {
+	var lsof strings.Builder
+	lsof.WriteString("COMMAND     PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n")
+	var want []string
+	for i := 0; lsof.Len() < 12<<20; i++ {
+		line := i + 2
+		if i%5000 == 17 {
+			fmt.Fprintf(&lsof, "oracle  %6d oracle  %3du   REG  253,2    81920   131074 /secure/db/f%d.dbf\n", 3000+i%900, i%100, i)
+			want = append(want, fmt.Sprintf("%d /secure/db/f%d.dbf", line, i))
+			continue
+		}
+		fmt.Fprintf(&lsof, "java    %6d app     %3dr   REG  253,0     1024   %6d /var/lib/app/cache/%d/part-%d.dat\n", 4000+i%700, i%100, i%999999, i%97, i)
+	}
+	dir := writeTree(t, map[string]string{
+		"a/lsof.out": lsof.String(),
+		"b/mount":    retainMount,
+	})
+	res, err := Run(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range res.Model.OpenFiles {
+		got = append(got, fmt.Sprintf("%d %s", o.Src.Line, o.Name))
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("kept %d rows, want %d (first got %q, want %q)", len(got), len(want), got[:min(3, len(got))], want[:3])
+	}
+	st := res.Model.LogStats[0]
+	if st.Kind != "lsof" || st.Kept != len(want) || st.Kept+st.Unkept != st.Lines-1 || st.Lost != 0 {
+		t.Fatalf("stats %+v: kept and unkept must add up to the %d rows", st, st.Lines-1)
 	}
 }

@@ -2,126 +2,168 @@ package analyze
 
 import (
 	"context"
-	"os"
-	"path/filepath"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/fsagent/triage/internal/archivetest"
 	"github.com/fsagent/triage/model"
+	"github.com/fsagent/triage/rules"
 )
 
 const retainLsof = `COMMAND   PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME
 bash     2199 root  cwd    DIR  253,0     4096 10977282 /secure/data
 sshd      901 root  txt    REG  253,0   916432   393240 /usr/sbin/sshd
-sshd      901 root    3u  IPv4  41234      0t0      TCP 10.0.0.1:22->10.0.0.9:40022 (ESTABLISHED)
+sshd      901 root    3u  IPv4  41234      0t0      TCP *:ssh (LISTEN)
+oracle   3301 oracle  4u   REG  253,2    81920   131074 /secure/db/users01.dbf
+oracle   3301 oracle  5u  unix 0xffff8d72b9861400 0t0 88123 @/tmp/.X11-unix/X0 type=STREAM
+oracle   3301 oracle  6u  unix 0xffff8d72b9861800 0t0 88124 /secure/run/ora.sock type=STREAM
+oracle   3302 oracle  7r  FIFO   0,13      0t0   55101 pipe
+java     4410 app     8u  netlink          0t0   77001 ROUTE
+java     4410 app     9r   REG  253,0     1024   200001 /archive/x.dat
+java     4410 app    10r   REG  253,0     1024   200002 /secure/../etc/passwd
 `
 
 const retainMount = `/dev/sdb1 on /secure type ext4 (rw,relatime)
 /secure on /secure type secfs2 (rw,relatime)
 `
 
-// TestLsofRowsFollowGuardPoints checks that lsof keeps only rows inside a
-// possible guard point when a mount table precedes it in the bundle, counts
-// the rest, and keeps every row naming a path when the guard points are not
-// known yet.
-func TestLsofRowsFollowGuardPoints(t *testing.T) {
-	tests := []struct {
+// retainStatus names a guard point the mount table does not show: the
+// agent's own table is authoritative, so /archive is one.
+const retainStatus = "GuardPoint  Policy   Type      ConfigState  Status   Reason\n" +
+	"----------  ------   ----      -----------  ------   ------\n" +
+	"/secure     pol1     local     guarded      guarded  N/A\n" +
+	"/archive    pol2     local     guarded      guarded  N/A\n"
+
+// orderOutcome is what must not depend on the order of a bundle's files.
+type orderOutcome struct {
+	names    []string // kept open files
+	stats    model.LogStats
+	tallies  []model.OpenFileTally
+	findings []rules.Finding
+	warnings []string
+}
+
+// runOrdered analyzes a tar holding the files in the given order with the
+// shipped rules.
+func runOrdered(t *testing.T, files [][2]string) orderOutcome {
+	t.Helper()
+	var entries []archivetest.Entry
+	for _, f := range files {
+		entries = append(entries, archivetest.Entry{Name: f[0], Body: f[1]})
+	}
+	p := archivetest.Write(t, "bundle.tar", archivetest.Tar(t, entries...))
+	set, err := rules.LoadShipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), p, Options{Rules: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o orderOutcome
+	for _, f := range res.Model.OpenFiles {
+		o.names = append(o.names, fmt.Sprintf("%d %s", f.Src.Line, f.Name))
+	}
+	for _, s := range res.Model.LogStats {
+		if s.Kind == "lsof" {
+			o.stats = s
+		}
+	}
+	o.stats.KeptUnder = nil // the split between known and late directories differs by design
+	o.tallies = res.Model.OpenFileTallies
+	for _, f := range res.Findings {
+		if f.RuleID == "gde.guardpoint-busy" {
+			o.findings = append(o.findings, f)
+		}
+	}
+	for _, a := range res.Inventory {
+		for _, w := range a.Warnings {
+			o.warnings = append(o.warnings, a.Path+": "+w.Msg)
+		}
+	}
+	return o
+}
+
+// TestLsofOrderDoesNotMatter: lsof's facts, counts and the busy guard point
+// findings are the same whether the mount table and the agent status come
+// before or after lsof in the archive, and only rows inside a possible
+// guard point are kept, the others counted (by type for those naming no
+// path).
+func TestLsofOrderDoesNotMatter(t *testing.T) {
+	const (
+		mount  = "sos_commands/filesys/mount_-l"
+		lsof   = "sos_commands/process/lsof_M_-n_-l_-c"
+		status = "secfsd-status.out"
+	)
+	groups := []struct {
 		name      string
-		files     map[string]string
+		orders    [][][2]string
 		wantNames []string
+		wantGP    []string // subjects of the busy findings
 		unkept    int
 	}{
-		{name: "mount table first: rows outside /secure counted, not kept",
-			files: map[string]string{
-				"sos_commands/filesys/mount_-l":        retainMount,
-				"sos_commands/process/lsof_M_-n_-l_-c": retainLsof,
-			},
-			wantNames: []string{"/secure/data"}, unkept: 2},
-		{name: "lsof first: every row naming a path kept",
-			files:     map[string]string{"lsof.out": retainLsof, "mount.out": retainMount},
-			wantNames: []string{"/secure/data", "/usr/sbin/sshd"}, unkept: 1},
+		{name: "mount table", orders: [][][2]string{
+			{{mount, retainMount}, {lsof, retainLsof}},
+			{{lsof, retainLsof}, {mount, retainMount}},
+		}, wantNames: []string{"2 /secure/data", "5 /secure/db/users01.dbf", "7 /secure/run/ora.sock type=STREAM"},
+			wantGP: []string{"/secure"}, unkept: 7},
+		{name: "agent status naming a guard point the mount table lacks", orders: [][][2]string{
+			{{status, retainStatus}, {mount, retainMount}, {lsof, retainLsof}},
+			{{mount, retainMount}, {lsof, retainLsof}, {status, retainStatus}},
+			{{lsof, retainLsof}, {status, retainStatus}, {mount, retainMount}},
+		}, wantNames: []string{"2 /secure/data", "5 /secure/db/users01.dbf", "7 /secure/run/ora.sock type=STREAM", "10 /archive/x.dat"},
+			wantGP: []string{"/archive", "/secure"}, unkept: 6},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for p, body := range tc.files {
-				full := filepath.Join(dir, p)
-				if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(full, []byte(body), 0o644); err != nil {
-					t.Fatal(err)
-				}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			first := runOrdered(t, g.orders[0])
+			if !reflect.DeepEqual(first.names, g.wantNames) {
+				t.Fatalf("open files %q, want %q", first.names, g.wantNames)
 			}
-			m, err := LoadModel(context.Background(), dir, nil)
-			if err != nil {
-				t.Fatal(err)
+			if first.stats.Lines != 11 || first.stats.Kept != len(g.wantNames) || first.stats.Unkept != g.unkept || first.stats.Lost != 0 {
+				t.Fatalf("lsof stats %+v, want kept %d unkept %d of 11 lines", first.stats, len(g.wantNames), g.unkept)
 			}
-			var names []string
-			for _, f := range m.OpenFiles {
-				names = append(names, f.Name)
+			var subjects []string
+			for _, f := range first.findings {
+				subjects = append(subjects, f.Subject)
 			}
-			if len(names) != len(tc.wantNames) {
-				t.Fatalf("open files %q, want %q", names, tc.wantNames)
+			if !reflect.DeepEqual(subjects, g.wantGP) {
+				t.Fatalf("busy guard points %q, want %q", subjects, g.wantGP)
 			}
-			for i := range names {
-				if names[i] != tc.wantNames[i] {
-					t.Fatalf("open files %q, want %q", names, tc.wantNames)
+			for _, f := range first.findings {
+				if f.Subject == "/secure" && !strings.Contains(f.Message, "2 process") {
+					t.Fatalf("finding on /secure does not count 2 processes: %s", f.Message)
 				}
 			}
-			if got := m.OpenFilesUnder("/secure"); len(got) != 1 || got[0].PID != 2199 {
-				t.Fatalf("OpenFilesUnder(/secure) = %+v", got)
-			}
-			var st *model.LogStats
-			for i := range m.LogStats {
-				if m.LogStats[i].Kind == "lsof" {
-					st = &m.LogStats[i]
+			types := map[string]int{}
+			for _, tl := range first.tallies {
+				types[tl.Type] = tl.Rows
+				if tl.Type == "IPv4" && (tl.Listening != 1 || tl.Processes != 1 || tl.Src.Line != 4) {
+					t.Fatalf("IPv4 tally %+v, want one listening row of one process from line 4", tl)
 				}
 			}
-			if st == nil || st.Unkept != tc.unkept || st.Kept != len(tc.wantNames) || st.Lines != 4 {
-				t.Fatalf("lsof stats %+v, want kept %d unkept %d of 4 lines", st, len(tc.wantNames), tc.unkept)
+			if want := map[string]int{"IPv4": 1, "unix": 1, "FIFO": 1, "netlink": 1}; !reflect.DeepEqual(types, want) {
+				t.Fatalf("tallies %v, want %v", types, want)
+			}
+			if len(first.warnings) != 0 {
+				t.Fatalf("warnings: %q", first.warnings)
+			}
+			for _, order := range g.orders[1:] {
+				got := runOrdered(t, order)
+				if !reflect.DeepEqual(got, first) {
+					t.Errorf("order %s:\n got %+v\nwant %+v", names(order), got, first)
+				}
 			}
 		})
 	}
 }
 
-// TestLateGuardPointIsNotSilent: an agent status naming a guard point that
-// the mount table read before lsof did not show comes after lsof; lsof's
-// rows inside it were not kept, and the lsof artifact must say so.
-func TestLateGuardPointIsNotSilent(t *testing.T) {
-	dir := t.TempDir()
-	files := map[string]string{
-		"a/mount":  "/dev/sda1 on / type ext4 (rw)\n/dev/sdb1 on /secure type ext4 (rw)\n",
-		"lsof.out": retainLsof,
-		"secfsd-status.out": "GuardPoint  Policy   Type      ConfigState  Status   Reason\n" +
-			"----------  ------   ----      -----------  ------   ------\n" +
-			"/secure     pol1     local     guarded      guarded  N/A\n",
+func names(files [][2]string) string {
+	var s []string
+	for _, f := range files {
+		s = append(s, f[0])
 	}
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	res, err := Run(context.Background(), dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g := res.Model.GuardPoints(); len(g) != 1 || g[0].Path != "/secure" {
-		t.Fatalf("guard points = %+v, want /secure from the status table", g)
-	}
-	var warned bool
-	for _, a := range res.Inventory {
-		for _, w := range a.Warnings {
-			if a.Path == "lsof.out" && strings.Contains(w.Msg, "guard point /secure became known only after") {
-				warned = true
-			}
-		}
-	}
-	if !warned {
-		t.Fatalf("no warning on lsof.out about the late guard point; inventory: %+v", res.Inventory)
-	}
+	return strings.Join(s, ", ")
 }

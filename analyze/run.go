@@ -9,12 +9,14 @@ import (
 	"path"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 
 	"github.com/fsagent/triage/bundle"
 	"github.com/fsagent/triage/model"
 	"github.com/fsagent/triage/parsers"
 	"github.com/fsagent/triage/rules"
+	"github.com/fsagent/triage/sections"
 )
 
 // Options control one analysis.
@@ -55,17 +57,18 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 		slot := &parsed{identified: make(chan struct{}), done: make(chan struct{})}
 		prior := slots // the files before this one; never changed again
 		slots = append(slots, slot)
-		prepare := func(kind string, in *parsers.Input) {
-			slot.identify(kind)
-			if kind == "lsof" {
-				slot.keptUnder = limitOpenFiles(prior, in)
+		prepare := func(p *parsers.Parser, in *parsers.Input) {
+			slot.identify(p.Kind)
+			if len(p.Requires) > 0 {
+				in.SetDeps(depsOf(prior, p.Requires, true))
+				slot.requires = p.Requires
 			}
 		}
 		if e.Size >= 0 && e.Size < inlineMax {
 			// A small file is parsed right here: a goroutine and a pipe
 			// cost more than they save, and a batch of small bundles
 			// scales better with one core per bundle.
-			slot.art, slot.facts = parseEntry(e, r, patterns, prepare)
+			slot.art, slot.facts, slot.finish = parseEntry(e, nil, r, patterns, prepare)
 			slot.identify("")
 			close(slot.done)
 			return nil
@@ -79,17 +82,14 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 			defer close(slot.done)
 			defer slot.identify("") // in case parseEntry did not get that far
 			defer pipe.close()
-			slot.art, slot.facts = parseEntry(e, pipe, patterns, prepare)
+			slot.art, slot.facts, slot.finish = parseEntry(e, nil, pipe, patterns, prepare)
 		}()
 		pipe.fill(r)
 		return nil
 	})
 	wg.Wait()
-	filtered := map[int][]string{} // inventory index of an lsof file -> the directories it kept
+	finishDeferred(slots)
 	for i, s := range slots {
-		if s.keptUnder != nil {
-			filtered[len(res.Inventory)] = s.keptUnder
-		}
 		res.Inventory = append(res.Inventory, s.art)
 		res.Model.Merge(s.facts)
 		slots[i] = nil // the merged model holds the facts now
@@ -106,10 +106,10 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 	if len(res.Inventory) == 0 {
 		res.Warnings = append(res.Warnings, bundle.Warning{Msg: "no artifacts found: the bundle holds no readable files"})
 	}
-	warnLateGuardPoints(res, filtered)
 	if opts.Rules != nil {
 		res.Findings, res.Errors = opts.Rules.Evaluate(ctx, res.Model)
 	}
+	res.judge(opts.Rules)
 	return res, nil
 }
 
@@ -123,80 +123,70 @@ const inlineMax = 1 << 20
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
 // parsed is one file's slot in bundle order: what parsing it gave, and
-// signals that later files wait on (see limitOpenFiles).
+// signals that later files wait on (see depsOf).
 type parsed struct {
-	keptUnder  []string // lsof only: the directories its rows were limited to
 	art        Artifact
 	facts      *model.Model
-	kind       string
+	kind       parsers.Kind
+	requires   []parsers.Kind // the kinds its parser requires
+	finish     parsers.Finish // the work its parser deferred, or nil
 	once       sync.Once
 	identified chan struct{} // closed once kind is set
-	done       chan struct{} // closed once art and facts are set
+	done       chan struct{} // closed once art, facts and finish are set
 }
 
-func (p *parsed) identify(kind string) {
+func (p *parsed) identify(kind parsers.Kind) {
 	p.once.Do(func() { p.kind = kind; close(p.identified) })
 }
 
-// guardSourceKinds are the artifact kinds that name guard points.
-var guardSourceKinds = map[string]bool{"mount": true, "df": true, "agent-status": true}
-
-// limitOpenFiles lets an lsof file keep only the rows inside a possible
-// guard point when a mount table came before it in the bundle: lsof is by
-// far the largest artifact of a busy host and rules only ask it about guard
-// points (model.OpenFilesUnder). It waits for the earlier mount, df and
-// agent-status files, which are small, so the choice depends only on the
-// bundle's order, never on timing. Without an earlier mount table every row
-// naming a path is kept, as the guard points are not known yet. Rows left
-// out are counted in a LogStats fact of kind "lsof".
-func limitOpenFiles(prior []*parsed, in *parsers.Input) (keptUnder []string) {
-	known := &model.Model{}
-	for _, p := range prior {
-		<-p.identified
-		if !guardSourceKinds[p.kind] {
+// depsOf gathers the facts of the files of the given kinds among slots,
+// for a parser that declared them in Parser.Requires. With wait, it waits
+// for each earlier file to be identified and, when of such a kind, parsed:
+// the files a parser requires are small (mount tables, df, agent status),
+// and waiting makes what a parser sees depend only on the bundle's order,
+// never on timing. The facts are copied (Merge clips what it takes over), so
+// the files' own models stay as they were.
+func depsOf(slots []*parsed, kinds []parsers.Kind, wait bool) *model.Model {
+	deps := &model.Model{}
+	for _, p := range slots {
+		if wait {
+			<-p.identified
+		}
+		if !slices.Contains(kinds, p.kind) && !sectioned(p.kind) {
 			continue
 		}
-		<-p.done
+		if wait {
+			<-p.done
+		}
 		if p.facts != nil {
-			known.AgentStatus = append(known.AgentStatus, p.facts.AgentStatus...)
-			known.Mounts = append(known.Mounts, p.facts.Mounts...)
-			known.DF = append(known.DF, p.facts.DF...)
+			deps.Merge(p.facts)
 		}
 	}
-	if len(known.Mounts) == 0 {
-		// Guard points unknown yet: keep every row naming a path, which
-		// any directory may ask for; sockets, pipes and anonymous inodes
-		// never lie inside one.
-		in.KeepOpenFilesUnder([]string{"/"})
-		return nil
-	}
-	keptUnder = append([]string{}, known.GuardPointCandidates()...) // non-nil: filtered, even to nothing
-	in.KeepOpenFilesUnder(keptUnder)
-	return keptUnder
+	return deps
 }
 
-// warnLateGuardPoints names, on an lsof artifact that kept only the rows
-// under the guard points known when it was read, every guard point of the
-// finished model that lies outside those directories: its rows were not
-// kept, so a rule cannot see processes inside it. Only a bundle whose agent
-// status comes after lsof and whose mount table lacks the guard point can
-// cause this; the warning keeps it from passing silently.
-func warnLateGuardPoints(res *Result, filtered map[int][]string) {
-	for i, dirs := range filtered {
-		for _, g := range res.Model.GuardPoints() {
-			inside := false
-			for _, d := range dirs {
-				if model.Within(g.Path, d) {
-					inside = true
-					break
-				}
-			}
-			if !inside {
-				a := &res.Inventory[i]
-				a.Warnings = append(a.Warnings, parsers.Warning{Path: a.Path, Msg: fmt.Sprintf(
-					"guard point %s became known only after this file was read, so its rows were not kept; open files inside it are not reported (put the agent status or mount table before lsof in the bundle)", g.Path)})
-			}
+// finishDeferred completes, once every file is parsed, the work parsers
+// left for when all files of the kinds they require are known (lsof's rows
+// inside a guard point named by a later mount table or agent status). One
+// file at a time: a parser's finish uses every core itself.
+func finishDeferred(slots []*parsed) {
+	for _, s := range slots {
+		if s.finish == nil {
+			continue
 		}
+		f := s.finish
+		s.finish = nil
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					s.art.Warnings = append(s.art.Warnings, parsers.Warning{Path: s.art.Path, Msg: fmt.Sprintf(
+						"%v: finishing this file panicked: %v (please report this with the file); facts found after the walk were dropped\n%s",
+						errParserPanic, r, firstFrames(debug.Stack()))})
+				}
+			}()
+			s.art.Warnings = append(s.art.Warnings, f(depsOf(slots, s.requires, false), s.facts)...)
+		}()
+		s.art.Facts = s.facts.FactCount()
 	}
 }
 
@@ -218,15 +208,32 @@ func LoadModel(ctx context.Context, bundleDir string, patterns []rules.LinePatte
 // its own an unrecovered panic would end the whole process.
 // prepare, when not nil, is called once the file is identified, before it
 // is parsed.
-func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepare func(kind string, in *parsers.Input)) (art Artifact, facts *model.Model) {
+//
+// A file that concatenates outputs (see package sections) is split and each
+// section parsed by a call with sec set: the section is then identified by
+// the path its header names, and its facts keep the file's path and line
+// numbers with the section's name.
+func parseEntry(e bundle.Entry, sec *sections.Section, r io.Reader, patterns []rules.LinePattern, prepare func(p *parsers.Parser, in *parsers.Input)) (art Artifact, facts *model.Model, finish parsers.Finish) {
 	facts = &model.Model{}
 	art = Artifact{Path: e.Path, Size: e.Size, Kind: parsers.KindText, IdentifiedBy: parsers.ByDefault, Warnings: []parsers.Warning{}}
+	idPath := e.Path
+	if sec != nil {
+		idPath = sec.Path()
+		art.Section, art.Line, art.Note = sec.Name, sec.Line, sec.Note
+		cr := &sectionCounter{r: r}
+		r = cr
+		defer func() {
+			_, _ = io.Copy(io.Discard, cr) // what no parser read still counts
+			art.Size = cr.n
+			facts.SetSection(sec.Name)
+		}()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path, Msg: fmt.Sprintf(
 				"%v: reading this file panicked: %v (please report this with the file); its facts were dropped\n%s",
-				errParserPanic, r, firstFrames(debug.Stack()))})
-			art.Facts, facts = 0, &model.Model{}
+				errParserPanic, r, firstFrames(debug.Stack())), Loss: bundle.LossArtifact})
+			art.Facts, facts, finish = 0, &model.Model{}, nil
 		}
 	}()
 	br := readerPool.Get().(*bufio.Reader)
@@ -234,7 +241,17 @@ func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepa
 	defer func() { br.Reset(nil); readerPool.Put(br) }()
 	headBytes, _ := br.Peek(parsers.HeadSize)
 	head := parsers.NewHead(headBytes)
-	id := parsers.Identify(e.Path, head)
+	if sec == nil && !head.Binary {
+		if f := sections.Detect(head.Lines); f != "" {
+			return parseSectioned(e, f, br, patterns, prepare)
+		}
+	}
+	var id parsers.Identification
+	if sec != nil {
+		id = identifySection(*sec, head)
+	} else {
+		id = parsers.Identify(idPath, head)
+	}
 	art.Kind, art.IdentifiedBy = id.Kind, id.By
 	if id.Parser != nil {
 		art.Parser = id.Parser.Name
@@ -242,25 +259,36 @@ func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepa
 
 	var wanted []rules.LinePattern
 	for _, p := range patterns {
-		if p.Match(e.Path) {
+		if p.Match(e.Path) || idPath != e.Path && p.Match(idPath) {
 			wanted = append(wanted, p)
 		}
 	}
 	if head.Binary {
 		if id.By != parsers.ByDefault {
 			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path,
-				Msg: fmt.Sprintf("named like a %s artifact but the content is binary: skipped", id.Kind)})
+				Msg: fmt.Sprintf("named like a %s artifact but the content is binary: skipped", id.Kind), Loss: bundle.LossArtifact})
 		}
-		art.Kind, art.Parser, art.IdentifiedBy = "binary", "", parsers.ByContent
-		return art, facts
+		art.Kind, art.Parser, art.IdentifiedBy = parsers.KindBinary, "", parsers.ByContent
+		return art, facts, nil
 	}
 	if id.Parser == nil && len(wanted) == 0 {
-		return art, facts
+		return art, facts, nil
 	}
 
+	if sec != nil && id.Parser != nil {
+		if ws := sectionWarnings(e.Path, *sec, id.Kind, head); len(ws) > 0 {
+			// The collector wrote why the output is missing in its place:
+			// there is nothing to parse, and the warning says so.
+			art.Warnings = append(art.Warnings, ws...)
+			id.Parser = nil
+		}
+	}
 	in := parsers.NewInput(e.Path, br)
+	if sec != nil {
+		in.SetSection(sec.Name, idPath, sec.Body)
+	}
 	if prepare != nil && id.Parser != nil {
-		prepare(id.Kind, in)
+		prepare(id.Parser, in)
 	}
 	if len(wanted) > 0 {
 		in.Observe(func(line int, b []byte) {
@@ -280,8 +308,10 @@ func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepa
 	}
 	if id.Parser != nil {
 		if err := runParser(id.Parser, in, facts); err != nil {
-			in.WarnAt(in.Line(), "%v", err)
+			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path, Line: in.Line(), Msg: err.Error(), Loss: bundle.LossArtifact})
 			facts = &model.Model{Lines: facts.Lines}
+		} else {
+			finish = in.Deferred()
 		}
 	}
 	in.Drain()
@@ -290,7 +320,7 @@ func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepa
 	}
 	art.Warnings = append(art.Warnings, in.Warnings()...)
 	art.Facts = facts.FactCount()
-	return art, facts
+	return art, facts, finish
 }
 
 // errParserPanic marks a parser bug turned into a warning.
@@ -318,7 +348,7 @@ func firstFrames(stack []byte) string {
 
 // KindOf returns the kind of the artifact at path p in the inventory, or ""
 // when there is none.
-func (r *Result) KindOf(p string) string {
+func (r *Result) KindOf(p string) parsers.Kind {
 	for _, a := range r.Inventory {
 		if a.Path == p || path.Clean(a.Path) == path.Clean(p) {
 			return a.Kind

@@ -123,7 +123,25 @@ type Entry struct {
 type Warning struct {
 	Path string `json:"path"`
 	Msg  string `json:"message"`
+	// Loss says what part of the bundle went unread because of this
+	// problem: LossArchive, LossArtifact, LossLimit, or "" when nothing
+	// was lost (a link not followed, a duplicate name). An analysis with a
+	// loss is incomplete: its "no problem found" cannot be trusted.
+	Loss string `json:"loss,omitempty"`
 }
+
+// What a warning says was not read (Warning.Loss). The values are the
+// incomplete-analysis kinds of the JSON report.
+const (
+	// LossArchive: the archive (or directory) is truncated, corrupt or
+	// cannot be opened; entries after the damage were never seen.
+	LossArchive = "archive"
+	// LossArtifact: one file could not be read, or only in part.
+	LossArtifact = "artifact"
+	// LossLimit: a limit (size, entries, ratio, depth, time) stopped the
+	// reading of a file, an archive or the whole bundle.
+	LossLimit = "limit"
+)
 
 func (w Warning) Error() string {
 	if w.Path == "" {
@@ -165,7 +183,8 @@ type Bundle struct {
 
 	lim      Limits
 	kind     kind
-	dir      string // resolved directory for directory bundles
+	dir      string      // resolved directory for directory bundles
+	src      io.ReaderAt // the bundle's bytes, for OpenReaderAt
 	sha      string
 	warnings []Warning
 	others   []Other

@@ -3,6 +3,8 @@ package bundle
 import (
 	"errors"
 	"io"
+
+	"github.com/fsagent/triage/internal/wording"
 )
 
 // limitError is a limit reached. A global one (total bytes, entries, time)
@@ -85,7 +87,7 @@ func (m *meter) Read(p []byte) (int, error) {
 	m.w.total += int64(n)
 	if m.w.total > m.w.lim.MaxTotalBytes {
 		return n, m.w.stopWith(m.path, &limitError{global: true, msg: "reading stopped: the bundle holds more than " +
-			humanBytes(m.w.lim.MaxTotalBytes) + " of data (limit --max-total-bytes; raise it only for a bundle you trust)"})
+			wording.Bytes(m.w.lim.MaxTotalBytes) + " of data (limit --max-total-bytes; raise it only for a bundle you trust)"})
 	}
 	if m.ratio && m.st.out > 1<<20 && float64(m.st.out) > m.w.lim.MaxRatio*float64(m.st.in) {
 		m.err = &limitError{msg: "reading stopped: the data decompresses to more than " +

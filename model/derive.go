@@ -244,6 +244,14 @@ func (m *Model) ModulesNamed(glob string) []Module {
 	return out
 }
 
+// ModuleLoadOrderLost reports whether the first listing that holds the named
+// module was sorted by name (supportconfig's "lsmod | sort"), so that no
+// rule can tell from it which modules were loaded after it.
+func (m *Model) ModuleLoadOrderLost(name string) bool {
+	ref, ok := m.findModule(name)
+	return ok && ref.OrderLost
+}
+
 func normModule(s string) string { return strings.ReplaceAll(s, "-", "_") }
 
 func (m *Model) findModule(name string) (Module, bool) {
@@ -258,15 +266,17 @@ func (m *Model) findModule(name string) (Module, bool) {
 
 // ModulesLoadedAfter lists the modules loaded after the named one, newest
 // first, from the first listing (lsmod, /proc/modules, genkex) that holds it.
+// It is empty when that listing was sorted by name (see
+// ModuleLoadOrderLost): the order it would need is gone.
 // Modules loaded later may have hooked the same system calls.
 func (m *Model) ModulesLoadedAfter(name string) []Module {
 	ref, ok := m.findModule(name)
-	if !ok {
+	if !ok || ref.OrderLost {
 		return nil
 	}
 	var out []Module
 	for _, mod := range m.Modules {
-		if mod.Src.Path == ref.Src.Path && mod.LoadOrder > ref.LoadOrder {
+		if mod.Src.Path == ref.Src.Path && mod.Src.Section == ref.Src.Section && mod.LoadOrder > ref.LoadOrder {
 			out = append(out, mod)
 		}
 	}

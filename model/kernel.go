@@ -30,6 +30,21 @@ type OpenFile struct {
 	Src   Source `json:"src"`
 }
 
+// OpenFileTally counts, for one lsof file and one TYPE, the rows that name
+// no path: network and unix sockets ("*:ssh (LISTEN)", "type=STREAM",
+// "@abstract"), pipes, netlink and anonymous inodes. None of them lies inside
+// a directory, so when the pipeline keeps only the rows some guard point may
+// ask for (see LogStats.KeptUnder) these are counted by type instead of kept
+// one by one; a socket bound to a file inside a guard point names that path
+// and is kept as an OpenFile.
+type OpenFileTally struct {
+	Type      string `json:"type"`                // lsof's TYPE column (IPv4, IPv6, unix, FIFO, netlink, a_inode, sock, ...); "" when blank
+	Rows      int    `json:"rows"`                // rows of this type not kept as OpenFile facts
+	Listening int    `json:"listening,omitempty"` // rows whose name ends in "(LISTEN)"
+	Processes int    `json:"processes"`           // distinct process ids among them
+	Src       Source `json:"src"`                 // the first such row, as an example
+}
+
 // FuserHit is one process that fuser reported using a path.
 type FuserHit struct {
 	Path    string `json:"path"`             // the name fuser was asked about
@@ -54,7 +69,11 @@ type Module struct {
 	Path      string   `json:"path,omitempty"`  // AIX genkex: the file the extension was loaded from
 	// LoadOrder counts from 0 for the oldest module of its listing. lsmod and
 	// /proc/modules list the newest first, and so does genkex.
-	LoadOrder int    `json:"load_order"`
+	LoadOrder int `json:"load_order"`
+	// OrderLost is set when the listing was sorted by name (supportconfig's
+	// "lsmod | sort"): LoadOrder is then only the row's place in that
+	// listing and says nothing about which module was loaded first.
+	OrderLost bool   `json:"order_lost,omitempty"`
 	Src       Source `json:"src"`
 }
 

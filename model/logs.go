@@ -85,5 +85,17 @@ type LogStats struct {
 	Signals    int    `json:"signals,omitempty"`     // strace: "--- SIG..." lines
 	Exits      int    `json:"exits,omitempty"`       // strace: "+++ exited/killed +++" lines
 	Summary    int    `json:"summary,omitempty"`     // strace: rows of a -c summary table
-	Src        Source `json:"src"`                   // the file (Line 0)
+	// KeptUnder lists, for lsof, the directories inside which every row
+	// was kept (the bundle's possible guard points); rows outside them
+	// are only counted in Unkept, the ones naming no path by type in
+	// Model.OpenFileTallies. A rule asking about another directory gets
+	// a filtered subset, and this field says so.
+	KeptUnder []string `json:"kept_under,omitempty"`
+	// Lost counts lsof rows naming a path that could not be kept for a
+	// guard point that became known only after the file was read: the
+	// memory budget for holding them was spent. Non-zero means
+	// OpenFilesUnder may miss rows of that guard point (the artifact has
+	// a warning naming it).
+	Lost int    `json:"lost,omitempty"`
+	Src  Source `json:"src"` // the file (Line 0)
 }

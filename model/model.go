@@ -11,8 +11,12 @@ import "sync"
 // Source says where a fact was read: the path inside the bundle, the
 // 1-based line number (and the last line when the fact spans several), and
 // the raw text of the first line, already cleaned of control characters.
+// For a fact read from one section of a collector's file that concatenates
+// outputs (supportconfig, AIX snap), Path and Line are those of the whole
+// file and Section names the command or file of the section's header.
 type Source struct {
 	Path    string `json:"path"`
+	Section string `json:"section,omitempty"`
 	Line    int    `json:"line"`
 	EndLine int    `json:"end_line,omitempty"`
 	Text    string `json:"text"`
@@ -27,16 +31,19 @@ type Model struct {
 	DF          []DFEntry     `json:"df"`
 	AgentStatus []GuardStatus `json:"agent_status"`
 	OpenFiles   []OpenFile    `json:"open_files"`
-	Fuser       []FuserHit    `json:"fuser"`
-	Modules     []Module      `json:"modules"`
-	Syscalls    []Syscall     `json:"syscalls"`
-	Slabs       []SlabSample  `json:"slabs"`
-	Events      []Event       `json:"events"`
-	InitScripts []InitScript  `json:"init_scripts"`
-	LogStats    []LogStats    `json:"log_stats,omitempty"` // what each trace, log or lsof file held beyond the facts kept
-	Filesystems []Filesystem  `json:"filesystems"`
-	Processes   []Process     `json:"processes"`
-	Packages    []Package     `json:"packages"`
+	// OpenFileTallies counts the lsof rows naming no path that were not
+	// kept as OpenFiles (see OpenFileTally).
+	OpenFileTallies []OpenFileTally `json:"open_file_tallies,omitempty"`
+	Fuser           []FuserHit      `json:"fuser"`
+	Modules         []Module        `json:"modules"`
+	Syscalls        []Syscall       `json:"syscalls"`
+	Slabs           []SlabSample    `json:"slabs"`
+	Events          []Event         `json:"events"`
+	InitScripts     []InitScript    `json:"init_scripts"`
+	LogStats        []LogStats      `json:"log_stats,omitempty"` // what each trace, log or lsof file held beyond the facts kept
+	Filesystems     []Filesystem    `json:"filesystems"`
+	Processes       []Process       `json:"processes"`
+	Packages        []Package       `json:"packages"`
 	// Lines holds the lines that rules asked for by name (a rule's `lines:`
 	// block: a file glob and a regex), keyed by that name. Other raw lines
 	// are not kept, so memory does not grow with the bundle.

@@ -136,7 +136,7 @@ const agentMaxMessage = 4096
 func init() {
 	Register(&Parser{
 		Name: "agent-log",
-		Kind: "agent-log",
+		Kind: KindAgentLog,
 		Doc:  "Vormetric/CTE/GDE agent logs (vorvmd_root.log, secfsd.log, secfs.log, syslog forms) and saved stop transcripts: unload failures, restarts, re-guards.",
 		Paths: []string{
 			"var/log/vormetric/*.log*", "agent/secfs/tmp/secfs.log",
@@ -178,8 +178,8 @@ type agentLogParser struct {
 
 func parseAgentLog(in *Input, out *model.Model) {
 	p := &agentLogParser{in: in, out: out, kept: map[string]int{}, warned: map[string]bool{}}
-	p.stats.Kind = "agent-log"
-	switch base := path.Base(in.Path); {
+	p.stats.Kind = string(KindAgentLog)
+	switch base := path.Base(in.ArtifactPath()); {
 	case bytes.HasPrefix([]byte(base), []byte("secfs.log")):
 		p.fileComp = "secfs"
 	case bytes.HasPrefix([]byte(base), []byte("secfsd")):
@@ -454,7 +454,7 @@ func (p *agentLogParser) flush() {
 		comp = p.fileComp
 	}
 	p.out.Events = append(p.out.Events, model.Event{
-		Kind: kind, Log: "agent-log", Time: Clean(rec.ts), Level: Clean(rec.level), Component: comp,
+		Kind: kind, Log: string(KindAgentLog), Time: Clean(rec.ts), Level: Clean(rec.level), Component: comp,
 		MsgID: Clean(rec.msgID), Subject: subject, Message: Clean(bytes.TrimSpace(rec.msg)),
 		Src: model.Source{Path: p.in.Path, Line: rec.line, EndLine: rec.end, Text: Clean(rec.raw)},
 	})

@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -96,7 +97,7 @@ func TestAgentLog(t *testing.T) {
 				}
 			}
 			tc.stats.Src = model.Source{Path: tc.path}
-			if len(m.LogStats) != 1 || m.LogStats[0] != tc.stats {
+			if len(m.LogStats) != 1 || !reflect.DeepEqual(m.LogStats[0], tc.stats) {
 				t.Errorf("stats = %+v, want %+v", m.LogStats, tc.stats)
 			}
 		})

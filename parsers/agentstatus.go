@@ -15,7 +15,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "secfsd-status",
-		Kind: "agent-status",
+		Kind: KindAgentStatus,
 		Doc:  "The encryption agent's guard-point table (secfsd -status guard).",
 		Paths: []string{
 			"secfsd-status*", "secfsd_status*", "secfsd*status*", "guardpoints.txt", "guardpoints*",

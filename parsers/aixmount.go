@@ -15,7 +15,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name:  "aix-mount",
-		Kind:  "mount",
+		Kind:  KindMount,
 		Doc:   "AIX mount table: node, mounted, mounted over, vfs, date, options.",
 		Paths: []string{"aix_mount*", "aix-mount*", "mount_aix*", "filesys/mount*"},
 		Sniff: sniffAIXMount,

@@ -21,7 +21,7 @@ var dateLayouts = []string{
 func init() {
 	Register(&Parser{
 		Name:  "date",
-		Kind:  "host",
+		Kind:  KindHost,
 		Doc:   "the output of `date` saved with the bundle: when it was collected",
 		Paths: []string{"sos_commands/date/date", "sos_commands/general/date", "date", "date.out", "date.txt"},
 		Parse: parseDate,

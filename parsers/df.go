@@ -15,7 +15,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "df",
-		Kind: "df",
+		Kind: KindDF,
 		Doc:  "df tables (GNU and AIX), with long sources wrapped onto their own line.",
 		Paths: []string{
 			"sos_commands/filesys/df_*", "insights_commands/df_*",

@@ -13,7 +13,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name:  "proc-filesystems",
-		Kind:  "filesystems",
+		Kind:  KindFilesystems,
 		Doc:   "/proc/filesystems: filesystem types registered with the kernel and whether they need a device.",
 		Paths: []string{"proc/filesystems", "proc_filesystems", "proc_filesystems.*", "filesystems", "filesystems.*"},
 		Sniff: sniffFilesystems,

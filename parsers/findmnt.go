@@ -16,7 +16,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "findmnt",
-		Kind: "mount",
+		Kind: KindMount,
 		Doc:  "findmnt output: tree (UTF-8 or ASCII), -l, -r, -o+PROPAGATION, -P and -J.",
 		Paths: []string{
 			"sos_commands/filesys/findmnt", "findmnt", "findmnt.*", "findmnt_*", "findmnt-*",

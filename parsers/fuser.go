@@ -16,7 +16,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "fuser",
-		Kind: "fuser",
+		Kind: KindFuser,
 		Doc:  "fuser output: NAME: PID+letters lines, bare PIDs, the -v table (psmisc, AIX, Solaris)",
 		Paths: []string{
 			"insights_commands/fuser*", "fuser", "fuser*.out", "fuser*.txt", "fuser*.log",

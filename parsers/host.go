@@ -14,7 +14,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "uname",
-		Kind: "host",
+		Kind: KindHost,
 		Doc:  "uname -a (or uname, uname -r): operating system, host name, kernel release, architecture.",
 		Paths: []string{
 			"uname", "uname.out", "uname.txt", "uname_-a", "uname-a.*", "uname_-a.*",
@@ -25,7 +25,7 @@ func init() {
 	})
 	Register(&Parser{
 		Name: "hostname",
-		Kind: "host",
+		Kind: KindHost,
 		Doc:  "hostname output or /etc/hostname: the host's name.",
 		Paths: []string{
 			"hostname", "hostname.out", "hostname.txt", "hostname_*", "etc/hostname",
@@ -36,7 +36,7 @@ func init() {
 	})
 	Register(&Parser{
 		Name:  "oslevel",
-		Kind:  "host",
+		Kind:  KindHost,
 		Doc:   "AIX oslevel (7.2.0.0) or oslevel -s (7200-05-03-2148): the AIX level.",
 		Paths: []string{"oslevel", "oslevel*"},
 		Sniff: sniffOslevel,

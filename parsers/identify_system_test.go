@@ -20,7 +20,9 @@ func TestSystemIdentify(t *testing.T) {
 	uname := "Linux h 5.4.0-42-generic #46-Ubuntu SMP Fri Jul 10 00:24:02 UTC 2020 x86_64 x86_64 x86_64 GNU/Linux\n"
 
 	cases := []struct {
-		path, content, kind, parser, by string
+		path, content string
+		kind          Kind
+		parser, by    string
 	}{
 		// sos layout (FORMATS.md §16, PROVENANCE.md paths)
 		{"sosreport-h-1/sos_commands/filesys/mount_-l", mountL, "mount", "mount", ByPath},

@@ -99,7 +99,15 @@ type Warning struct {
 	Path string `json:"path"`
 	Line int    `json:"line,omitempty"`
 	Msg  string `json:"message"`
+	// Loss is "artifact" when the file could not be read, or only in
+	// part, so its facts are missing (see bundle.Warning.Loss); "" for a
+	// problem with one line that the rest of the file survives.
+	Loss string `json:"loss,omitempty"`
 }
+
+// LossArtifact is Warning.Loss for a file whose facts are missing in part:
+// the analysis that read it is incomplete (bundle.LossArtifact).
+const LossArtifact = "artifact"
 
 func (w Warning) Error() string {
 	if w.Line > 0 {
@@ -125,12 +133,42 @@ type Input struct {
 	long    []byte
 	err     error
 
+	started bool   // a line was read
+	section string // the header's command or file, for a section of a file
+	artPath string // the path naming a section's content (see SetSection)
+
 	warnings []Warning
 	dropped  int
 	observe  func(line int, b []byte)
 	openDirs []string // see KeepOpenFilesUnder
 	openLim  bool
+	deps     *model.Model // see Deps
+	finish   Finish       // see Defer
+	spoolMax int          // lsof spool budget in bytes; 0: lsofSpoolMax (tests lower it)
 }
+
+// Finish completes the parse of a file whose parser declared Requires and
+// could not decide everything while reading it (Input.Defer). deps holds
+// the facts of the required kinds from every file of the bundle; out is
+// the model Parse filled, to which Finish adds. It returns warnings about
+// the file.
+type Finish func(deps, out *model.Model) []Warning
+
+// SetDeps gives the parser the facts of the kinds its Parser.Requires
+// names, from the files read before this one. The pipeline calls it; a
+// parser run alone gets no Deps and keeps everything.
+func (in *Input) SetDeps(m *model.Model) { in.deps = m }
+
+// Deps returns what SetDeps gave, or nil.
+func (in *Input) Deps() *model.Model { return in.deps }
+
+// Defer records work Parse leaves for when every file of the bundle is
+// read: the pipeline calls f after the walk with the facts of all files
+// of the required kinds (see Parser.Requires).
+func (in *Input) Defer(f Finish) { in.finish = f }
+
+// Deferred returns the work Parse deferred, or nil.
+func (in *Input) Deferred() Finish { return in.finish }
 
 // KeepOpenFilesUnder lets the lsof parser keep only the rows whose name is
 // one of dirs or lies inside one (whole path components; dirs cleaned),
@@ -174,6 +212,33 @@ func (in *Input) keepOpenFile(name []byte) bool {
 		}
 	}
 	return false
+}
+
+// SetSection makes in read one section of a file that concatenates
+// outputs (a supportconfig or AIX snap file): name is the command or file
+// its header names, artifactPath the path that names the content the way a
+// file of its own would be named ("proc/mounts", "lsmod_sort"), and
+// firstLine the line of the whole file that the section's first line is, so
+// that every Source and warning carries the whole file's line numbers. Call
+// it before the first Next.
+func (in *Input) SetSection(name, artifactPath string, firstLine int) {
+	in.section, in.artPath = name, artifactPath
+	in.line = max(firstLine, 1) - 1
+}
+
+// Section returns the command or file of the section being read, or ""
+// when in reads a whole file.
+func (in *Input) Section() string { return in.section }
+
+// ArtifactPath is the path that names what in holds: the file's path in the
+// bundle, or for a section the path its header names (see SetSection).
+// Parsers that take meaning from a file's name (an init script's name, a
+// trace's pid) use it rather than Path, which is where facts were read.
+func (in *Input) ArtifactPath() string {
+	if in.artPath != "" {
+		return in.artPath
+	}
+	return in.Path
 }
 
 // Observe calls fn with every line the input yields (its number and raw
@@ -249,9 +314,10 @@ func (in *Input) Next() bool {
 		}
 		chunk = bytes.TrimSuffix(chunk, []byte("\n"))
 		chunk = bytes.TrimSuffix(chunk, []byte("\r"))
-		if in.line == 1 {
+		if !in.started {
 			chunk = bytes.TrimPrefix(chunk, []byte("\xef\xbb\xbf"))
 		}
+		in.started = true
 		in.raw = chunk
 		if in.observe != nil {
 			in.observe(in.line, chunk)

@@ -408,7 +408,9 @@ func TestKernSeries(t *testing.T) {
 
 func TestKernelIdentify(t *testing.T) {
 	cases := []struct {
-		path, content, kind, parser, by string
+		path, content string
+		kind          Kind
+		parser, by    string
 	}{
 		// Real sos and insights paths (shared/corpus/PROVENANCE.md, FORMATS.md §16).
 		{"sosreport-h/sos_commands/filesys/lsof_-b_M_-n_-l_-P", "", "lsof", "lsof", ByPath},

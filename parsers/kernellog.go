@@ -21,7 +21,7 @@ const hungBlockMax = 400
 func init() {
 	Register(&Parser{
 		Name: "kernel-log",
-		Kind: "kernel-log",
+		Kind: KindKernelLog,
 		Doc:  "Kernel messages (dmesg, dmesg -T, /var/log/messages, kern.log, syslog, journalctl): hung tasks, modules in use, taint.",
 		Paths: []string{
 			"sos_commands/kernel/dmesg", "sos_commands/kernel/dmesg_*", "sos_commands/general/dmesg",
@@ -175,7 +175,7 @@ type kernelLogParser struct {
 
 func parseKernelLog(in *Input, out *model.Model) {
 	p := &kernelLogParser{in: in, out: out, kept: map[string]int{}, warned: map[string]bool{}}
-	p.stats.Kind = "kernel-log"
+	p.stats.Kind = string(KindKernelLog)
 	for in.Next() {
 		p.stats.Lines++
 		p.line(in.Bytes())
@@ -220,7 +220,7 @@ func (p *kernelLogParser) event(kind string, pr logPrefix, subject []byte) *mode
 	p.stats.Kept++
 	p.covered++
 	return &model.Event{
-		Kind: kind, Log: "kernel-log", Time: Clean(pr.ts), Component: Clean(pr.tag),
+		Kind: kind, Log: string(KindKernelLog), Time: Clean(pr.ts), Component: Clean(pr.tag),
 		Subject: Clean(subject), Message: Clean(bytes.TrimSpace(pr.msg)), Src: p.in.Src(),
 	}
 }
@@ -360,7 +360,13 @@ func (p *kernelLogParser) moduleInUse(b []byte) {
 		subject = m[mi+7 : k]
 	} else {
 		// "... busy": the module name is the quoted or last word before ':'.
+		// The line matched on its whole text; the message may hold neither
+		// phrase (it was in the prefix, or "is in use" starts the message).
 		k := bytes.Index(m, klogBusy)
+		if k < 0 {
+			p.stats.Unkept++
+			return
+		}
 		head := m[:k]
 		mi := bytes.LastIndex(head, []byte("remove module "))
 		switch {

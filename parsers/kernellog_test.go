@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -113,7 +114,7 @@ func TestKernelLog(t *testing.T) {
 			}
 			logCheckEvents(t, m.Events, tc.events, tc.path, "kernel-log")
 			tc.stats.Src = model.Source{Path: tc.path}
-			if len(m.LogStats) != 1 || m.LogStats[0] != tc.stats {
+			if len(m.LogStats) != 1 || !reflect.DeepEqual(m.LogStats[0], tc.stats) {
 				t.Errorf("stats = %+v, want %+v", m.LogStats, tc.stats)
 			}
 		})

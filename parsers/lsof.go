@@ -17,7 +17,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "lsof",
-		Kind: "lsof",
+		Kind: KindLsof,
 		Doc:  "lsof open-file listings: default columns (with or without header, TID/TASKCMD), AIX, -F fields",
 		Paths: []string{
 			"sos_commands/process/lsof_*", "sos_commands/filesys/lsof_*",
@@ -26,6 +26,11 @@ func init() {
 		},
 		Sniff: sniffLsof,
 		Parse: parseLsof,
+		// Rules ask lsof which descriptors lie inside a guard point, and
+		// a busy host's lsof holds millions of rows, mostly sockets,
+		// pipes and libraries: with the guard points known, only the rows
+		// inside them are kept (see lsofspool.go for the ones named later).
+		Requires: []Kind{KindMount, KindDF, KindAgentStatus},
 	})
 }
 
@@ -379,6 +384,14 @@ type lsofState struct {
 	fieldsKept int
 	// unkept counts the rows left out by Input.KeepOpenFilesUnder.
 	unkept int
+	// known are the directories kept while reading (Deps' possible guard
+	// points); spool holds the rows naming a path outside them for the
+	// deferred finish. Both are nil when the parser was given no Deps.
+	known []string
+	spool *lsofSpool
+	// tallies count the rows naming no path that were left out, by type.
+	tallies   []model.OpenFileTally
+	tallyPids []map[uint32]struct{}
 }
 
 // Field indexes of lsofRec.
@@ -409,19 +422,34 @@ type lsofRec struct {
 
 func parseLsof(in *Input, out *model.Model) {
 	st := &lsofState{toks: make([]span, 0, 16)}
-	defer st.flush(in, out)
+	if deps := in.Deps(); deps != nil && !in.openLim {
+		st.known = deps.GuardPointCandidates()
+		in.KeepOpenFilesUnder(st.known)
+		st.spool = &lsofSpool{max: in.spoolMax}
+	}
+	defer st.end(in, out)
 	first := true
 	for in.Next() {
 		b := in.Bytes()
 		if first {
 			first = false
 			if t, _ := trimBlank(b); len(t) > 1 && t[0] == 'p' && allDigits(t[1:]) {
+				if st.spool != nil {
+					// A file set spans lines and is not spooled: -F
+					// output, rare in bundles, keeps every row naming
+					// a path when guard points may come later.
+					st.spool, st.known = nil, []string{"/"}
+					in.KeepOpenFilesUnder(st.known)
+				}
 				parseLsofFields(in, out, st)
 				return
 			}
 		}
 		if h, ok := parseLsofHeader(b); ok {
 			st.hdr = h
+			if st.spool != nil {
+				st.spool.header(in.Line(), b)
+			}
 			continue
 		}
 		if st.parseRow(in, b, st.recs.next()) {
@@ -475,9 +503,17 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 		}
 		if !in.keepOpenFile(nb) {
 			// Decided on the raw bytes, before the line is copied: a row
-			// left out costs no memory.
+			// left out costs no memory, a spooled one its compressed size.
 			st.recs.drop()
-			st.unkept++
+			switch {
+			case len(nb) > 0 && nb[0] == '/' && st.spool != nil:
+				st.spool.row(in.Line(), b)
+			case len(nb) == 0 || nb[0] != '/':
+				st.unkept++
+				st.tally(in, b, r, uint32(pid), nb)
+			default:
+				st.unkept++
+			}
 			return true
 		}
 	}
@@ -515,17 +551,58 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 	return true
 }
 
+// tally counts a row naming no path by its type.
+func (st *lsofState) tally(in *Input, b []byte, r *lsofRow, pid uint32, name []byte) {
+	var typ []byte
+	if sp := r[lsofType]; sp.start >= 0 {
+		typ = b[sp.start:sp.end]
+	}
+	i := -1
+	for j := range st.tallies {
+		if st.tallies[j].Type == string(typ) {
+			i = j
+			break
+		}
+	}
+	if i < 0 {
+		i = len(st.tallies)
+		st.tallies = append(st.tallies, model.OpenFileTally{Type: Clean(typ), Src: in.Src()})
+		st.tallyPids = append(st.tallyPids, map[uint32]struct{}{})
+	}
+	t := &st.tallies[i]
+	t.Rows++
+	if bytes.HasSuffix(name, []byte("(LISTEN)")) {
+		t.Listening++
+	}
+	st.tallyPids[i][pid] = struct{}{}
+}
+
+// end finishes the parse of the file: facts, counts, and the work
+// deferred until every guard point is known.
+func (st *lsofState) end(in *Input, out *model.Model) {
+	st.flush(in, out)
+	if !in.openLim {
+		return
+	}
+	// Rows left out are counted, so nothing is lost silently.
+	kept := len(out.OpenFiles)
+	if st.spool == nil && st.unkept == 0 {
+		return
+	}
+	for i := range st.tallies {
+		st.tallies[i].Processes = len(st.tallyPids[i])
+	}
+	out.OpenFileTallies = append(out.OpenFileTallies, st.tallies...)
+	st.tallies, st.tallyPids = nil, nil
+	out.LogStats = append(out.LogStats, model.LogStats{Kind: string(KindLsof), Lines: in.Line(),
+		Kept: kept, Unkept: st.unkept, KeptUnder: append([]string{}, in.openDirs...), Src: model.Source{Path: in.Path}})
+	if st.spool != nil {
+		in.Defer(st.finish(in.Path, len(out.LogStats)-1))
+	}
+}
+
 // flush turns the rows read into facts.
 func (st *lsofState) flush(in *Input, out *model.Model) {
-	if in.openLim && st.unkept > 0 {
-		// Rows left out are counted, so nothing is lost silently.
-		kept := st.recs.n
-		if st.fields {
-			kept = st.fieldsKept
-		}
-		out.LogStats = append(out.LogStats, model.LogStats{Kind: "lsof", Lines: in.Line(),
-			Kept: kept, Unkept: st.unkept, Src: model.Source{Path: in.Path}})
-	}
 	if st.recs.n == 0 {
 		return
 	}

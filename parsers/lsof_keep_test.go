@@ -2,6 +2,9 @@ package parsers
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fsagent/triage/model"
@@ -148,6 +151,87 @@ func FuzzLsofKeep(f *testing.F) {
 			if len(some.OpenFiles)+unkept != len(all.OpenFiles) {
 				t.Fatalf("under %s: kept %d + unkept %d != %d rows", dir, len(some.OpenFiles), unkept, len(all.OpenFiles))
 			}
+			// Read before the guard point was known, then finished.
+			var late model.Model
+			in = NewInputString("lsof.out", s)
+			in.SetDeps(&model.Model{})
+			parseLsof(in, &late)
+			if fin := in.Deferred(); fin != nil {
+				fin(&model.Model{Mounts: []model.Mount{{Device: dir, Path: dir, FSType: "secfs2"}}}, &late)
+			}
+			if got := late.OpenFilesUnder(dir); len(got) != len(want) {
+				t.Fatalf("under %s, known late: kept %d of the %d rows inside it", dir, len(got), len(want))
+			} else {
+				for i := range got {
+					if got[i].Src != want[i].Src || got[i].Name != want[i].Name {
+						t.Fatalf("under %s, known late: row %d is %+v, want %+v", dir, i, got[i], want[i])
+					}
+				}
+			}
 		}
 	})
+}
+
+// TestLsofDeferred: given the guard points known so far, lsof keeps the
+// rows inside them, holds the other path rows until every guard point is
+// known, then keeps those inside the late ones, in line order; rows beyond
+// the memory held for them are counted as lost, with a warning naming the
+// line from which rows may be missing.
+func TestLsofDeferred(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("COMMAND   PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n")
+	for i := 0; i < 40; i++ {
+		dir := [...]string{"/data", "/late", "/usr/lib"}[i%3]
+		fmt.Fprintf(&b, "bash     %4d root  cwd    DIR  253,0     4096 10977282 %s/f%d\n", 2000+i, dir, i)
+	}
+	b.WriteString("sshd      901 root    3u  IPv4  41234      0t0      TCP *:ssh (LISTEN)\n")
+	known := &model.Model{Mounts: []model.Mount{{Device: "/data", Path: "/data", FSType: "secfs2"}}}
+	final := &model.Model{Mounts: append(known.Mounts, model.Mount{Device: "/late", Path: "/late", FSType: "secfs2"})}
+	tests := []struct {
+		name     string
+		spoolMax int
+		kept     int // rows of /data and /late kept
+		lost     int
+	}{
+		{name: "all held", kept: 27},
+		// 300 bytes hold the header and four rows: two under /late.
+		{name: "budget spent after a few rows", spoolMax: 300, kept: 14 + 2, lost: 26 - 4},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := NewInputString("lsof.out", b.String())
+			in.SetDeps(known)
+			in.spoolMax = tc.spoolMax
+			var m model.Model
+			parseLsof(in, &m)
+			if len(m.OpenFiles) != 14 {
+				t.Fatalf("kept %d rows while reading, want the 14 under /data", len(m.OpenFiles))
+			}
+			fin := in.Deferred()
+			if fin == nil {
+				t.Fatal("nothing deferred")
+			}
+			ws := fin(final, &m)
+			last := 0
+			for _, f := range m.OpenFiles {
+				if f.Src.Line <= last || !(strings.HasPrefix(f.Name, "/data/") || strings.HasPrefix(f.Name, "/late/")) {
+					t.Fatalf("rows out of order or outside the guard points: %+v", m.OpenFiles)
+				}
+				last = f.Src.Line
+			}
+			st := m.LogStats[0]
+			if len(m.OpenFiles) != tc.kept || st.Kept != tc.kept || st.Lost != tc.lost || st.Kept+st.Unkept+st.Lost != 41 {
+				t.Fatalf("kept %d, stats %+v; want kept %d lost %d of 41 rows", len(m.OpenFiles), st, tc.kept, tc.lost)
+			}
+			if want := []string{"/data", "/late"}; !slices.Equal(st.KeptUnder, want) {
+				t.Fatalf("kept under %q, want %q", st.KeptUnder, want)
+			}
+			if (len(ws) > 0) != (tc.lost > 0) || tc.lost > 0 && !strings.Contains(ws[0].Msg, "/late") {
+				t.Fatalf("warnings %v", ws)
+			}
+			if len(m.OpenFileTallies) != 1 || m.OpenFileTallies[0].Listening != 1 {
+				t.Fatalf("tallies %+v, want the listening socket", m.OpenFileTallies)
+			}
+		})
+	}
 }

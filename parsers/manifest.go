@@ -16,7 +16,7 @@ var manifestField = regexp.MustCompile(`^  "(started|os|tool)": "([^"]*)"`)
 func init() {
 	Register(&Parser{
 		Name:  "collect-manifest",
-		Kind:  "host",
+		Kind:  KindHost,
 		Doc:   "manifest.json written by `triage collect`: collection time and OS",
 		Paths: []string{"manifest.json"},
 		Sniff: func(h *Head) bool {

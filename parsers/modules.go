@@ -3,6 +3,7 @@ package parsers
 import (
 	"bytes"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/fsagent/triage/model"
@@ -18,7 +19,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "lsmod",
-		Kind: "modules",
+		Kind: KindModules,
 		Doc:  "lsmod: loaded kernel modules with sizes, reference counts and users",
 		Paths: []string{
 			"sos_commands/kernel/lsmod", "insights_commands/lsmod", "lsmod",
@@ -29,7 +30,7 @@ func init() {
 	})
 	Register(&Parser{
 		Name:  "proc-modules",
-		Kind:  "modules",
+		Kind:  KindModules,
 		Doc:   "/proc/modules: loaded kernel modules with state (Live, Unloading) and taint",
 		Paths: []string{"proc/modules", "proc_modules", "proc_modules*.txt", "proc_modules*.out"},
 		Sniff: sniffProcModules,
@@ -37,7 +38,7 @@ func init() {
 	})
 	Register(&Parser{
 		Name: "genkex",
-		Kind: "modules",
+		Kind: KindModules,
 		Doc:  "AIX genkex: loaded kernel extensions, most recent first",
 		Paths: []string{
 			"genkex", "genkex.out", "genkex*.txt", "genkex*.out", "genkex-*", "genkex_*",
@@ -62,11 +63,15 @@ func modulesGenkexHeader(t []byte) bool {
 type modulesState struct {
 	start  int  // index in out.Modules of the listing's first module
 	genkex bool // inside a genkex listing
+	sorted bool // the output was piped through sort: one listing, order lost
 	toks   []span
 }
 
+// sortedRe recognises a command whose output was sorted ("lsmod | sort").
+var sortedRe = regexp.MustCompile(`\|\s*(/usr)?(/bin/)?sort\b`)
+
 func parseModules(in *Input, out *model.Model) {
-	st := &modulesState{start: len(out.Modules), toks: make([]span, 0, 16)}
+	st := &modulesState{start: len(out.Modules), toks: make([]span, 0, 16), sorted: sortedRe.MatchString(in.Section())}
 	for in.Next() {
 		t, _ := trimBlank(in.Bytes())
 		if len(t) == 0 {
@@ -74,7 +79,9 @@ func parseModules(in *Input, out *model.Model) {
 		}
 		switch {
 		case modulesLsmodHeader(t):
-			st.endListing(out)
+			if !st.sorted { // sorted in among the rows, it ends nothing
+				st.endListing(out)
+			}
 			continue
 		case modulesGenkexHeader(t):
 			st.endListing(out)
@@ -101,6 +108,7 @@ func (st *modulesState) endListing(out *model.Model) {
 	ms := out.Modules[st.start:]
 	for i := range ms {
 		ms[i].LoadOrder = len(ms) - 1 - i
+		ms[i].OrderLost = st.sorted
 	}
 	st.start = len(out.Modules)
 	st.genkex = false

@@ -21,7 +21,7 @@ var mountFlatNames = []string{
 func init() {
 	Register(&Parser{
 		Name: "mount",
-		Kind: "mount",
+		Kind: KindMount,
 		Doc:  "Linux `mount` / `mount -l` output: SOURCE on TARGET type FSTYPE (OPTIONS) [LABEL].",
 		Paths: append([]string{
 			"sos_commands/filesys/mount_-l", "sos_commands/filesys/mount",

@@ -13,7 +13,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "mountinfo",
-		Kind: "mount",
+		Kind: KindMount,
 		Doc:  "/proc/<pid>/mountinfo: mount ids, parent ids, bind roots, propagation tags; octal escapes decoded.",
 		Paths: []string{
 			"proc/self/mountinfo", "proc/*/mountinfo", "mountinfo", "mountinfo.*",

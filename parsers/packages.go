@@ -16,7 +16,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "rpm",
-		Kind: "packages",
+		Kind: KindPackages,
 		Doc:  "rpm -qa, sos installed-rpms and insights JSON package lines.",
 		Paths: []string{
 			"installed-rpms", "installed_rpms", "sos_commands/rpm/*", "insights_commands/rpm_-qa*",
@@ -27,7 +27,7 @@ func init() {
 	})
 	Register(&Parser{
 		Name: "dpkg",
-		Kind: "packages",
+		Kind: KindPackages,
 		Doc:  "dpkg -l: Debian and Ubuntu packages with their status codes.",
 		Paths: []string{
 			"sos_commands/dpkg/dpkg_-l*", "insights_commands/dpkg_-l*", "dpkg-l*", "dpkg_-l*", "dpkg.out", "dpkg.txt",
@@ -37,7 +37,7 @@ func init() {
 	})
 	Register(&Parser{
 		Name:  "lslpp",
-		Kind:  "packages",
+		Kind:  KindPackages,
 		Doc:   "AIX lslpp -L: filesets and RPMs with level and state.",
 		Paths: []string{"lslpp*", "lslpp_-l*", "lslpp-l*"},
 		Sniff: sniffLslpp,
@@ -96,10 +96,30 @@ type rpmJSON struct {
 	Arch    string `json:"arch"`
 }
 
+// isRPMTableHeader recognises the header of supportconfig's package table
+// (rpm -qa --queryformat "%-35{NAME} %-35{DISTRIBUTION} %{VERSION}-%{RELEASE}").
+func isRPMTableHeader(f []string) bool {
+	return len(f) == 3 && f[0] == "NAME" && f[1] == "DISTRIBUTION" && f[2] == "VERSION"
+}
+
 func parseRPM(in *Input, out *model.Model) {
+	table := false // inside supportconfig's NAME DISTRIBUTION VERSION table
 	for in.Next() {
 		t := strings.TrimSpace(in.Text())
 		if t == "" {
+			continue
+		}
+		if f := strings.Fields(t); isRPMTableHeader(f) {
+			table = true
+			continue
+		} else if table {
+			// NAME, then the distribution (several words, or "(none)"),
+			// then version-release: the name and the last word.
+			if len(f) < 3 {
+				in.Warnf("expected NAME DISTRIBUTION VERSION-RELEASE: %q", excerpt(t))
+				continue
+			}
+			out.Packages = append(out.Packages, model.Package{Name: f[0], Version: f[len(f)-1], Manager: "rpm", Src: in.Src()})
 			continue
 		}
 		if strings.HasPrefix(t, "{") {

@@ -13,7 +13,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "proc-mounts",
-		Kind: "mount",
+		Kind: KindMount,
 		Doc:  "/proc/mounts, /proc/self/mounts and /etc/mtab: SOURCE TARGET FSTYPE OPTIONS 0 0, octal escapes decoded.",
 		Paths: []string{
 			"proc/mounts", "proc/self/mounts", "proc/*/mounts", "etc/mtab",

@@ -16,7 +16,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "ps",
-		Kind: "processes",
+		Kind: KindProcesses,
 		Doc:  "ps tables (aux, -ef, -eo, auxwwwm, alxwww, -elfL): pid, ppid, user, state, wchan, command.",
 		Paths: []string{
 			"sos_commands/process/ps_*", "insights_commands/ps_*",

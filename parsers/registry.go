@@ -7,11 +7,11 @@
 package parsers
 
 import (
+	"errors"
 	"fmt"
-	"path"
 	"sort"
-	"strings"
 
+	"github.com/fsagent/triage/internal/pathglob"
 	"github.com/fsagent/triage/model"
 )
 
@@ -20,14 +20,15 @@ type Parser struct {
 	// Name is unique across the registry and shows in the inventory
 	// ("lsof", "proc-mounts", "mountinfo").
 	Name string
-	// Kind is the artifact kind id of DESIGN.md (mount, lsof, fuser, ...).
-	// Several parsers may share a kind: one per variant of the format.
-	Kind string
-	// Doc says in one sentence what the parser reads.
+	// Kind is the artifact kind (see kind.go). Several parsers may share a
+	// kind: one per variant of the format.
+	Kind Kind
+	// Doc says in one sentence what the parser reads; `triage inventory`
+	// and docs/architecture.md rely on every parser having one.
 	Doc string
-	// Paths are patterns that identify the format by its path in the bundle.
-	// A pattern is a path.Match glob matched against the trailing path
-	// components of a file ("proc/mounts" matches
+	// Paths are patterns that identify the format by its path in the bundle,
+	// in the syntax of package pathglob: path.Match globs matched against
+	// the trailing path components of a file ("proc/mounts" matches
 	// "sosreport-h-1/proc/mounts"), case-insensitively.
 	Paths []string
 	// Sniff recognises the format from the first lines of a file. It is
@@ -38,23 +39,101 @@ type Parser struct {
 	// own for this one file. It reports malformed lines with in.Warnf and
 	// never stops at one.
 	Parse func(in *Input, out *model.Model)
+	// Requires names the artifact kinds whose facts this parser's output
+	// depends on, the way an analysis.Analyzer names the analyzers it
+	// needs: lsof keeps only the rows inside a possible guard point, which
+	// the mount table, df and the agent's status name. The pipeline hands
+	// Parse the facts of the files of those kinds read before this one
+	// (Input.Deps) and, when Parse left work for later (Input.Defer),
+	// finishes it with the facts of every such file of the bundle, so the
+	// result does not depend on the order of files in the archive. Run
+	// alone (no Deps), the parser keeps everything.
+	Requires []Kind
+
+	globs []pathglob.Pattern // Paths compiled by Register
+}
+
+// Validate reports everything wrong with one parser, all of it: a missing
+// name, doc or Parse function, an undeclared kind, a path glob that does
+// not compile (which would otherwise silently never match).
+func (p *Parser) Validate() error {
+	var errs []error
+	name := p.Name
+	if name == "" {
+		name = "(unnamed)"
+		errs = append(errs, errors.New("parser has no Name"))
+	}
+	if p.Doc == "" {
+		errs = append(errs, fmt.Errorf("parser %s: no Doc: say in one sentence what it reads", name))
+	}
+	if p.Kind == "" {
+		errs = append(errs, fmt.Errorf("parser %s: no Kind", name))
+	} else if !p.Kind.Known() || p.Kind == KindText || p.Kind == KindBinary {
+		errs = append(errs, fmt.Errorf("parser %s: kind %q is not a declared artifact kind (parsers/kind.go)", name, p.Kind))
+	}
+	if p.Parse == nil {
+		errs = append(errs, fmt.Errorf("parser %s: no Parse function", name))
+	}
+	if len(p.Paths) == 0 && p.Sniff == nil {
+		errs = append(errs, fmt.Errorf("parser %s: neither Paths nor Sniff: nothing can identify its files", name))
+	}
+	for _, k := range p.Requires {
+		if !k.Known() || k == KindText || k == KindBinary || k == p.Kind {
+			errs = append(errs, fmt.Errorf("parser %s: requires %q, which is not another declared artifact kind", name, k))
+		}
+	}
+	for _, g := range p.Paths {
+		if _, err := pathglob.Compile(g); err != nil {
+			errs = append(errs, fmt.Errorf("parser %s: path %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the whole registry the way go/analysis checks a list of
+// analyzers: every parser valid, every name unique. A test runs it, so a
+// malformed registration fails `go test`, not a customer's run.
+func Validate() error {
+	return validateAll(registry)
+}
+
+func validateAll(ps []*Parser) error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, p := range ps {
+		if err := p.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+		if seen[p.Name] {
+			errs = append(errs, fmt.Errorf("parser %s: registered twice", p.Name))
+		}
+		seen[p.Name] = true
+	}
+	return errors.Join(errs...)
 }
 
 var registry []*Parser
 
-// Register adds a parser. It panics on a duplicate or incomplete parser,
-// which is a programming error caught by any test.
+// Register adds a parser. It panics on an invalid or duplicate parser
+// (see Validate), which is a programming error caught by any test.
 func Register(p *Parser) {
-	if p.Name == "" || p.Kind == "" || p.Parse == nil {
-		panic(fmt.Sprintf("parsers: incomplete parser %+v", p))
+	if err := validateAll(append([]*Parser{p}, lookupAll(p.Name)...)); err != nil {
+		panic("parsers: " + err.Error())
 	}
-	for _, q := range registry {
-		if q.Name == p.Name {
-			panic("parsers: duplicate parser " + p.Name)
-		}
+	p.globs = nil
+	for _, g := range p.Paths {
+		p.globs = append(p.globs, pathglob.MustCompile(g))
 	}
 	registry = append(registry, p)
 	sort.SliceStable(registry, func(i, j int) bool { return registry[i].Name < registry[j].Name })
+}
+
+// lookupAll is the registered parser of that name, as a list of zero or one.
+func lookupAll(name string) []*Parser {
+	if p := Lookup(name); p != nil {
+		return []*Parser{p}
+	}
+	return nil
 }
 
 // All lists the registered parsers, sorted by name.
@@ -70,10 +149,6 @@ func Lookup(name string) *Parser {
 	return nil
 }
 
-// KindText is the kind of every file no parser recognised. Such files are
-// still offered to the line patterns of rules.
-const KindText = "text"
-
 // How a file was identified.
 const (
 	ByPath    = "path"
@@ -83,7 +158,7 @@ const (
 
 // Identification is what Identify decided about one file.
 type Identification struct {
-	Kind   string
+	Kind   Kind
 	Parser *Parser // nil for KindText
 	By     string  // ByPath, ByContent or ByDefault
 }
@@ -92,11 +167,10 @@ type Identification struct {
 // and its first bytes: path patterns first (the most specific pattern wins,
 // content choosing between variants), then content alone.
 func Identify(p string, head *Head) Identification {
-	lp := strings.ToLower(p)
 	best, bestScore := []*Parser(nil), 0
 	for _, pr := range registry {
-		for _, pat := range pr.Paths {
-			s := matchScore(strings.ToLower(pat), lp)
+		for _, pat := range pr.globs {
+			s := pat.Score(p)
 			if s == 0 {
 				continue
 			}
@@ -149,38 +223,17 @@ func contains(ps []*Parser, p *Parser) bool {
 	return false
 }
 
-// matchScore is 0 when the pattern does not match the trailing components
-// of p, otherwise a score that grows with how specific the pattern is.
-func matchScore(pat, p string) int {
-	pc := strings.Count(pat, "/") + 1
-	parts := strings.Split(p, "/")
-	if len(parts) < pc {
-		return 0
-	}
-	tail := strings.Join(parts[len(parts)-pc:], "/")
-	if ok, err := path.Match(pat, tail); err != nil || !ok {
-		return 0
-	}
-	literal := 0
-	for _, r := range pat {
-		if r != '*' && r != '?' && r != '[' && r != ']' {
-			literal++
-		}
-	}
-	return pc*1000 + literal
-}
-
 // Kinds lists the artifact kind ids the registry knows, sorted, KindText
 // included.
-func Kinds() []string {
-	seen := map[string]bool{KindText: true}
-	out := []string{KindText}
+func Kinds() []Kind {
+	seen := map[Kind]bool{KindText: true}
+	out := []Kind{KindText}
 	for _, p := range registry {
 		if !seen[p.Kind] {
 			seen[p.Kind] = true
 			out = append(out, p.Kind)
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }

@@ -17,7 +17,7 @@ import (
 func init() {
 	Register(&Parser{
 		Name: "slabtop",
-		Kind: "slab",
+		Kind: KindSlab,
 		Doc:  "slabtop -o: slab caches by size, one or more samples",
 		Paths: []string{
 			"sos_commands/memory/slabtop_-o", "insights_commands/slabtop*", "slabtop",
@@ -28,7 +28,7 @@ func init() {
 	})
 	Register(&Parser{
 		Name: "slabinfo",
-		Kind: "slab",
+		Kind: KindSlab,
 		Doc:  "/proc/slabinfo (version 2.x): slab caches, one or more samples",
 		Paths: []string{
 			"proc/slabinfo", "slabinfo", "slabinfo*.txt", "slabinfo*.out", "slabinfo*.log",
@@ -94,7 +94,7 @@ func parseSlab(in *Input, out *model.Model) {
 	out.Slabs = facts.appendTo(out.Slabs)
 	// One sample per file: the file's name places it in a series.
 	if st.block <= 1 {
-		if series, n, ok := kernSeries(in.Path); ok {
+		if series, n, ok := kernSeries(in.ArtifactPath()); ok {
 			for i := start; i < len(out.Slabs); i++ {
 				out.Slabs[i].Series, out.Slabs[i].Sample = series, int(n)
 			}

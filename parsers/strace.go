@@ -37,7 +37,7 @@ var straceRelevant = map[string]bool{
 func init() {
 	Register(&Parser{
 		Name: "strace",
-		Kind: "strace",
+		Kind: KindStrace,
 		Doc:  "strace output (-f, -ff, -t/-tt/-ttt, -r, -T): calls that never returned, failed, were slow or mount/unmount/statfs/module calls.",
 		Paths: []string{
 			"strace*.out", "strace*.log", "*.strace",
@@ -231,8 +231,8 @@ func parseStrace(in *Input, out *model.Model) {
 		kept:    map[string]int{},
 		warned:  map[string]bool{},
 	}
-	p.stats.Kind = "strace"
-	p.filePID = stracePIDFromName(in.Path)
+	p.stats.Kind = string(KindStrace)
+	p.filePID = stracePIDFromName(in.ArtifactPath())
 	for in.Next() {
 		p.stats.Lines++
 		p.line(in.Bytes())

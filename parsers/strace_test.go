@@ -112,7 +112,7 @@ func TestStrace(t *testing.T) {
 				}
 			}
 			tc.stats.Src = model.Source{Path: tc.path}
-			if len(m.LogStats) != 1 || m.LogStats[0] != tc.stats {
+			if len(m.LogStats) != 1 || !reflect.DeepEqual(m.LogStats[0], tc.stats) {
 				t.Errorf("stats = %+v, want %+v", m.LogStats, tc.stats)
 			}
 		})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/model"
 )
 
@@ -145,9 +146,9 @@ func slabChartOf(name string, all []model.SlabSeries) slabChart {
 	}
 	for i, s := range grow {
 		l := slabLine{Cache: s.Cache, Color: palette[i%len(palette)], First: s.First, Last: s.Last,
-			Monotonic: s.Monotonic, Growth: fmt.Sprintf("+%s objects, +%s", shortNumber(float64(s.Delta)), humanBytes(s.DeltaBytes))}
+			Monotonic: s.Monotonic, Growth: fmt.Sprintf("+%s objects, +%s", shortNumber(float64(s.Delta)), wording.Bytes(s.DeltaBytes))}
 		if s.First > 0 {
-			l.Growth = fmt.Sprintf("+%s objects (+%.0f%%), +%s", shortNumber(float64(s.Delta)), s.GrowthPct, humanBytes(s.DeltaBytes))
+			l.Growth = fmt.Sprintf("+%s objects (+%.0f%%), +%s", shortNumber(float64(s.Delta)), s.GrowthPct, wording.Bytes(s.DeltaBytes))
 		}
 		var pts []string
 		for j, p := range s.Samples {

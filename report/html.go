@@ -9,6 +9,7 @@ import (
 
 	"github.com/fsagent/triage/analyze"
 	"github.com/fsagent/triage/bundle"
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/model"
 	"github.com/fsagent/triage/parsers"
 	"github.com/fsagent/triage/rules"
@@ -22,7 +23,7 @@ var htmlSource string
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"upper":  strings.ToUpper,
 	"safe":   safeText,
-	"plural": plural,
+	"plural": wording.Plural,
 	"lines":  func(s string) []string { return strings.Split(strings.TrimSpace(safeBlock(s)), "\n") },
 }).Parse(htmlSource))
 
@@ -72,6 +73,13 @@ type htmlView struct {
 	HasSlabs      bool
 	Mounts        *mountTree
 	Timeline      *timeline
+	// Verdict is the "Incomplete analysis: ..." headline, "" when complete.
+	Verdict      string
+	Incomplete   []analyze.Reason
+	NotEvaluated []analyze.RuleCoverage
+	NotSeenIntro string
+	RuleNotes    []string
+	HasCoverage  bool
 }
 
 // HTML writes the report of r as one self-contained page: inline CSS and
@@ -89,6 +97,8 @@ func HTML(w io.Writer, r *analyze.Result, opts ...Option) error {
 		BundleSize: bundleSize(r.Bundle), Host: h, Errors: r.Errors,
 		Warnings: allWarnings(r), WarningCount: warningCount(r), Others: sortedOthers(r.Others),
 	}
+	v.Verdict, v.Incomplete, v.NotEvaluated = verdictLine(r), r.Incomplete, r.NotEvaluated()
+	v.NotSeenIntro, v.RuleNotes, v.HasCoverage = notSeenIntro, r.RuleNotes, len(r.Coverage) > 0
 	v.Title = "Triage report"
 	if h.Hostname != "" {
 		v.Title += ": " + safeText(h.Hostname)
@@ -108,7 +118,7 @@ func HTML(w io.Writer, r *analyze.Result, opts ...Option) error {
 		v.Findings = append(v.Findings, hf)
 	}
 	for _, a := range sortedInventory(r.Inventory) {
-		v.Inventory = append(v.Inventory, htmlArtifact{Artifact: a, SizeH: humanBytes(a.Size)})
+		v.Inventory = append(v.Inventory, htmlArtifact{Artifact: a, SizeH: wording.Bytes(a.Size)})
 	}
 	v.Slab, v.SlabHidden = slabCharts(r.Model)
 	v.HasSlabs = r.Model != nil && len(r.Model.Slabs) > 0

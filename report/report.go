@@ -22,6 +22,7 @@ import (
 
 	"github.com/fsagent/triage/analyze"
 	"github.com/fsagent/triage/bundle"
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/model"
 	"github.com/fsagent/triage/parsers"
 	"github.com/fsagent/triage/rules"
@@ -293,21 +294,13 @@ func needsEscape(r rune, keepLines bool) bool {
 	return false
 }
 
-// plural says "1 event" or "3 events".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // bundleSize is the bundle's format with its size, leaving out the size
 // of a directory, which is not measured.
 func bundleSize(b analyze.BundleInfo) string {
 	if b.Size <= 0 && b.Format == "directory" {
 		return b.Format
 	}
-	return fmt.Sprintf("%s, %s", b.Format, humanBytes(b.Size))
+	return fmt.Sprintf("%s, %s", b.Format, wording.Bytes(b.Size))
 }
 
 // SafeText makes text from a bundle safe to print on one terminal line:
@@ -315,3 +308,54 @@ func bundleSize(b analyze.BundleInfo) string {
 // invalid UTF-8 become visible escapes. The CLI's own listings (inventory,
 // rule lists) use it so that they hold the same promise as the reports.
 func SafeText(s string) string { return safeText(s) }
+
+// verdictLine is the headline every format starts its findings with when
+// the analysis is incomplete: "Incomplete analysis: the archive is
+// truncated or corrupt; 1 file was cut short". Empty when it is complete.
+func verdictLine(r *analyze.Result) string {
+	if r.Complete() {
+		return ""
+	}
+	n := map[string]int{}
+	for _, x := range r.Incomplete {
+		n[x.Kind]++
+	}
+	var parts []string
+	if n[analyze.ReasonArchive] > 0 {
+		parts = append(parts, "the archive is truncated, corrupt or unreadable")
+	}
+	if k := n[analyze.ReasonLimit]; k > 0 {
+		parts = append(parts, wording.Plural(k, "limit", "limits")+" stopped the reading")
+	}
+	if k := n[analyze.ReasonArtifact]; k > 0 {
+		parts = append(parts, wording.Plural(k, "file was", "files were")+" not read whole")
+	}
+	if k := n[analyze.ReasonRule]; k > 0 {
+		parts = append(parts, wording.Plural(k, "rule", "rules")+" could not run")
+	}
+	if n[analyze.ReasonCoverage] > 0 {
+		parts = append(parts, "no artifact was identified")
+	}
+	return "Incomplete analysis: " + strings.Join(parts, "; ")
+}
+
+// notSeenIntro explains the "What this analysis could not see" section.
+const notSeenIntro = "A problem in a part that was not read, or checked by a rule that could not run, may be present but is not reported."
+
+// hasNotSeen says whether the report has a "What this analysis could not
+// see" section: a reason the analysis is incomplete, or a rule that could
+// not be evaluated.
+func hasNotSeen(r *analyze.Result) bool {
+	return len(r.Incomplete) > 0 || len(r.NotEvaluated()) > 0
+}
+
+// reasonLoc says what a reason is about: a path, a rule, or the bundle.
+func reasonLoc(x analyze.Reason) string {
+	switch {
+	case x.RuleID != "":
+		return x.RuleID
+	case x.Path != "":
+		return x.Path
+	}
+	return "(bundle)"
+}

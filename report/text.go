@@ -13,6 +13,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/fsagent/triage/analyze"
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/rules"
 )
 
@@ -87,6 +88,12 @@ func Text(w io.Writer, r *analyze.Result, opts TextOptions) error {
 	findings := sortedFindings(r.Findings)
 	cnt := countFindings(r.Findings)
 
+	if v := verdictLine(r); v != "" {
+		// Before anything else: what follows is not the whole picture.
+		t.line(t.style(ansiBold, safeText(v)))
+		t.line("  Findings below come from what could be read; see \"What this analysis could not see\".")
+		t.line("")
+	}
 	t.line(t.style(ansiBold, fmt.Sprintf("%s %s report", tool.Name, tool.Version)))
 	kv := func(k, v string) {
 		if v == "" {
@@ -121,12 +128,28 @@ func Text(w io.Writer, r *analyze.Result, opts TextOptions) error {
 	}
 	kv("Findings", cnt.String())
 
-	if len(findings) == 0 {
+	for _, n := range r.RuleNotes {
+		kv("Rules", n)
+	}
+
+	switch {
+	case len(findings) == 0 && !r.Complete():
+		t.line("")
+		t.line(t.style(ansiBold, "No known problems found in what could be read; this is not an all-clear."))
+		t.line("  Part of the bundle was not read or a rule could not run: see below.")
+	case len(findings) == 0:
 		t.line("")
 		t.line(t.style(ansiBold, "No known problems found."))
-		t.line("  No rule matched this bundle. Check the warnings below: an artifact that")
-		t.line("  could not be read is evidence no rule could see.")
-	} else {
+		switch {
+		case len(r.NotEvaluated()) > 0:
+			t.line("  No rule matched this bundle; the rules listed under \"What this analysis")
+			t.line("  could not see\" lacked their inputs, so their problems were not checked.")
+		case len(r.Coverage) == 0:
+			t.line("  No rule matched this bundle.")
+		default:
+			t.line("  No rule matched this bundle, and every rule had the artifacts it needs.")
+		}
+	default:
 		t.heading(fmt.Sprintf("Findings (%d)", len(findings)))
 		if err := t.findingsTable(findings); err != nil {
 			return err
@@ -136,12 +159,33 @@ func Text(w io.Writer, r *analyze.Result, opts TextOptions) error {
 		}
 	}
 
+	if hasNotSeen(r) {
+		t.heading("What this analysis could not see")
+		for _, l := range wrap(notSeenIntro, t.width-2) {
+			t.line("  " + l)
+		}
+		if len(r.Incomplete) > 0 {
+			t.line("")
+			t.line("  Not read or not run (" + strconv.Itoa(len(r.Incomplete)) + "):")
+		}
+		for _, x := range r.Incomplete {
+			t.item(x.Kind+" "+reasonLoc(x), x.Message)
+		}
+		if ne := r.NotEvaluated(); len(ne) > 0 {
+			t.line("")
+			t.line("  Rules not evaluated (" + strconv.Itoa(len(ne)) + "):")
+			for _, c := range ne {
+				t.item(c.RuleID, c.Reason)
+			}
+		}
+	}
+
 	if opts.Verbose {
 		t.heading(fmt.Sprintf("Inventory (%d files)", len(r.Inventory)))
 		rows := [][]string{}
 		for _, a := range sortedInventory(r.Inventory) {
-			rows = append(rows, []string{safeText(a.Path), safeText(a.Kind), safeText(a.Parser),
-				safeText(a.IdentifiedBy), humanBytes(a.Size), strconv.Itoa(a.Facts), strconv.Itoa(len(a.Warnings))})
+			rows = append(rows, []string{safeText(a.Path), safeText(string(a.Kind)), safeText(a.Parser),
+				safeText(a.IdentifiedBy), wording.Bytes(a.Size), strconv.Itoa(a.Facts), strconv.Itoa(len(a.Warnings))})
 		}
 		if len(rows) == 0 {
 			t.line("  (no files)")
@@ -343,6 +387,19 @@ func (t *textWriter) label(s string) {
 	t.line("    " + t.style(ansiBold, s+":"))
 }
 
+// item writes "  - label: text", wrapped with continuation lines hanging
+// under the label; both come from the bundle and are escaped.
+func (t *textWriter) item(label, text string) {
+	const head, hang = "  - ", "      "
+	for j, l := range wrap(safeText(label)+": "+safeText(text), t.width-len(head)) {
+		if j == 0 {
+			t.line(head + l)
+		} else {
+			t.line(hang + l)
+		}
+	}
+}
+
 // prose writes a paragraph wrapped to the report width, indented by four
 // spaces plus extra.
 func (t *textWriter) prose(extra, s string) {
@@ -413,18 +470,4 @@ func wrap(s string, width int) []string {
 		out = append(out, string(cur))
 	}
 	return out
-}
-
-// humanBytes formats a size for people: 512 B, 4.0 KiB, 1.2 MiB.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 5; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/fsagent/triage/internal/pathglob"
 )
 
 // Every broken file under testdata/broken gives exactly these errors, and
@@ -62,7 +64,7 @@ func TestLoadErrorsInline(t *testing.T) {
 		{"empty file", "# nothing\n",
 			`r.yaml: empty file: expected a rule (a mapping with id, title, severity, when and message)`},
 		{"unknown field, nothing close", head + "when: true\nmessage: m\nzzzzzzzz: 1\n",
-			`r.yaml:6:1: unknown field "zzzzzzzz" (known fields: id, title, severity, applies_to, params, lines, for_each, let, when, evidence, message, summary, symptoms, cause, diagnosis, resolution, caveats, references, tests)`},
+			`r.yaml:6:1: unknown field "zzzzzzzz" (known fields: id, title, severity, applies_to, needs, params, lines, for_each, let, when, evidence, message, summary, symptoms, cause, diagnosis, resolution, caveats, references, tests)`},
 		{"title not text", "id: t.x\ntitle: [a]\nseverity: low\nwhen: true\nmessage: m\n",
 			`r.yaml:2:8: title: expected text, got a list`},
 		{"param shadows builtin", head + "params:\n  len: 3\nwhen: true\nmessage: m\n",
@@ -101,6 +103,16 @@ func TestLoadErrorsInline(t *testing.T) {
 			`r.yaml:4:11: for_each: expected an expression that yields a list, got int`},
 		{"now is disabled", head + "when: now() != nil\nmessage: m\n",
 			`r.yaml:4:7: when: unknown name now`},
+		{"needs unknown kind, close", head + "needs: [lsoof]\nwhen: true\nmessage: m\n",
+			`r.yaml:4:9: needs: unknown artifact kind "lsoof" (did you mean "lsof"?)`},
+		{"needs unknown kind in a group", head + "needs: [mount, [lsof, zzzz]]\nwhen: true\nmessage: m\n",
+			`r.yaml:4:23: needs: unknown artifact kind "zzzz" (known kinds: agent-log, agent-status, df, filesystems, fuser, host, init-script, kernel-log, lsof, modules, mount, packages, processes, slab, strace)`},
+		{"needs text is no kind", head + "needs: [text]\nwhen: true\nmessage: m\n",
+			`r.yaml:4:9: needs: unknown artifact kind "text" (known kinds: agent-log, agent-status, df, filesystems, fuser, host, init-script, kernel-log, lsof, modules, mount, packages, processes, slab, strace)`},
+		{"needs not a list", head + "needs: lsof\nwhen: true\nmessage: m\n",
+			`r.yaml:4:8: needs: expected a list of artifact kinds (like [mount, [lsof, fuser]]), got "lsof"`},
+		{"needs empty group", head + "needs: [[]]\nwhen: true\nmessage: m\n",
+			`r.yaml:4:9: needs: an empty list of alternatives; name at least one artifact kind`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -163,13 +175,15 @@ func TestLinePatternMatch(t *testing.T) {
 		{"/var/log/messages", "host/var/log/messages", false},
 		{"messages", "./var/log/messages", true},
 		{"*.load", "vol1.load/", true},
+		// Case-insensitive, as parser paths are (package pathglob).
+		{"**/ncs/*.load", "ETC/NCS/VOL1.LOAD", true},
 	}
 	for _, c := range cases {
-		comps, root, err := parseGlob(c.glob)
+		g, err := pathglob.Compile(c.glob)
 		if err != nil {
-			t.Fatalf("parseGlob(%q): %v", c.glob, err)
+			t.Fatalf("Compile(%q): %v", c.glob, err)
 		}
-		p := LinePattern{Files: c.glob, glob: comps, root: root}
+		p := LinePattern{Files: c.glob, glob: g}
 		if got := p.Match(c.path); got != c.want {
 			t.Errorf("%q.Match(%q) = %v, want %v", c.glob, c.path, got, c.want)
 		}

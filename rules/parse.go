@@ -4,10 +4,14 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/fsagent/triage/internal/pathglob"
+	"github.com/fsagent/triage/parsers"
 )
 
 // field describes one top-level key of a rule file.
@@ -23,6 +27,7 @@ var fields = []field{
 	{"title", true, "a one-line title"},
 	{"severity", true, "one of info, low, medium, high, critical"},
 	{"applies_to", false, "a list of tags"},
+	{"needs", false, "a list of artifact kinds, each a kind id or a list of alternatives"},
 	{"params", false, "a mapping of names to constants"},
 	{"lines", false, "a mapping of names to {files, regex}"},
 	{"for_each", false, "an expression yielding a list"},
@@ -138,6 +143,9 @@ func parseRule(file string, data []byte, errs *LoadErrors) (*Rule, *yaml.Node) {
 	if n := vals["applies_to"]; n != nil {
 		r.Tags, _ = p.strList(n, "applies_to")
 	}
+	if n := vals["needs"]; n != nil {
+		r.Needs = p.needs(n)
+	}
 	if n := vals["summary"]; n != nil {
 		r.KB.Summary, _ = p.str(n, "summary")
 	}
@@ -164,6 +172,76 @@ func parseRule(file string, data []byte, errs *LoadErrors) (*Rule, *yaml.Node) {
 	}
 	p.compile(r, vals)
 	return r, idNode
+}
+
+// needs reads the artifact kinds a rule looks at: a list whose items are
+// a kind id (needed) or a list of kind ids (any one of them will do).
+// Every id must be a kind of the parsers registry.
+func (p *parser) needs(n *yaml.Node) [][]parsers.Kind {
+	if n.Kind != yaml.SequenceNode {
+		p.errAt(n, "needs: expected a list of artifact kinds (like [mount, [lsof, fuser]]), got %s", kindName(n))
+		return nil
+	}
+	known := needKinds()
+	kind := func(c *yaml.Node) (parsers.Kind, bool) {
+		s, ok := p.str(c, "needs item")
+		if !ok {
+			return "", false
+		}
+		if !slices.Contains(known, parsers.Kind(s)) {
+			p.errAt(c, "needs: unknown artifact kind %q%s", s, suggestKind(s, known))
+			return "", false
+		}
+		return parsers.Kind(s), true
+	}
+	var out [][]parsers.Kind
+	for _, c := range n.Content {
+		var group []parsers.Kind
+		switch c.Kind {
+		case yaml.SequenceNode:
+			if len(c.Content) == 0 {
+				p.errAt(c, "needs: an empty list of alternatives; name at least one artifact kind")
+				continue
+			}
+			for _, k := range c.Content {
+				if s, ok := kind(k); ok && !slices.Contains(group, s) {
+					group = append(group, s)
+				}
+			}
+		default:
+			if s, ok := kind(c); ok {
+				group = []parsers.Kind{s}
+			}
+		}
+		if len(group) > 0 {
+			out = append(out, group)
+		}
+	}
+	return out
+}
+
+// needKinds are the kinds a rule may need: those the parsers registry
+// produces. Text (a file no parser knows) is read by `lines:` collectors,
+// never needed by kind.
+func needKinds() []parsers.Kind {
+	return slices.DeleteFunc(parsers.Kinds(), func(k parsers.Kind) bool { return k == parsers.KindText })
+}
+
+// suggestKind proposes the closest artifact kind for a misspelt one, or
+// lists them all.
+func suggestKind(s string, known []parsers.Kind) string {
+	best, bestD := "", 3
+	names := make([]string, len(known))
+	for i, k := range known {
+		names[i] = string(k)
+		if d := editDistance(s, string(k)); d < bestD {
+			best, bestD = string(k), d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return " (known kinds: " + strings.Join(names, ", ") + ")"
 }
 
 func knownField(name string) bool {
@@ -485,12 +563,12 @@ func (p *parser) lines(n *yaml.Node, id string) []LinePattern {
 			p.errAt(v, "lines %s: missing required field \"files\" (a glob like **/ncs/*.load)", k.Value)
 			good = false
 		} else if s, sok := p.str(filesNode, "lines "+k.Value+" files"); sok {
-			comps, root, err := parseGlob(s)
+			g, err := pathglob.Compile(s)
 			if err != nil {
 				p.errAt(filesNode, "lines %s: bad glob: %v", k.Value, err)
 				good = false
 			}
-			lp.Files, lp.glob, lp.root = s, comps, root
+			lp.Files, lp.glob = s, g
 		} else {
 			good = false
 		}

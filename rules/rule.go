@@ -1,16 +1,16 @@
 package rules
 
 import (
-	"fmt"
 	"io/fs"
-	"path"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/fsagent/triage/internal/pathglob"
+	"github.com/fsagent/triage/parsers"
 )
 
 // Rule is one loaded, compiled rule file. The exported fields are what the
@@ -22,7 +22,12 @@ type Rule struct {
 	Severity Severity
 	// Tags are the rule's applies_to list: product and platform.
 	Tags []string
-	KB   KB
+	// Needs are the artifact kinds the rule looks at: every group must be
+	// present in a bundle, any one kind of a group will do ([[lsof, fuser],
+	// [mount, df, agent-status]]). Without them a rule that does not fire
+	// was not evaluated: the report says so instead of an all-clear.
+	Needs [][]parsers.Kind
+	KB    KB
 	// File is the rule file as named in messages (a path on disk, or
 	// "rules.d/NAME.yaml" for a shipped rule).
 	File string
@@ -92,58 +97,15 @@ type LinePattern struct {
 	Files string
 	Regex *regexp.Regexp
 
-	glob []string // Files split into path components, "**" prefix removed
-	root bool     // the glob started with "/": anchored at the bundle root
+	glob pathglob.Pattern // Files, compiled
 }
 
 // Match reports whether a bundle path is one of the files the pattern reads.
-// A glob matches the trailing components of the path ("*.load" matches
-// "etc/opt/novell/ncs/vol1.load"); a leading "/" anchors it at the bundle
+// The glob syntax and its case-insensitivity are package pathglob's, the
+// same as the parser registry's: "*.load" matches
+// "etc/opt/novell/ncs/vol1.load"; a leading "/" anchors it at the bundle
 // root; a leading "**/" is allowed and means the same as none.
-func (p LinePattern) Match(name string) bool {
-	name = strings.TrimPrefix(path.Clean("/"+filepath.ToSlash(name)), "/")
-	comps := strings.Split(name, "/")
-	if len(comps) < len(p.glob) || (p.root && len(comps) != len(p.glob)) {
-		return false
-	}
-	comps = comps[len(comps)-len(p.glob):]
-	for i, g := range p.glob {
-		if ok, err := path.Match(g, comps[i]); err != nil || !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// parseGlob checks a `files:` glob and splits it into components.
-func parseGlob(glob string) (comps []string, root bool, err error) {
-	if strings.TrimSpace(glob) == "" {
-		return nil, false, fmt.Errorf("empty glob")
-	}
-	if strings.HasPrefix(glob, "/") {
-		root = true
-		glob = strings.TrimLeft(glob, "/")
-	}
-	parts := strings.Split(glob, "/")
-	for len(parts) > 0 && parts[0] == "**" && !root {
-		parts = parts[1:]
-	}
-	if len(parts) == 0 {
-		return nil, false, fmt.Errorf("glob %q names no file", glob)
-	}
-	for _, c := range parts {
-		if c == "" || c == "." || c == ".." {
-			return nil, false, fmt.Errorf("glob %q has an empty, \".\" or \"..\" component", glob)
-		}
-		if strings.Contains(c, "**") {
-			return nil, false, fmt.Errorf("glob %q: \"**\" is only allowed as the leading component", glob)
-		}
-		if _, err := path.Match(c, ""); err != nil {
-			return nil, false, fmt.Errorf("glob %q: malformed pattern %q (unclosed [ or trailing \\)", glob, c)
-		}
-	}
-	return parts, root, nil
-}
+func (p LinePattern) Match(name string) bool { return p.glob.Match(name) }
 
 // Set is a loaded collection of rules, ready to evaluate.
 type Set struct {

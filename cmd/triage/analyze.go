@@ -17,6 +17,7 @@ import (
 
 	"github.com/fsagent/triage/analyze"
 	"github.com/fsagent/triage/bundle"
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/report"
 	"github.com/fsagent/triage/rules"
 )
@@ -45,9 +46,15 @@ func init() {
 rule pack on it and reports each known problem it finds with the bundle lines
 that prove it and the steps that fix it.
 
-Exit codes: 0 success; 1 a finding at or above --fail-on exists; 2 usage
-error (or the report cannot be written); 3 the bundle cannot be read at all
-or holds no artifact.`,
+Exit codes:
+  0  the analysis is complete and no finding is at or above --fail-on
+  1  a finding at or above --fail-on exists (this wins over 4)
+  2  usage error, or the report cannot be written
+  3  nothing could be read: the bundle is missing, not a bundle, or empty
+  4  the analysis is incomplete (an archive cut short or corrupt, a file not
+     read whole, a limit reached, a rule that failed or timed out, or no
+     known artifact at all) and no finding is at or above --fail-on; the
+     report's "What this analysis could not see" says what is missing`,
 		Example: `  triage analyze sosreport-db01.tar.xz
   triage analyze ./bundle --format html --out report.html
   triage analyze upload.zip --format json --fail-on high
@@ -161,7 +168,29 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 			return withCode(exitFindings, fmt.Errorf("%d finding(s) at or above %s (--fail-on %s)", n, failSev, failSev))
 		}
 	}
-	return nil
+	return incomplete(res)
+}
+
+// incomplete is the exit-4 error of an analysis that did not see the whole
+// bundle or could not run every rule: its report is not an all-clear.
+func incomplete(res *analyze.Result) error {
+	if res.Complete() {
+		return nil
+	}
+	first := res.Incomplete[0]
+	more := ""
+	if len(res.Incomplete) > 1 {
+		more = fmt.Sprintf(" (and %d more reasons)", len(res.Incomplete)-1)
+	}
+	loc := first.Path
+	if first.RuleID != "" {
+		loc = first.RuleID
+	}
+	if loc != "" {
+		loc += ": "
+	}
+	return withCode(exitIncomplete, fmt.Errorf("incomplete analysis: %s%s%s; the report says what could not be seen",
+		report.SafeText(loc), report.SafeText(first.Message), more))
 }
 
 // writeFailed gives a report that could not be written (a full disk, a
@@ -245,7 +274,7 @@ func writeReport(f *analyzeFlags, format string, res *analyze.Result, stdout, st
 		return fmt.Errorf("writing the report to %s: %w", f.out, err)
 	}
 	fmt.Fprintf(stderr, "triage: wrote the %s report to %s (%s, %s)\n", format, f.out,
-		pluralize(len(res.Findings), "finding"), pluralize(countWarnings(res), "warning"))
+		wording.Plural(len(res.Findings), "finding", "findings"), wording.Plural(countWarnings(res), "warning", "warnings"))
 	return nil
 }
 
@@ -271,13 +300,6 @@ func countWarnings(res *analyze.Result) int {
 		n += len(a.Warnings)
 	}
 	return n
-}
-
-func pluralize(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // Bounds of the text report's width: below 60 columns the tables cannot

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/rules"
 )
 
@@ -64,7 +65,7 @@ func rulesLoadError(err error) error {
 		return errors.New(strings.Join(flagErrs, "; "))
 	}
 	msg := fmt.Sprintf("%s in the rule files:\n%s\nfix them and check with 'triage rules lint DIR'",
-		pluralize(len(fileErrs), "problem"), strings.Join(fileErrs, "\n"))
+		wording.Plural(len(fileErrs), "problem", "problems"), strings.Join(fileErrs, "\n"))
 	if len(flagErrs) > 0 {
 		msg = strings.Join(flagErrs, "; ") + "\n" + msg
 	}

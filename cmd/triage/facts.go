@@ -59,33 +59,41 @@ func factsOfKinds(res *analyze.Result, kinds []string) (*model.Model, error) {
 	for _, k := range kinds {
 		want[k] = true
 	}
-	paths := map[string]bool{}
+	type where struct{ path, section string }
+	paths := map[where]bool{}
 	seen := map[string]bool{}
-	for _, a := range res.Inventory {
-		seen[a.Kind] = true
-		if want[a.Kind] {
-			paths[a.Path] = true
+	var note func(a analyze.Artifact)
+	note = func(a analyze.Artifact) {
+		seen[string(a.Kind)] = true
+		if want[string(a.Kind)] {
+			paths[where{a.Path, a.Section}] = true
+		}
+		for _, s := range a.Sections {
+			note(s)
 		}
 	}
+	for _, a := range res.Inventory {
+		note(a)
+	}
 	for _, k := range kinds {
-		if !seen[k] && !knownKind(k) {
+		if !seen[k] && !parsers.Kind(k).Known() {
 			var here []string
 			for s := range seen {
 				here = append(here, s)
 			}
 			sort.Strings(here)
 			return nil, fmt.Errorf("unknown --kind %q: the kinds are %s (this bundle has %s)",
-				k, strings.Join(parsers.Kinds(), ", "), strings.Join(here, ", "))
+				k, kindList(), strings.Join(here, ", "))
 		}
 	}
-	return res.Model.FilterPaths(func(p string) bool { return paths[p] }), nil
+	return res.Model.FilterSources(func(s model.Source) bool { return paths[where{s.Path, s.Section}] }), nil
 }
 
-func knownKind(k string) bool {
-	for _, x := range parsers.Kinds() {
-		if x == k {
-			return true
-		}
+// kindList names the kinds the parsers know, for a message.
+func kindList() string {
+	var ks []string
+	for _, k := range parsers.Kinds() {
+		ks = append(ks, string(k))
 	}
-	return false
+	return strings.Join(ks, ", ")
 }

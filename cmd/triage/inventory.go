@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fsagent/triage/analyze"
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/report"
 )
 
@@ -70,7 +71,7 @@ func writeInventoryJSON(w io.Writer, res *analyze.Result) error {
 // bundle goes through report.SafeText.
 func writeInventoryText(w io.Writer, res *analyze.Result, width int) error {
 	safe := report.SafeText
-	fmt.Fprintf(w, "Bundle %s (%s, %s)\n", safe(res.Bundle.Path), safe(res.Bundle.Format), pluralize(len(res.Inventory), "artifact"))
+	fmt.Fprintf(w, "Bundle %s (%s, %s)\n", safe(res.Bundle.Path), safe(res.Bundle.Format), wording.Plural(len(res.Inventory), "artifact", "artifacts"))
 	opts := []tablewriter.Option{
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
@@ -85,9 +86,18 @@ func writeInventoryText(w io.Writer, res *analyze.Result, width int) error {
 	warnings := 0
 	for _, a := range res.Inventory {
 		warnings += len(a.Warnings)
-		if err := t.Append(safe(a.Path), strconv.FormatInt(a.Size, 10), safe(a.Kind), safe(a.Parser), safe(a.IdentifiedBy),
+		if err := t.Append(safe(a.Path), strconv.FormatInt(a.Size, 10), safe(string(a.Kind)), safe(a.Parser), safe(a.IdentifiedBy),
 			strconv.Itoa(a.Facts), strconv.Itoa(len(a.Warnings))); err != nil {
 			return err
+		}
+		// A sectioned file's sections are listed under it: the header's
+		// line in the file, then the command or file it names.
+		for _, s := range a.Sections {
+			warnings += len(s.Warnings)
+			if err := t.Append(sectionLabel(s), strconv.FormatInt(s.Size, 10), safe(string(s.Kind)), safe(s.Parser), safe(s.IdentifiedBy),
+				strconv.Itoa(s.Facts), strconv.Itoa(len(s.Warnings))); err != nil {
+				return err
+			}
 		}
 	}
 	if err := t.Render(); err != nil {
@@ -105,9 +115,27 @@ func writeInventoryText(w io.Writer, res *analyze.Result, width int) error {
 			for _, wn := range a.Warnings {
 				fmt.Fprintf(w, "  %s\n", safe(wn.Error()))
 			}
+			for _, s := range a.Sections {
+				for _, wn := range s.Warnings {
+					fmt.Fprintf(w, "  %s\n", safe(wn.Error()))
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// sectionLabel is a section's PATH cell: indented under its file, the
+// header's line, the command or file it names and the header's note.
+func sectionLabel(s analyze.Artifact) string {
+	name := s.Section
+	if name == "" {
+		name = "(text before the first header)"
+	}
+	if s.Note != "" {
+		name += " - " + s.Note
+	}
+	return "  :" + strconv.Itoa(s.Line) + " " + report.SafeText(name)
 }
 
 func describeOther(typ, target, note string) string {

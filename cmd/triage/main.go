@@ -23,7 +23,8 @@ const (
 	exitOK         = 0
 	exitFindings   = 1 // a finding at or above --fail-on
 	exitUsage      = 2
-	exitUnreadable = 3 // the bundle cannot be read at all, or holds no artifact
+	exitUnreadable = 3 // the bundle cannot be read at all, or holds no file
+	exitIncomplete = 4 // the analysis is incomplete and no finding reached --fail-on
 )
 
 // exitError carries an exit code through cobra's error return.

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fsagent/triage/analyze"
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/report"
 	"github.com/fsagent/triage/rules"
 )
@@ -75,7 +76,7 @@ func init() {
 				} else {
 					fmt.Fprintln(cmd.OutOrStdout(), err)
 				}
-				return withCode(exitFindings, fmt.Errorf("%s in the rule files; fix each file:line:col listed above and run the lint again", pluralize(n, "problem")))
+				return withCode(exitFindings, fmt.Errorf("%s in the rule files; fix each file:line:col listed above and run the lint again", wording.Plural(n, "problem", "problems")))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%d rules OK\n", len(set.Rules()))
 			return nil
