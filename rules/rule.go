@@ -48,14 +48,21 @@ type Rule struct {
 	Evidence []string
 	Message  string
 
-	forEach   *vm.Program
-	lets      []*vm.Program
-	when      *vm.Program
-	whenOp    string     // "&&" or "||" when the condition is a chain of them
-	whenParts []whenPart // the chain's operands, for Explain
-	evidence  []*vm.Program
-	message   []msgPart
-	idLine    int // where the id is written, for duplicate-id messages
+	forEach *vm.Program
+	lets    []*vm.Program
+	// letPerItem is false for a let of a for_each rule that does not use
+	// `it`: it is evaluated once, before the items.
+	letPerItem []bool
+	// Step names for deadline messages: "let NAME", "evidence N".
+	letSteps      []string
+	evidenceSteps []string
+	when          *vm.Program
+	whenOp        string     // "&&" or "||" when the condition is a chain of them
+	whenParts     []whenPart // the chain's operands, for Explain
+	evidence      []*vm.Program
+	message       []msgPart
+	idLine        int            // where the id is written, for duplicate-id messages
+	extra         map[string]any // names added to the environment (tests only)
 }
 
 // NamedExpr is one `let` entry: a name and its expression text.
