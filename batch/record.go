@@ -28,13 +28,13 @@ const (
 
 // Record is one line of a results file: the outcome of one bundle.
 type Record struct {
-	Ticket     string          `json:"ticket"`
-	Bundle     string          `json:"bundle"`
-	SHA256     string          `json:"sha256"`
-	Size       int64           `json:"size"`
-	DurationMS int64           `json:"duration_ms"`
-	Status     string          `json:"status"`
-	Error      string          `json:"error,omitempty"`
+	Ticket     string `json:"ticket"`
+	Bundle     string `json:"bundle"`
+	SHA256     string `json:"sha256"`
+	Size       int64  `json:"size"`
+	DurationMS int64  `json:"duration_ms"`
+	Status     string `json:"status"`
+	Error      string `json:"error,omitempty"`
 	// Fingerprint identifies a directory bundle's content for --resume (a
 	// directory has no bytes of its own to hash); empty for a file.
 	Fingerprint string          `json:"fingerprint,omitempty"`

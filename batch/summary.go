@@ -66,10 +66,10 @@ type BundleRow struct {
 type RuleStat struct {
 	RuleID   string   `json:"rule_id"`
 	Severity string   `json:"severity"`
-	Bundles  int      `json:"bundles"`  // bundles it fired in (once per bundle)
-	Findings int      `json:"findings"` // findings in all (a rule may fire per guard point)
-	Share    float64  `json:"share"`    // Bundles / bundles analyzed (ok or incomplete)
-	Examples []string `json:"examples"` // ticket ids, at most maxExamples
+	Bundles  int      `json:"bundles"`       // bundles it fired in (once per bundle)
+	Findings int      `json:"findings"`      // findings in all (a rule may fire per guard point)
+	Share    float64  `json:"share"`         // Bundles / bundles analyzed (ok or incomplete)
+	Examples []string `json:"examples"`      // ticket ids, at most maxExamples
 	More     int      `json:"more_examples"` // bundles it fired in beyond Examples
 }
 
