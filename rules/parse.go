@@ -423,7 +423,7 @@ func (p *parser) tests(n *yaml.Node) []TestCase {
 	for i, c := range n.Content {
 		tc := TestCase{Count: -1, Line: c.Line, Name: fmt.Sprintf("case %d", i+1)}
 		hasBundle, hasFiles := false, false
-		ok := p.mapping(c, "tests item", []string{"name", "bundle", "files", "expect", "count", "message_contains"}, func(k, v *yaml.Node) {
+		ok := p.mapping(c, "tests item", []string{"name", "bundle", "files", "expect", "count", "message_contains", "subject", "evidence"}, func(k, v *yaml.Node) {
 			switch k.Value {
 			case "name":
 				tc.Name, _ = p.str(v, "tests name")
@@ -454,7 +454,22 @@ func (p *parser) tests(n *yaml.Node) []TestCase {
 				}
 				tc.Count = cnt
 			case "message_contains":
-				tc.MessageContains, _ = p.str(v, "tests message_contains")
+				tc.MessageContains, _ = p.strList(v, "tests message_contains")
+			case "subject":
+				tc.Subject, _ = p.str(v, "tests subject")
+			case "evidence":
+				locs, _ := p.strList(v, "tests evidence")
+				for i, l := range locs {
+					if _, _, err := splitLocation(l); err != nil {
+						at := v
+						if v.Kind == yaml.SequenceNode && i < len(v.Content) {
+							at = v.Content[i]
+						}
+						p.errAt(at, "tests evidence %q: %v", l, err)
+						continue
+					}
+					tc.Evidence = append(tc.Evidence, l)
+				}
 			}
 		})
 		if !ok {
@@ -465,6 +480,9 @@ func (p *parser) tests(n *yaml.Node) []TestCase {
 		}
 		if tc.Expect == "" {
 			p.errAt(c, "tests item: missing required field \"expect\" (fire or quiet)")
+		}
+		if tc.Expect == "quiet" && (tc.Count > 0 || len(tc.MessageContains) > 0 || tc.Subject != "" || len(tc.Evidence) > 0) {
+			p.errAt(c, "tests item: an `expect: quiet` case has no finding to check count, message_contains, subject or evidence against")
 		}
 		out = append(out, tc)
 	}
