@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fsagent/triage/knowledge"
 	"github.com/fsagent/triage/model"
 	"github.com/klauspost/compress/zstd"
 )
@@ -215,7 +216,7 @@ func (st *lsofState) finish(path string, stat int) Finish {
 		s := st.spool
 		st.spool = nil
 		var fresh []string
-		for _, d := range deps.GuardPointCandidates() {
+		for _, d := range knowledge.GuardPointCandidates(deps) {
 			if !withinAny(d, st.known) {
 				fresh = append(fresh, d)
 			}

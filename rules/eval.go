@@ -2,12 +2,14 @@ package rules
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -16,10 +18,9 @@ import (
 )
 
 // RuleTimeout is the default bound on the evaluation of one rule on one
-// bundle (Set.RuleTimeout changes it). expr cannot
-// interrupt a running expression, so the deadline is checked between
-// for_each items and between the steps (let, when, evidence, message) of
-// one item.
+// bundle (Set.RuleTimeout changes it). It bounds every step: a rule still
+// running at the deadline, even inside one expression, is abandoned (see
+// Rule.run) and reported as a DeadlineError.
 const RuleTimeout = 10 * time.Second
 
 // memoryBudget is the expr VM's allocation budget per expression run (in
@@ -38,7 +39,6 @@ var exprPosSuffix = regexp.MustCompile(` \(\d+:\d+\)$`)
 // by path and line, in the order the evidence expressions yielded it.
 func (s *Set) Evaluate(ctx context.Context, m *model.Model) ([]Finding, []EvalError) {
 	base := modelEnv(m)
-	machine := &vm.VM{MemoryBudget: memoryBudget}
 	var findings []Finding
 	var errs []EvalError
 	for _, r := range s.rules {
@@ -46,9 +46,10 @@ func (s *Set) Evaluate(ctx context.Context, m *model.Model) ([]Finding, []EvalEr
 			errs = append(errs, EvalError{RuleID: r.ID, Msg: "not evaluated: " + err.Error()})
 			continue
 		}
-		fs, err := r.run(ctx, s.timeout(), base, m, machine, nil)
+		fs, err := r.run(ctx, s.timeout(), base, m, nil)
 		if err != nil {
-			errs = append(errs, EvalError{RuleID: r.ID, Msg: err.Error()})
+			var de *DeadlineError
+			errs = append(errs, EvalError{RuleID: r.ID, Msg: err.Error(), Deadline: errors.As(err, &de)})
 			continue
 		}
 		findings = append(findings, fs...)
@@ -90,6 +91,9 @@ func (r *Rule) env(base map[string]any, m *model.Model) map[string]any {
 		params[k] = v
 	}
 	env["params"] = params
+	for k, v := range r.extra {
+		env[k] = v
+	}
 	for _, lp := range r.Lines {
 		name := lp.Key[strings.LastIndexByte(lp.Key, '/')+1:]
 		env[name] = m.Lines[lp.Key] // a typed nil slice when nothing matched
@@ -97,24 +101,110 @@ func (r *Rule) env(base map[string]any, m *model.Model) map[string]any {
 	return env
 }
 
-// run evaluates the rule; with ex not nil it also records every step for
-// Explain.
-func (r *Rule) run(ctx context.Context, timeout time.Duration, base map[string]any, m *model.Model, machine *vm.VM, ex *Explanation) (out []Finding, err error) {
+// DeadlineError is a rule abandoned at its deadline: the step that was
+// still running, and of which item.
+type DeadlineError struct {
+	Step    string // "let open", "when", "evidence 2", "message", "for_each"
+	Item    int    // 1-based for_each item, 0 without for_each
+	Subject string
+	Timeout time.Duration
+	Err     error // context.DeadlineExceeded or context.Canceled
+}
+
+func (e *DeadlineError) Error() string {
+	where := e.Step
+	if where == "" {
+		where = "evaluation"
+	}
+	if e.Item > 0 {
+		where += fmt.Sprintf(" of item %d (%s)", e.Item, e.Subject)
+	}
+	if errors.Is(e.Err, context.DeadlineExceeded) {
+		return fmt.Sprintf("rule deadline: %s was still running after %s and was abandoned; the rule's findings are unknown", where, e.Timeout)
+	}
+	return fmt.Sprintf("rule deadline: %s was abandoned: %v", where, e.Err)
+}
+
+func (e *DeadlineError) Unwrap() error { return e.Err }
+
+// progress is where a running evaluation is, for the deadline message; the
+// evaluating goroutine writes it, the waiting one reads it.
+type progress struct {
+	step    atomic.Pointer[string]
+	item    atomic.Int64
+	subject atomic.Pointer[string]
+}
+
+func (p *progress) at(step *string) {
+	if p != nil {
+		p.step.Store(step)
+	}
+}
+
+// run evaluates the rule within its deadline; with ex not nil it also
+// records every step for Explain. The evaluation runs on its own goroutine
+// with its own VM: when the deadline passes first, run returns at once with
+// a DeadlineError naming the step still running (expr cannot interrupt an
+// expression; the abandoned goroutine stops at its next step and its
+// result is dropped).
+func (r *Rule) run(ctx context.Context, timeout time.Duration, base map[string]any, m *model.Model, ex *Explanation) ([]Finding, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type result struct {
+		out []Finding
+		ex  *Explanation
+		err error
+	}
+	var local *Explanation
+	if ex != nil {
+		local = &Explanation{}
+	}
+	prog := &progress{}
+	done := make(chan result, 1)
+	go func() {
+		out, err := r.eval(ctx, base, m, &vm.VM{MemoryBudget: memoryBudget}, local, prog)
+		done <- result{out, local, err}
+	}()
+	select {
+	case res := <-done:
+		if ex != nil {
+			ex.Items, ex.Cases = res.ex.Items, res.ex.Cases
+		}
+		return res.out, res.err
+	case <-ctx.Done():
+		e := &DeadlineError{Timeout: timeout, Err: ctx.Err(), Item: int(prog.item.Load())}
+		if s := prog.step.Load(); s != nil {
+			e.Step = *s
+		}
+		if s := prog.subject.Load(); s != nil {
+			e.Subject = *s
+		}
+		return nil, e
+	}
+}
+
+var (
+	stepForEach = "for_each"
+	stepWhen    = "when"
+	stepMessage = "message"
+)
+
+// eval is the evaluation run does on its own goroutine.
+func (r *Rule) eval(ctx context.Context, base map[string]any, m *model.Model, machine *vm.VM, ex *Explanation, prog *progress) (out []Finding, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, fmt.Errorf("panic during evaluation: %v", p)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	env := r.env(base, m)
 	if r.forEach == nil {
-		f, fired, err := r.item(ctx, env, machine, "", ex)
+		f, fired, err := r.item(ctx, env, machine, "", nil, ex, prog)
 		if err != nil || !fired {
 			return nil, err
 		}
 		return []Finding{f}, nil
 	}
+	prog.at(&stepForEach)
 	v, err := machine.Run(r.forEach, env)
 	if err != nil {
 		return nil, fmt.Errorf("for_each: %w", exprErr(err))
@@ -129,12 +219,38 @@ func (r *Rule) run(ctx context.Context, timeout time.Duration, base map[string]a
 	if ex != nil {
 		ex.Items = items.Len()
 	}
+	// Lets that do not use `it` are the same for every item: once.
+	var hoisted []NamedValue
+	for i, p := range r.lets {
+		if r.letPerItem[i] {
+			continue
+		}
+		prog.at(&r.letSteps[i])
+		if err := ctx.Err(); err != nil {
+			return nil, &DeadlineError{Step: r.letSteps[i], Err: err}
+		}
+		v, err := machine.Run(p, env)
+		if err != nil {
+			return nil, fmt.Errorf("let %s: %w", r.Let[i].Name, exprErr(err))
+		}
+		env[r.Let[i].Name] = v
+		if ex != nil {
+			hoisted = append(hoisted, NamedValue{Name: r.Let[i].Name, Expr: r.Let[i].Expr, Value: describe(v)})
+		}
+	}
 	for i := 0; i < items.Len(); i++ {
 		it := items.Index(i).Interface()
 		env["it"] = it
 		subject := subjectOf(it)
-		f, fired, err := r.item(ctx, env, machine, subject, ex)
+		prog.item.Store(int64(i + 1))
+		prog.subject.Store(&subject)
+		f, fired, err := r.item(ctx, env, machine, subject, hoisted, ex, prog)
 		if err != nil {
+			var de *DeadlineError
+			if errors.As(err, &de) {
+				de.Item, de.Subject = i+1, subject
+				return nil, de
+			}
 			return nil, fmt.Errorf("item %d (%s): %w", i+1, subject, err)
 		}
 		if fired {
@@ -145,8 +261,9 @@ func (r *Rule) run(ctx context.Context, timeout time.Duration, base map[string]a
 }
 
 // item evaluates let, when and, when it holds, evidence and message for
-// one item (or for the rule as a whole without for_each).
-func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, subject string, ex *Explanation) (Finding, bool, error) {
+// one item (or for the rule as a whole without for_each). hoisted are the
+// values of the lets evaluated once for all items, for Explain.
+func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, subject string, hoisted []NamedValue, ex *Explanation, prog *progress) (Finding, bool, error) {
 	var c *ExplainCase
 	if ex != nil {
 		ex.Cases = append(ex.Cases, ExplainCase{Subject: subject})
@@ -158,17 +275,26 @@ func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, sub
 		}
 		return Finding{}, false, err
 	}
-	deadline := func() error {
+	deadline := func(step *string) error {
+		prog.at(step)
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("rule deadline: %w", err)
+			return &DeadlineError{Step: *step, Err: err}
 		}
 		return nil
 	}
-	for i, prog := range r.lets {
-		if err := deadline(); err != nil {
+	h := 0
+	for i, p := range r.lets {
+		if !r.letPerItem[i] {
+			if c != nil && h < len(hoisted) {
+				c.Lets = append(c.Lets, hoisted[h])
+				h++
+			}
+			continue
+		}
+		if err := deadline(&r.letSteps[i]); err != nil {
 			return fail(err)
 		}
-		v, err := machine.Run(prog, env)
+		v, err := machine.Run(p, env)
 		if err != nil {
 			return fail(fmt.Errorf("let %s: %w", r.Let[i].Name, exprErr(err)))
 		}
@@ -177,7 +303,7 @@ func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, sub
 			c.Lets = append(c.Lets, NamedValue{Name: r.Let[i].Name, Expr: r.Let[i].Expr, Value: describe(v)})
 		}
 	}
-	if err := deadline(); err != nil {
+	if err := deadline(&stepWhen); err != nil {
 		return fail(err)
 	}
 	v, err := machine.Run(r.when, env)
@@ -200,16 +326,13 @@ func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, sub
 	if !fired {
 		return Finding{}, false, nil
 	}
-	if err := deadline(); err != nil {
-		return fail(err) // a condition that ran past the deadline yields no finding
-	}
 	f := Finding{RuleID: r.ID, Severity: r.Severity, Title: r.Title, Subject: subject, KB: r.KB, Evidence: []model.Source{}}
 	seen := map[string]bool{}
-	for i, prog := range r.evidence {
-		if err := deadline(); err != nil {
+	for i, p := range r.evidence {
+		if err := deadline(&r.evidenceSteps[i]); err != nil {
 			return fail(err)
 		}
-		ev, err := machine.Run(prog, env)
+		ev, err := machine.Run(p, env)
 		if err != nil {
 			return fail(fmt.Errorf("evidence %s: %w", r.Evidence[i], exprErr(err)))
 		}
@@ -228,7 +351,7 @@ func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, sub
 			b.WriteString(part.text)
 			continue
 		}
-		if err := deadline(); err != nil {
+		if err := deadline(&stepMessage); err != nil {
 			return fail(err)
 		}
 		mv, err := machine.Run(part.prog, env)

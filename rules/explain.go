@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/expr-lang/expr/vm"
-
 	"github.com/fsagent/triage/model"
 )
 
@@ -53,7 +51,7 @@ func (s *Set) Explain(ctx context.Context, m *model.Model, id string) (*Explanat
 		return nil, fmt.Errorf("no rule %q (see `triage rules list`)", id)
 	}
 	ex := &Explanation{RuleID: r.ID, Title: r.Title, ForEach: r.ForEach, When: r.When}
-	fs, err := r.run(ctx, s.timeout(), modelEnv(m), m, &vm.VM{MemoryBudget: memoryBudget}, ex)
+	fs, err := r.run(ctx, s.timeout(), modelEnv(m), m, ex)
 	if err != nil {
 		ex.Err = err.Error()
 	}

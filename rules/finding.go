@@ -86,6 +86,9 @@ type Finding struct {
 type EvalError struct {
 	RuleID string `json:"rule_id"`
 	Msg    string `json:"message"`
+	// Deadline: the rule was abandoned at its deadline (see DeadlineError),
+	// so whether it would have fired is unknown.
+	Deadline bool `json:"deadline,omitempty"`
 }
 
 func (e EvalError) Error() string { return e.RuleID + ": " + e.Msg }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/expr-lang/expr/types"
 	"gopkg.in/yaml.v3"
 
 	"github.com/fsagent/triage/internal/pathglob"
@@ -61,6 +62,11 @@ type parser struct {
 	// broken lists the let names whose expression failed to compile, so that
 	// the expressions using them do not each report a second error.
 	broken []string
+	// extra are names added to the environment (tests only).
+	extra map[string]any
+	// env is the type environment of the expression being compiled, for
+	// "did you mean" on an unknown name.
+	env types.Map
 }
 
 func (p *parser) errAt(n *yaml.Node, format string, args ...any) {
@@ -72,7 +78,13 @@ func (p *parser) errAt(n *yaml.Node, format string, args ...any) {
 // problems are in errs either way. The id's node is returned for duplicate
 // checks.
 func parseRule(file string, data []byte, errs *LoadErrors) (*Rule, *yaml.Node) {
-	p := &parser{file: file, src: data, errs: errs}
+	return parseRuleEnv(file, data, errs, nil)
+}
+
+// parseRuleEnv is parseRule with extra names in the rule's environment
+// (tests use it to give a rule a function that blocks).
+func parseRuleEnv(file string, data []byte, errs *LoadErrors, extra map[string]any) (*Rule, *yaml.Node) {
+	p := &parser{file: file, src: data, errs: errs, extra: extra}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
@@ -93,7 +105,7 @@ func parseRule(file string, data []byte, errs *LoadErrors) (*Rule, *yaml.Node) {
 		p.errAt(root, "expected a rule (a mapping with id, title, severity, when and message), got %s", kindName(root))
 		return nil, nil
 	}
-	r := &Rule{File: file}
+	r := &Rule{File: file, extra: extra}
 	seen := map[string]*yaml.Node{}
 	vals := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -411,7 +423,7 @@ func (p *parser) tests(n *yaml.Node) []TestCase {
 	for i, c := range n.Content {
 		tc := TestCase{Count: -1, Line: c.Line, Name: fmt.Sprintf("case %d", i+1)}
 		hasBundle, hasFiles := false, false
-		ok := p.mapping(c, "tests item", []string{"name", "bundle", "files", "expect", "count", "message_contains"}, func(k, v *yaml.Node) {
+		ok := p.mapping(c, "tests item", []string{"name", "bundle", "files", "expect", "count", "message_contains", "subject", "evidence"}, func(k, v *yaml.Node) {
 			switch k.Value {
 			case "name":
 				tc.Name, _ = p.str(v, "tests name")
@@ -442,7 +454,22 @@ func (p *parser) tests(n *yaml.Node) []TestCase {
 				}
 				tc.Count = cnt
 			case "message_contains":
-				tc.MessageContains, _ = p.str(v, "tests message_contains")
+				tc.MessageContains, _ = p.strList(v, "tests message_contains")
+			case "subject":
+				tc.Subject, _ = p.str(v, "tests subject")
+			case "evidence":
+				locs, _ := p.strList(v, "tests evidence")
+				for i, l := range locs {
+					if _, _, err := splitLocation(l); err != nil {
+						at := v
+						if v.Kind == yaml.SequenceNode && i < len(v.Content) {
+							at = v.Content[i]
+						}
+						p.errAt(at, "tests evidence %q: %v", l, err)
+						continue
+					}
+					tc.Evidence = append(tc.Evidence, l)
+				}
 			}
 		})
 		if !ok {
@@ -453,6 +480,9 @@ func (p *parser) tests(n *yaml.Node) []TestCase {
 		}
 		if tc.Expect == "" {
 			p.errAt(c, "tests item: missing required field \"expect\" (fire or quiet)")
+		}
+		if tc.Expect == "quiet" && (tc.Count > 0 || len(tc.MessageContains) > 0 || tc.Subject != "" || len(tc.Evidence) > 0) {
+			p.errAt(c, "tests item: an `expect: quiet` case has no finding to check count, message_contains, subject or evidence against")
 		}
 		out = append(out, tc)
 	}

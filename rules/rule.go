@@ -48,14 +48,21 @@ type Rule struct {
 	Evidence []string
 	Message  string
 
-	forEach   *vm.Program
-	lets      []*vm.Program
-	when      *vm.Program
-	whenOp    string     // "&&" or "||" when the condition is a chain of them
-	whenParts []whenPart // the chain's operands, for Explain
-	evidence  []*vm.Program
-	message   []msgPart
-	idLine    int // where the id is written, for duplicate-id messages
+	forEach *vm.Program
+	lets    []*vm.Program
+	// letPerItem is false for a let of a for_each rule that does not use
+	// `it`: it is evaluated once, before the items.
+	letPerItem []bool
+	// Step names for deadline messages: "let NAME", "evidence N".
+	letSteps      []string
+	evidenceSteps []string
+	when          *vm.Program
+	whenOp        string     // "&&" or "||" when the condition is a chain of them
+	whenParts     []whenPart // the chain's operands, for Explain
+	evidence      []*vm.Program
+	message       []msgPart
+	idLine        int            // where the id is written, for duplicate-id messages
+	extra         map[string]any // names added to the environment (tests only)
 }
 
 // NamedExpr is one `let` entry: a name and its expression text.
@@ -64,10 +71,15 @@ type NamedExpr struct {
 	Expr string
 }
 
-// TestCase is one case of a rule's `tests:` list, run by `triage rules test`.
+// TestCase is one case of a rule's `tests:` list. The cases are the one
+// source of truth for what a rule must do: `triage rules test` runs them,
+// and so does `go test ./analyze/` (which also derives the rules ×
+// scenarios matrix from them: a rule is expected quiet on every scenario
+// bundle none of its cases expects it to fire on).
 type TestCase struct {
 	Name string
-	// Bundle is a directory, relative to the rule file's directory.
+	// Bundle is a directory: absolute, or relative to the rule file's
+	// directory.
 	Bundle string
 	// Files are inline bundle files, written to a temporary directory.
 	Files []TestFile
@@ -75,8 +87,14 @@ type TestCase struct {
 	Expect string
 	// Count, when not negative, is the exact number of findings expected.
 	Count int
-	// MessageContains must occur in at least one finding's message.
-	MessageContains string
+	// MessageContains are texts that must each occur in a finding's
+	// message (the finding of Subject when one is named).
+	MessageContains []string
+	// Subject, when set, must be the subject of one of the findings.
+	Subject string
+	// Evidence are "path:line" locations (path relative to the bundle) the
+	// finding of Subject, or any finding, must quote.
+	Evidence []string
 	// Line is where the case starts in the rule file.
 	Line int
 }
