@@ -112,3 +112,70 @@ func TestIncompleteJSON(t *testing.T) {
 		t.Errorf("gde.guardpoint-busy is not reported not_evaluated with a reason: %+v", doc.Coverage)
 	}
 }
+
+// A batch over a ticket archive with a truncated bundle records it
+// incomplete, lists it in every summary format, and exits 4; a bundle that
+// cannot be read at all makes it exit 3.
+func TestBatchIncompleteBundle(t *testing.T) {
+	if _, err := os.Stat(busyBundle); err != nil {
+		t.Skipf("SKIPPED LOUDLY: scenario bundle %s is missing: %v", busyBundle, err)
+	}
+	whole := archivetest.Build(t, busyBundle, "tar.xz")
+	root := t.TempDir()
+	put := func(ticket, name string, data []byte) {
+		if err := os.MkdirAll(filepath.Join(root, ticket), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, ticket, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("TS-1", "whole.tar.xz", whole)
+	put("TS-2", "half.tar.xz", whole[:len(whole)/2])
+	out := filepath.Join(t.TempDir(), "results.jsonl")
+	code, stdout, stderr := triage(t, nil, "batch", root, "--out", out, "--jobs", "1")
+	if code != exitIncomplete {
+		t.Fatalf("batch exit %d, want %d\n%s", code, exitIncomplete, stderr)
+	}
+	if !strings.Contains(stderr, "1 bundle analyzed only in part") {
+		t.Errorf("stderr does not count the incomplete bundle: %s", stderr)
+	}
+	if !strings.Contains(stdout, "TS-2") {
+		t.Errorf("the batch's own summary does not list the incomplete bundle:\n%s", stdout)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var half struct {
+		Status     string `json:"status"`
+		Incomplete []struct {
+			Kind string `json:"kind"`
+		} `json:"incomplete"`
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if strings.Contains(line, `"TS-2"`) {
+			if err := json.Unmarshal([]byte(line), &half); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if half.Status != "incomplete" || len(half.Incomplete) == 0 || half.Incomplete[0].Kind != "archive" {
+		t.Fatalf("the truncated bundle's record: %+v, want status incomplete with an archive reason\n%s", half, data)
+	}
+	for _, format := range []string{"text", "json", "csv", "markdown", "html"} {
+		code, stdout, stderr := triage(t, nil, "summarize", out, "--format", format)
+		if code != 0 {
+			t.Fatalf("summarize --format %s: exit %d: %s", format, code, stderr)
+		}
+		if !strings.Contains(stdout, "TS-2") || !strings.Contains(stdout, "half.tar.xz") || !strings.Contains(stdout, "incomplete") {
+			t.Errorf("summarize --format %s does not list the incomplete bundle:\n%s", format, stdout)
+		}
+	}
+
+	put("TS-3", "junk.tar.gz", []byte("not an archive at all"))
+	code, _, stderr = triage(t, nil, "batch", root, "--out", out, "--resume", "--quiet")
+	if code != exitUnreadable {
+		t.Fatalf("batch with a failed bundle: exit %d, want %d\n%s", code, exitUnreadable, stderr)
+	}
+}
