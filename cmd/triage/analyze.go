@@ -35,8 +35,6 @@ type analyzeFlags struct {
 	limits  *bundle.Limits
 }
 
-var reportFormats = []string{"text", "json", "markdown", "html"}
-
 func init() {
 	f := &analyzeFlags{}
 	cmd := &cobra.Command{
@@ -65,7 +63,7 @@ Exit codes:
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVarP(&f.format, "format", "f", "text", "report format: "+strings.Join(reportFormats, ", "))
+	fs.StringVarP(&f.format, "format", "f", "text", "report format: "+strings.Join(report.Formats, ", "))
 	fs.StringVarP(&f.out, "out", "o", "", "write the report to this file instead of standard output")
 	fs.StringArrayVar(&f.rules, "rules", nil, "also load the rules in this directory (repeatable); a rule with a shipped id replaces it")
 	fs.StringSliceVar(&f.only, "only", nil, "evaluate only these rule ids or globs (comma-separated)")
@@ -94,16 +92,9 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	format := strings.ToLower(f.format)
-	if format == "md" {
-		format = "markdown"
-	}
-	valid := false
-	for _, name := range reportFormats {
-		valid = valid || format == name
-	}
-	if !valid {
-		return withCode(exitUsage, fmt.Errorf("unknown --format %q: use one of %s", f.format, strings.Join(reportFormats, ", ")))
+	format, err := report.ParseFormat(f.format)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("--format: %w", err))
 	}
 	failSev, failOn, err := parseFailOn(f.failOn)
 	if err != nil {
@@ -241,23 +232,12 @@ func writeReport(f *analyzeFlags, format string, res *analyze.Result, stdout, st
 		defer os.Remove(tmp.Name())
 		w = tmp
 	}
-	opts := []report.Option{report.WithTool("triage", version)}
-	var err error
-	switch format {
-	case "json":
-		err = report.JSON(w, res, opts...)
-	case "markdown":
-		err = report.Markdown(w, res, opts...)
-	case "html":
-		err = report.HTML(w, res, opts...)
-	default:
-		err = report.Text(w, res, report.TextOptions{
-			Color:   tmp == nil && useColor(stdout),
-			Width:   reportWidth(tmp == nil, stdout),
-			Verbose: f.verbose,
-			Tool:    report.Tool{Name: "triage", Version: version},
-		})
-	}
+	err := report.Write(w, format, res, report.TextOptions{
+		Color:   tmp == nil && useColor(stdout),
+		Width:   reportWidth(tmp == nil, stdout),
+		Verbose: f.verbose,
+		Tool:    report.Tool{Name: "triage", Version: version},
+	})
 	if tmp == nil {
 		return err
 	}
