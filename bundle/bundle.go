@@ -176,7 +176,7 @@ type Bundle struct {
 	Path string
 	// Format is "directory", "tar", "tar.gz", "tar.xz", "tar.zst",
 	// "tar.bz2", "tar.lz4", "zip", "7z", or for a single compressed file
-	// "gz", "xz", "zst", "bz2", "lz4".
+	// "gz", "xz", "zst", "bz2", "lz4", "Z" (and "tar.Z", as AIX snap.pax.Z).
 	Format string
 	// Size is the size in bytes of the bundle file (0 for a directory).
 	Size int64
