@@ -203,7 +203,7 @@ func NewDocument(r *analyze.Result, opts ...Option) Document {
 		d.Summary.Incomplete = append(d.Summary.Incomplete, DocReason(x))
 	}
 	for _, c := range r.Coverage {
-		d.Coverage = append(d.Coverage, DocCoverage(c))
+		d.Coverage = append(d.Coverage, DocCoverage{RuleID: c.RuleID, Status: c.Status, Reason: c.Reason})
 	}
 	for _, f := range sortedFindings(r.Findings) {
 		df := DocFinding{
