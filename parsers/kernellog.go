@@ -360,7 +360,13 @@ func (p *kernelLogParser) moduleInUse(b []byte) {
 		subject = m[mi+7 : k]
 	} else {
 		// "... busy": the module name is the quoted or last word before ':'.
+		// The line matched on its whole text; the message may hold neither
+		// phrase (it was in the prefix, or "is in use" starts the message).
 		k := bytes.Index(m, klogBusy)
+		if k < 0 {
+			p.stats.Unkept++
+			return
+		}
 		head := m[:k]
 		mi := bytes.LastIndex(head, []byte("remove module "))
 		switch {
