@@ -66,6 +66,9 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 		slots = append(slots, slot)
 		prepare := func(p *parsers.Parser, in *parsers.Input) {
 			slot.identify(p.Kind)
+			if opts.Serial {
+				in.ParseSerially()
+			}
 			if len(p.Requires) > 0 {
 				in.SetDeps(depsOf(prior, p.Requires, true))
 				slot.requires = p.Requires
