@@ -123,6 +123,15 @@ func seedCompressed(f *testing.F, comp string) {
 	f.Add(archivetest.Compress(f, comp, []byte("Mar  1 12:00:00 web01 kernel: secfs: loaded\n")))
 }
 
+// seedDamage adds the damaged files (see damages) whose names end in ext.
+func seedDamage(f *testing.F, ext string) {
+	for _, d := range damages {
+		if strings.HasSuffix(d.name, ext) {
+			f.Add(d.build(f))
+		}
+	}
+}
+
 // FuzzOpenWalk mixes seeds of every format in one corpus: a mutation can turn
 // one format into another.
 func FuzzOpenWalk(f *testing.F) {
@@ -141,6 +150,7 @@ func FuzzOpenWalk(f *testing.F) {
 // FuzzTar mutates tar headers: names, types, sizes, checksums, pax and GNU
 // extensions.
 func FuzzTar(f *testing.F) {
+	seedDamage(f, ".tar")
 	f.Add(tinyTar(f))
 	f.Add(trimTar(archivetest.Tar(f, archivetest.Entry{Name: "a/b", Type: tar.TypeLink, Link: "a/c"})))
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzWalk(t, "upload.tar", data) })
@@ -149,12 +159,14 @@ func FuzzTar(f *testing.F) {
 // FuzzGzip mutates gzip framing (header flags, extra fields, CRC, members)
 // around a small tar or text file.
 func FuzzGzip(f *testing.F) {
+	seedDamage(f, ".gz")
 	seedCompressed(f, "gz")
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzWalk(t, "upload.tar.gz", data) })
 }
 
 // FuzzXz mutates xz framing (stream flags, block headers, index, CRCs).
 func FuzzXz(f *testing.F) {
+	seedDamage(f, ".xz")
 	seedCompressed(f, "xz")
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzWalk(t, "upload.tar.xz", data) })
 }
@@ -180,6 +192,7 @@ func FuzzLz4(f *testing.F) {
 // FuzzZip mutates zip local headers, the central directory and its end
 // record; the bundle is read through a ReaderAt, as an upload is.
 func FuzzZip(f *testing.F) {
+	seedDamage(f, ".zip")
 	f.Add(archivetest.Zip(f, tiny...))
 	f.Add(archivetest.Zip(f, archivetest.Entry{Name: "x.txt", Body: "one line\n"}))
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzWalk(t, "upload.zip", data) })
