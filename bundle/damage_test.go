@@ -1,8 +1,11 @@
 package bundle_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/binary"
+	"hash/crc32"
+	"io"
 	"strings"
 	"testing"
 
@@ -42,6 +45,8 @@ type damage struct {
 	// warnAt is the path the warning names, relative to the damaged file
 	// ("" for the file itself); msg is the warning (a prefix).
 	warnAt, msg string
+	// also are further warnings: path relative to the file, message prefix.
+	also [][2]string
 }
 
 var damages = []damage{
@@ -74,7 +79,20 @@ var damages = []damage{
 			copy(z[cd:], "XX\x01\x02")
 			return z
 		},
-		msg: "zip archive is truncated or corrupt (zip: not a valid zip file)",
+		read: map[string]string{"h/hostname": "web01\n", "h/mounts": "/dev/sda1 / ext4 rw 0 0\n"},
+		msg:  "zip archive's central directory is damaged or missing (zip: not a valid zip file): 2 entries were found by their local headers",
+	},
+	{
+		name: "truncated-download.zip",
+		build: func(t testing.TB) []byte {
+			z := archivetest.Zip(t, damageEntries[0], damageEntries[1],
+				archivetest.Entry{Name: "h/messages", Body: damageLog()})
+			return z[:len(z)*2/3]
+		},
+		read:    map[string]string{"h/hostname": "web01\n", "h/mounts": "/dev/sda1 / ext4 rw 0 0\n"},
+		partial: map[string]string{"h/messages": damageLog()},
+		msg:     "zip archive's central directory is damaged or missing (zip: not a valid zip file): 3 entries were found by their local headers",
+		also:    [][2]string{{"h/messages", "read error (unexpected EOF); the file may be incomplete"}},
 	},
 	{
 		name: "member-after-garbage.gz",
@@ -130,21 +148,22 @@ func checkDamage(t *testing.T, d damage, b *bundle.Bundle, got []file, prefix st
 			t.Errorf("%s%s not read; walked %q", prefix, rel, paths(got))
 		}
 	}
-	at := strings.TrimSuffix(prefix, "/")
-	if d.warnAt != "" {
-		at = strings.TrimPrefix(at+"/"+d.warnAt, "/")
-	}
-	found := false
-	for _, w := range b.Warnings() {
-		if w.Path == at && strings.HasPrefix(w.Msg, d.msg) {
-			found = true
+	want := append([][2]string{{d.warnAt, d.msg}}, d.also...)
+	for _, ww := range want {
+		at := strings.TrimPrefix(strings.TrimSuffix(prefix, "/")+"/"+ww[0], "/")
+		at = strings.TrimSuffix(at, "/")
+		found := false
+		for _, w := range b.Warnings() {
+			if w.Path == at && strings.HasPrefix(w.Msg, ww[1]) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no warning %q at %q; warnings %v", ww[1], at, b.Warnings())
 		}
 	}
-	if !found {
-		t.Errorf("no warning %q at %q; warnings %v", d.msg, at, b.Warnings())
-	}
-	if len(b.Warnings()) != 1 {
-		t.Errorf("the damage gave %d warnings, want one: %v", len(b.Warnings()), b.Warnings())
+	if len(b.Warnings()) != len(want) {
+		t.Errorf("the damage gave %d warnings, want %d: %v", len(b.Warnings()), len(want), b.Warnings())
 	}
 }
 
@@ -188,4 +207,30 @@ func TestDamageSeedSizes(t *testing.T) {
 			t.Errorf("%s is %d bytes; a seed should be a few hundred", d.name, n)
 		}
 	}
+}
+
+// TestZipSalvageKeepsTheRules: entries recovered without the central
+// directory pass the same checks as any other (unsafe names are skipped,
+// the entry limit holds), and a stored entry with its size is read.
+func TestZipSalvageKeepsTheRules(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range []struct{ name, body string }{{"../escape.txt", "evil"}, {"h/stored.txt", "kept as is\n"}, {"h/x", "1"}, {"h/y", "2"}} {
+		w, err := zw.CreateRaw(&zip.FileHeader{Name: e.name, Method: zip.Store, CRC32: crc32.ChecksumIEEE([]byte(e.body)),
+			CompressedSize64: uint64(len(e.body)), UncompressedSize64: uint64(len(e.body))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, e.body)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	z := buf.Bytes()
+	z = z[:bytes.Index(z, []byte("PK\x01\x02"))] // no central directory at all
+	b, got := walkMem(t, "cut.zip", z, bundle.Limits{MaxEntries: 3})
+	sameFiles(t, got, []file{{Path: "h/stored.txt", Body: "kept as is\n"}, {Path: "h/x", Body: "1"}})
+	wantWarning(t, b, "../escape.txt", "unsafe name")
+	wantWarning(t, b, "", "reading stopped: the bundle holds more than 3 entries")
+	wantWarning(t, b, "", "zip archive's central directory is damaged or missing (zip: not a valid zip file): 4 entries were found")
 }
