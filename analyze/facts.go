@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 
+	"github.com/fsagent/triage/knowledge"
 	"github.com/fsagent/triage/model"
 )
 
@@ -19,9 +20,9 @@ type FactsDocument struct {
 // Derived holds the facts computed from the raw ones: guard points (by
 // authority), slab growth series and the mount tree.
 type Derived struct {
-	GuardPoints []model.GuardPoint `json:"guard_points"`
-	SlabSeries  []model.SlabSeries `json:"slab_series"`
-	MountTree   []model.MountNode  `json:"mount_tree"`
+	GuardPoints []knowledge.GuardPoint `json:"guard_points"`
+	SlabSeries  []model.SlabSeries     `json:"slab_series"`
+	MountTree   []model.MountNode      `json:"mount_tree"`
 }
 
 // NewFactsDocument describes model m (the whole result's model, or a part of
@@ -32,7 +33,7 @@ func NewFactsDocument(r *Result, m *model.Model) FactsDocument {
 		Bundle:        r.Bundle,
 		Facts:         m,
 		Derived: Derived{
-			GuardPoints: orEmpty(m.GuardPoints()),
+			GuardPoints: orEmpty(knowledge.GuardPoints(m)),
 			SlabSeries:  orEmpty(m.SlabSeriesAll()),
 			MountTree:   orEmpty(m.MountTree()),
 		},

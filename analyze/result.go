@@ -22,15 +22,26 @@ type BundleInfo struct {
 	Format string `json:"format"` // "directory", "tar.gz", "zip", ...
 }
 
-// Artifact is one file of the bundle as identified and parsed.
+// Artifact is one file of the bundle as identified and parsed, or one
+// section of a file that concatenates outputs (a supportconfig or AIX snap
+// file): such a file is listed with the kind of its collector and its
+// sections under it, each identified and parsed as an artifact of its own.
 type Artifact struct {
-	Path         string            `json:"path"`
+	Path string `json:"path"`
+	// Section is the command or file named by the section's header, Note
+	// what the header adds ("Last 500 Lines", "File not found") and Line
+	// the header's line in the file; only set for a section.
+	Section      string            `json:"section,omitempty"`
+	Note         string            `json:"note,omitempty"`
+	Line         int               `json:"line,omitempty"`
 	Size         int64             `json:"size"`
 	Kind         parsers.Kind      `json:"kind"`
 	Parser       string            `json:"parser,omitempty"`
 	IdentifiedBy string            `json:"identified_by"`
 	Facts        int               `json:"facts"`
 	Warnings     []parsers.Warning `json:"warnings"`
+	// Sections are the sections of a sectioned file, in file order.
+	Sections []Artifact `json:"sections,omitempty"`
 }
 
 // Result is the outcome of analyzing one bundle.
@@ -46,4 +57,13 @@ type Result struct {
 	Model    *model.Model      `json:"-"`
 	Findings []rules.Finding   `json:"findings"`
 	Errors   []rules.EvalError `json:"errors"`
+	// Incomplete lists why the analysis did not see the whole bundle or
+	// could not run every rule; empty means Complete.
+	Incomplete []Reason `json:"incomplete"`
+	// Coverage says, per rule evaluated, whether it fired, was evaluated
+	// with its inputs present, or could not be evaluated and why.
+	Coverage []RuleCoverage `json:"coverage"`
+	// RuleNotes tell about the rule set: a --rules rule that replaced a
+	// shipped one of the same id.
+	RuleNotes []string `json:"rule_notes"`
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/fsagent/triage/model"
 	"github.com/fsagent/triage/parsers"
 	"github.com/fsagent/triage/rules"
+	"github.com/fsagent/triage/sections"
 )
 
 // Options control one analysis.
@@ -67,7 +68,7 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 			// A small file is parsed right here: a goroutine and a pipe
 			// cost more than they save, and a batch of small bundles
 			// scales better with one core per bundle.
-			slot.art, slot.facts, slot.finish = parseEntry(e, r, patterns, prepare)
+			slot.art, slot.facts, slot.finish = parseEntry(e, nil, r, patterns, prepare)
 			slot.identify("")
 			close(slot.done)
 			return nil
@@ -81,7 +82,7 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 			defer close(slot.done)
 			defer slot.identify("") // in case parseEntry did not get that far
 			defer pipe.close()
-			slot.art, slot.facts, slot.finish = parseEntry(e, pipe, patterns, prepare)
+			slot.art, slot.facts, slot.finish = parseEntry(e, nil, pipe, patterns, prepare)
 		}()
 		pipe.fill(r)
 		return nil
@@ -108,6 +109,7 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 	if opts.Rules != nil {
 		res.Findings, res.Errors = opts.Rules.Evaluate(ctx, res.Model)
 	}
+	res.judge(opts.Rules)
 	return res, nil
 }
 
@@ -150,7 +152,7 @@ func depsOf(slots []*parsed, kinds []parsers.Kind, wait bool) *model.Model {
 		if wait {
 			<-p.identified
 		}
-		if !slices.Contains(kinds, p.kind) {
+		if !slices.Contains(kinds, p.kind) && !sectioned(p.kind) {
 			continue
 		}
 		if wait {
@@ -206,14 +208,31 @@ func LoadModel(ctx context.Context, bundleDir string, patterns []rules.LinePatte
 // its own an unrecovered panic would end the whole process.
 // prepare, when not nil, is called once the file is identified, before it
 // is parsed.
-func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepare func(p *parsers.Parser, in *parsers.Input)) (art Artifact, facts *model.Model, finish parsers.Finish) {
+//
+// A file that concatenates outputs (see package sections) is split and each
+// section parsed by a call with sec set: the section is then identified by
+// the path its header names, and its facts keep the file's path and line
+// numbers with the section's name.
+func parseEntry(e bundle.Entry, sec *sections.Section, r io.Reader, patterns []rules.LinePattern, prepare func(p *parsers.Parser, in *parsers.Input)) (art Artifact, facts *model.Model, finish parsers.Finish) {
 	facts = &model.Model{}
 	art = Artifact{Path: e.Path, Size: e.Size, Kind: parsers.KindText, IdentifiedBy: parsers.ByDefault, Warnings: []parsers.Warning{}}
+	idPath := e.Path
+	if sec != nil {
+		idPath = sec.Path()
+		art.Section, art.Line, art.Note = sec.Name, sec.Line, sec.Note
+		cr := &sectionCounter{r: r}
+		r = cr
+		defer func() {
+			_, _ = io.Copy(io.Discard, cr) // what no parser read still counts
+			art.Size = cr.n
+			facts.SetSection(sec.Name)
+		}()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path, Msg: fmt.Sprintf(
 				"%v: reading this file panicked: %v (please report this with the file); its facts were dropped\n%s",
-				errParserPanic, r, firstFrames(debug.Stack()))})
+				errParserPanic, r, firstFrames(debug.Stack())), Loss: bundle.LossArtifact})
 			art.Facts, facts, finish = 0, &model.Model{}, nil
 		}
 	}()
@@ -222,7 +241,17 @@ func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepa
 	defer func() { br.Reset(nil); readerPool.Put(br) }()
 	headBytes, _ := br.Peek(parsers.HeadSize)
 	head := parsers.NewHead(headBytes)
-	id := parsers.Identify(e.Path, head)
+	if sec == nil && !head.Binary {
+		if f := sections.Detect(head.Lines); f != "" {
+			return parseSectioned(e, f, br, patterns, prepare)
+		}
+	}
+	var id parsers.Identification
+	if sec != nil {
+		id = identifySection(*sec, head)
+	} else {
+		id = parsers.Identify(idPath, head)
+	}
 	art.Kind, art.IdentifiedBy = id.Kind, id.By
 	if id.Parser != nil {
 		art.Parser = id.Parser.Name
@@ -230,14 +259,14 @@ func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepa
 
 	var wanted []rules.LinePattern
 	for _, p := range patterns {
-		if p.Match(e.Path) {
+		if p.Match(e.Path) || idPath != e.Path && p.Match(idPath) {
 			wanted = append(wanted, p)
 		}
 	}
 	if head.Binary {
 		if id.By != parsers.ByDefault {
 			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path,
-				Msg: fmt.Sprintf("named like a %s artifact but the content is binary: skipped", id.Kind)})
+				Msg: fmt.Sprintf("named like a %s artifact but the content is binary: skipped", id.Kind), Loss: bundle.LossArtifact})
 		}
 		art.Kind, art.Parser, art.IdentifiedBy = parsers.KindBinary, "", parsers.ByContent
 		return art, facts, nil
@@ -246,7 +275,18 @@ func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepa
 		return art, facts, nil
 	}
 
+	if sec != nil && id.Parser != nil {
+		if ws := sectionWarnings(e.Path, *sec, id.Kind, head); len(ws) > 0 {
+			// The collector wrote why the output is missing in its place:
+			// there is nothing to parse, and the warning says so.
+			art.Warnings = append(art.Warnings, ws...)
+			id.Parser = nil
+		}
+	}
 	in := parsers.NewInput(e.Path, br)
+	if sec != nil {
+		in.SetSection(sec.Name, idPath, sec.Body)
+	}
 	if prepare != nil && id.Parser != nil {
 		prepare(id.Parser, in)
 	}
@@ -268,7 +308,7 @@ func parseEntry(e bundle.Entry, r io.Reader, patterns []rules.LinePattern, prepa
 	}
 	if id.Parser != nil {
 		if err := runParser(id.Parser, in, facts); err != nil {
-			in.WarnAt(in.Line(), "%v", err)
+			art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path, Line: in.Line(), Msg: err.Error(), Loss: bundle.LossArtifact})
 			facts = &model.Model{Lines: facts.Lines}
 		} else {
 			finish = in.Deferred()

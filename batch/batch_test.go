@@ -285,3 +285,114 @@ func TestReadFileReportsATornLastLine(t *testing.T) {
 		t.Fatalf("ReadFile = %d records, err %v; want the complete record and ErrTornLine", len(recs), err)
 	}
 }
+
+// Long lists are cut with "+N more" in the formats meant for reading, and
+// listed whole in CSV and JSON; CSV has one row per bundle.
+func TestSummaryCutsListsWithMore(t *testing.T) {
+	var recs []Record
+	for i := 0; i < maxListed+5; i++ {
+		recs = append(recs, Record{Ticket: fmt.Sprintf("P%02d", i), Bundle: fmt.Sprintf("p%02d.tar.gz", i), Status: StatusIncomplete,
+			Incomplete: []RecordReason{{Kind: "archive", Message: "tar.gz archive is truncated"}}, IncompleteTotal: 1})
+	}
+	for i := 0; i < maxExamples+3; i++ {
+		recs = append(recs, Record{Ticket: fmt.Sprintf("F%02d", i), Bundle: fmt.Sprintf("f%02d.tar.gz", i), Status: StatusOK,
+			Findings: []RecordFinding{{RuleID: "gde.guardpoint-busy", Severity: "high"}, {RuleID: "kernel.hung-task", Severity: "medium"}}})
+	}
+	recs = append(recs, Record{Ticket: "E", Bundle: "e.zip", Status: StatusError, Error: "=cmd|' /C calc'!A0"})
+	s := Summarize(recs)
+	if len(s.Incomplete) != maxListed+5 || len(s.Errors) != 1 || len(s.Rows) != len(recs) {
+		t.Fatalf("summary: %d incomplete, %d errors, %d rows", len(s.Incomplete), len(s.Errors), len(s.Rows))
+	}
+	if r := s.Rules[0]; r.More != 3 || len(r.Examples) != maxExamples {
+		t.Errorf("rule examples %v, more %d", r.Examples, r.More)
+	}
+	for _, f := range []string{"text", "markdown", "html"} {
+		var buf bytes.Buffer
+		if err := s.Write(&buf, f); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		for _, want := range []string{"+5 more", "+3 more", "P00", "e.zip", "analyzed only in part", "could not be analyzed"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s summary lacks %q:\n%s", f, want, out)
+			}
+		}
+		if strings.Contains(out, fmt.Sprintf("P%02d", maxListed+1)) {
+			t.Errorf("%s summary lists past the cut", f)
+		}
+	}
+	var csvOut bytes.Buffer
+	if err := s.Write(&csvOut, "csv"); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(csvOut.String()), "\n")
+	if lines[0] != "ticket,bundle,status,highest_severity,rule_ids,note" || len(lines) != len(recs)+1 {
+		t.Fatalf("csv header %q, %d lines for %d bundles", lines[0], len(lines), len(recs))
+	}
+	if !strings.Contains(csvOut.String(), "F00,f00.tar.gz,ok,high,gde.guardpoint-busy kernel.hung-task,") {
+		t.Errorf("csv lacks the per-bundle row of F00:\n%s", csvOut.String())
+	}
+	if !strings.Contains(csvOut.String(), `E,e.zip,error,,,'=cmd`) {
+		t.Errorf("a formula-like error is not defused in csv:\n%s", csvOut.String())
+	}
+}
+
+// --resume analyzes again a ticket directory whose content changed, and
+// skips it while it is unchanged.
+func TestResumeReanalyzesChangedDirectory(t *testing.T) {
+	root := t.TempDir()
+	ticket := filepath.Join(root, "T0001")
+	if err := os.MkdirAll(ticket, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(ticket, "lsof.out")
+	if err := os.WriteFile(file, []byte("one"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "r.jsonl")
+	st := runBatch(t, root, out, Options{})
+	if st.Analyzed != 1 {
+		t.Fatalf("first run analyzed %d", st.Analyzed)
+	}
+	if r := readAll(t, out)[0]; r.Fingerprint == "" || r.SHA256 != "" {
+		t.Fatalf("a directory record: sha256 %q, fingerprint %q", r.SHA256, r.Fingerprint)
+	}
+	if st := runBatch(t, root, out, Options{Resume: true}); st.Analyzed != 0 || st.Skipped != 1 {
+		t.Fatalf("unchanged directory: %+v, want it skipped", st)
+	}
+	if err := os.WriteFile(file, []byte("one, and a second line written later"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st := runBatch(t, root, out, Options{Resume: true}); st.Analyzed != 1 || st.Skipped != 0 {
+		t.Fatalf("changed directory: %+v, want it analyzed again", st)
+	}
+}
+
+// A bundle analyzed in part is recorded incomplete with its reasons, and
+// the run's stats say so (the CLI exits 4 on them).
+func TestIncompleteRecord(t *testing.T) {
+	root := makeArchive(t, 2, nil)
+	out := filepath.Join(t.TempDir(), "r.jsonl")
+	st := runBatch(t, root, out, Options{Analyze: func(ctx context.Context, p string) (*analyze.Result, error) {
+		res, err := fakeAnalyze(ctx, p)
+		if strings.Contains(p, "T0001") {
+			res.Incomplete = []analyze.Reason{{Kind: analyze.ReasonArchive, Message: "tar.gz archive is truncated"}}
+		}
+		return res, err
+	}})
+	if st.Incomplete != 1 || st.Failed != 0 || st.Clean() {
+		t.Fatalf("stats %+v: want one incomplete bundle, not clean", st)
+	}
+	for _, r := range readAll(t, out) {
+		want := StatusOK
+		if r.Ticket == "T0001" {
+			want = StatusIncomplete
+		}
+		if r.Status != want || (want == StatusIncomplete) != (len(r.Incomplete) == 1 && r.IncompleteTotal == 1) {
+			t.Errorf("%s: %+v", r.Ticket, r)
+		}
+	}
+	if st := runBatch(t, root, out, Options{Resume: true}); st.PriorIncomplete != 1 || st.Clean() {
+		t.Errorf("resume over an incomplete record: %+v, want it counted", st)
+	}
+}

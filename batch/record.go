@@ -16,22 +16,48 @@ import (
 
 // Status values of a Record.
 const (
-	StatusOK    = "ok"
+	// StatusOK: the whole bundle was read and every rule ran.
+	StatusOK = "ok"
+	// StatusIncomplete: the bundle was analyzed, but part of it was not
+	// read or a rule could not run (Record.Incomplete says why); its
+	// findings are real, its silence is not an all-clear.
+	StatusIncomplete = "incomplete"
+	// StatusError: the bundle could not be analyzed at all.
 	StatusError = "error"
 )
 
 // Record is one line of a results file: the outcome of one bundle.
 type Record struct {
-	Ticket     string          `json:"ticket"`
-	Bundle     string          `json:"bundle"`
-	SHA256     string          `json:"sha256"`
-	Size       int64           `json:"size"`
-	DurationMS int64           `json:"duration_ms"`
-	Status     string          `json:"status"`
-	Error      string          `json:"error,omitempty"`
-	Warnings   int             `json:"warnings"`
-	Findings   []RecordFinding `json:"findings"`
+	Ticket     string `json:"ticket"`
+	Bundle     string `json:"bundle"`
+	SHA256     string `json:"sha256"`
+	Size       int64  `json:"size"`
+	DurationMS int64  `json:"duration_ms"`
+	Status     string `json:"status"`
+	Error      string `json:"error,omitempty"`
+	// Fingerprint identifies a directory bundle's content for --resume (a
+	// directory has no bytes of its own to hash); empty for a file.
+	Fingerprint string          `json:"fingerprint,omitempty"`
+	Warnings    int             `json:"warnings"`
+	Findings    []RecordFinding `json:"findings"`
+	// Incomplete lists why a StatusIncomplete bundle was not analyzed
+	// whole, at most maxReasons of them; IncompleteTotal counts them all.
+	Incomplete      []RecordReason `json:"incomplete,omitempty"`
+	IncompleteTotal int            `json:"incomplete_total,omitempty"`
 }
+
+// RecordReason is one reason a bundle's analysis is incomplete, as in the
+// JSON report's summary.incomplete.
+type RecordReason struct {
+	Kind    string `json:"kind"`
+	Path    string `json:"path,omitempty"`
+	RuleID  string `json:"rule_id,omitempty"`
+	Message string `json:"message"`
+}
+
+// maxReasons bounds the reasons a record keeps: a bundle of a hundred
+// thousand unreadable files must not make a line of megabytes.
+const maxReasons = 10
 
 // RecordFinding is the part of a finding a batch summary needs.
 type RecordFinding struct {
@@ -42,7 +68,7 @@ type RecordFinding struct {
 }
 
 // key identifies a bundle for --resume: the same path with the same bytes.
-func (r Record) key() string { return r.Bundle + "\x00" + r.SHA256 }
+func (r Record) key() string { return r.Bundle + "\x00" + r.SHA256 + "\x00" + r.Fingerprint }
 
 // ReadRecords reads every complete line of a results file. A last line
 // without its newline (a run killed while writing) is not returned; its

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"time"
@@ -46,8 +48,21 @@ type Stats struct {
 	Inputs   int // bundles given, after sharding
 	Skipped  int // already recorded (--resume)
 	Analyzed int
-	Failed   int
-	Dropped  int // torn last line removed on --resume
+	Failed   int // analyzed in this run with status error
+	// Incomplete counts the bundles analyzed in this run with status
+	// incomplete.
+	Incomplete int
+	// PriorFailed and PriorIncomplete count the skipped bundles (--resume)
+	// whose earlier record is an error or incomplete: the results file
+	// still holds them, so the run is not a clean one.
+	PriorFailed, PriorIncomplete int
+	Dropped                      int // torn last line removed on --resume
+}
+
+// Clean reports whether every bundle of the shard, analyzed now or
+// recorded earlier, has status ok.
+func (s Stats) Clean() bool {
+	return s.Failed+s.Incomplete+s.PriorFailed+s.PriorIncomplete == 0
 }
 
 // ErrResultsExist is returned when the results file exists and the run is
@@ -75,7 +90,7 @@ func Run(ctx context.Context, inputs []Input, out string, opts Options) (Stats, 
 	}
 	st.Inputs = len(mine)
 
-	done := map[string]bool{}
+	done := map[string]string{} // record key -> its status
 	donePaths := map[string]bool{}
 	flag := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	if opts.Resume {
@@ -85,7 +100,7 @@ func Run(ctx context.Context, inputs []Input, out string, opts Options) (Stats, 
 		}
 		st.Dropped = dropped
 		for _, r := range recs {
-			done[r.key()] = true
+			done[r.key()] = r.Status
 			donePaths[r.Bundle] = true
 		}
 		flag = os.O_WRONLY | os.O_CREATE | os.O_APPEND
@@ -105,8 +120,15 @@ func Run(ctx context.Context, inputs []Input, out string, opts Options) (Stats, 
 	for _, in := range mine {
 		if donePaths[in.Path] {
 			sum, _, _ := fileSHA256(in.Path)
-			if done[in.Path+"\x00"+sum] {
+			fp, _ := dirFingerprint(in.Path)
+			if status, ok := done[Record{Bundle: in.Path, SHA256: sum, Fingerprint: fp}.key()]; ok {
 				st.Skipped++
+				switch status {
+				case StatusError:
+					st.PriorFailed++
+				case StatusIncomplete:
+					st.PriorIncomplete++
+				}
 				continue
 			}
 		}
@@ -151,8 +173,11 @@ func Run(ctx context.Context, inputs []Input, out string, opts Options) (Stats, 
 			writeErr = fmt.Errorf("writing %s: %w", out, err)
 		}
 		st.Analyzed++
-		if rec.Status != StatusOK {
+		switch rec.Status {
+		case StatusError:
 			st.Failed++
+		case StatusIncomplete:
+			st.Incomplete++
 		}
 		if opts.Progress != nil {
 			opts.Progress.Done(rec)
@@ -176,6 +201,9 @@ func analyzeOne(parent context.Context, in Input, opts Options) (rec Record) {
 	if st, err := os.Stat(in.Path); err == nil && st.Mode().IsRegular() {
 		rec.Size = st.Size()
 	}
+	// Fingerprinted before the analysis, so a directory changed while it
+	// is read is analyzed again on --resume.
+	rec.Fingerprint, _ = dirFingerprint(in.Path)
 	// The analysis hashes the bundle as it reads it; a bundle that could not
 	// be read is hashed here, so --resume recognises error records too.
 	defer func() {
@@ -232,9 +260,16 @@ func analyzeOne(parent context.Context, in Input, opts Options) (rec Record) {
 	}
 	res := o.res
 	rec.SHA256 = res.Bundle.SHA256
-	if len(res.Inventory) == 0 {
+	switch {
+	case len(res.Inventory) == 0:
 		rec.Status = StatusError
 		rec.Error = "no artifacts found: nothing in the bundle could be analyzed"
+	case !res.Complete():
+		rec.Status = StatusIncomplete
+		rec.IncompleteTotal = len(res.Incomplete)
+		for _, x := range res.Incomplete[:min(len(res.Incomplete), maxReasons)] {
+			rec.Incomplete = append(rec.Incomplete, RecordReason(x))
+		}
 	}
 	rec.Warnings = len(res.Warnings)
 	for _, a := range res.Inventory {
@@ -263,6 +298,38 @@ func fileSHA256(p string) (string, int64, error) {
 		return "", n, err
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// dirFingerprint identifies the content of a directory bundle, for
+// --resume: the SHA-256 of the sorted list of its entries' relative paths,
+// types, sizes and modification times (links are not followed). Adding,
+// removing, renaming or rewriting a file changes it. The bytes themselves
+// are not read: that would read every directory of a ticket archive twice.
+// A file (or a missing path) has no fingerprint: its sha256 identifies it.
+func dirFingerprint(p string) (string, error) {
+	st, err := os.Lstat(p)
+	if err != nil || !st.IsDir() {
+		return "", err
+	}
+	h := sha256.New()
+	err = filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+		if err != nil {
+			fmt.Fprintf(h, "error %s: %v\n", q, err)
+			return nil
+		}
+		rel, _ := filepath.Rel(p, q)
+		info, err := d.Info()
+		if err != nil {
+			fmt.Fprintf(h, "%q unreadable\n", filepath.ToSlash(rel))
+			return nil
+		}
+		fmt.Fprintf(h, "%q %v %d %d\n", filepath.ToSlash(rel), info.Mode().Type(), info.Size(), info.ModTime().UnixNano())
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return "tree-sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // trimTorn reads an existing results file for --resume and cuts off a torn

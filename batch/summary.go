@@ -21,6 +21,10 @@ const maxExamples = 5
 // maxSlowest is how many of the slowest bundles a summary lists.
 const maxSlowest = 5
 
+// maxListed is how many incomplete or failed bundles the text, Markdown and
+// HTML summaries list before "+N more"; JSON and CSV list them all.
+const maxListed = 20
+
 // Summary answers the question a batch run is for: which known problems
 // occur, how often, and in which tickets.
 type Summary struct {
@@ -29,16 +33,44 @@ type Summary struct {
 	Rules    []RuleStat     `json:"rules"`
 	Slowest  []Slow         `json:"slowest"`
 	Errors   []Failed       `json:"errors"`
+	// Incomplete are the bundles analyzed only in part: their findings
+	// count, but a rule that did not fire there proves nothing.
+	Incomplete []Unfinished `json:"incomplete"`
+	// Rows are one per bundle, for the CSV (and JSON) summary.
+	Rows []BundleRow `json:"bundle_rows"`
+}
+
+// Unfinished is a bundle whose analysis is incomplete and why.
+type Unfinished struct {
+	Ticket string `json:"ticket"`
+	Bundle string `json:"bundle"`
+	// Reason is the first reason; Reasons counts them all.
+	Reason  string `json:"reason"`
+	Reasons int    `json:"reasons"`
+}
+
+// BundleRow is one bundle in a line: what a spreadsheet of a ticket
+// archive needs.
+type BundleRow struct {
+	Ticket string `json:"ticket"`
+	Bundle string `json:"bundle"`
+	Status string `json:"status"`
+	// Highest is the worst severity found, "" when nothing fired.
+	Highest string   `json:"highest_severity"`
+	RuleIDs []string `json:"rule_ids"`
+	// Note is the error or the first incomplete reason.
+	Note string `json:"note"`
 }
 
 // RuleStat is one rule's frequency across the bundles.
 type RuleStat struct {
 	RuleID   string   `json:"rule_id"`
 	Severity string   `json:"severity"`
-	Bundles  int      `json:"bundles"`  // bundles it fired in (once per bundle)
-	Findings int      `json:"findings"` // findings in all (a rule may fire per guard point)
-	Share    float64  `json:"share"`    // Bundles / bundles analyzed successfully
-	Examples []string `json:"examples"` // ticket ids
+	Bundles  int      `json:"bundles"`       // bundles it fired in (once per bundle)
+	Findings int      `json:"findings"`      // findings in all (a rule may fire per guard point)
+	Share    float64  `json:"share"`         // Bundles / bundles analyzed (ok or incomplete)
+	Examples []string `json:"examples"`      // ticket ids, at most maxExamples
+	More     int      `json:"more_examples"` // bundles it fired in beyond Examples
 }
 
 // Slow is one of the slowest bundles.
@@ -76,18 +108,33 @@ func Merge(sets ...[]Record) []Record {
 
 // Summarize counts rules and statuses over records (already merged).
 func Summarize(recs []Record) Summary {
-	s := Summary{Bundles: len(recs), ByStatus: map[string]int{}, Rules: []RuleStat{}, Slowest: []Slow{}, Errors: []Failed{}}
+	s := Summary{Bundles: len(recs), ByStatus: map[string]int{}, Rules: []RuleStat{}, Slowest: []Slow{},
+		Errors: []Failed{}, Incomplete: []Unfinished{}, Rows: []BundleRow{}}
 	stats := map[string]*RuleStat{}
-	ok := 0
+	analyzed := 0
 	for _, r := range recs {
 		s.ByStatus[r.Status]++
-		if r.Status == StatusOK {
-			ok++
-		} else {
+		row := BundleRow{Ticket: r.Ticket, Bundle: r.Bundle, Status: r.Status, RuleIDs: []string{}}
+		switch r.Status {
+		case StatusOK:
+			analyzed++
+		case StatusIncomplete:
+			analyzed++
+			u := Unfinished{Ticket: r.Ticket, Bundle: r.Bundle, Reasons: max(r.IncompleteTotal, len(r.Incomplete))}
+			if len(r.Incomplete) > 0 {
+				u.Reason = reasonText(r.Incomplete[0])
+			}
+			row.Note = u.Reason
+			s.Incomplete = append(s.Incomplete, u)
+		default:
 			s.Errors = append(s.Errors, Failed{r.Ticket, r.Bundle, r.Error})
+			row.Note = r.Error
 		}
 		seen := map[string]bool{}
 		for _, f := range r.Findings {
+			if severityRank(f.Severity) > severityRank(row.Highest) {
+				row.Highest = f.Severity
+			}
 			st := stats[f.RuleID]
 			if st == nil {
 				st = &RuleStat{RuleID: f.RuleID, Severity: f.Severity, Examples: []string{}}
@@ -96,16 +143,21 @@ func Summarize(recs []Record) Summary {
 			st.Findings++
 			if !seen[f.RuleID] {
 				seen[f.RuleID] = true
+				row.RuleIDs = append(row.RuleIDs, f.RuleID)
 				st.Bundles++
 				if len(st.Examples) < maxExamples {
 					st.Examples = append(st.Examples, r.Ticket)
+				} else {
+					st.More++
 				}
 			}
 		}
+		sort.Strings(row.RuleIDs)
+		s.Rows = append(s.Rows, row)
 	}
 	for _, st := range stats {
-		if ok > 0 {
-			st.Share = float64(st.Bundles) / float64(ok)
+		if analyzed > 0 {
+			st.Share = float64(st.Bundles) / float64(analyzed)
 		}
 		s.Rules = append(s.Rules, *st)
 	}
@@ -121,6 +173,55 @@ func Summarize(recs []Record) Summary {
 		s.Slowest = append(s.Slowest, Slow{slow[i].Ticket, slow[i].Bundle, slow[i].DurationMS})
 	}
 	return s
+}
+
+// reasonText is one incomplete reason on one line: "archive: tar.gz
+// archive is truncated ...", "rule gde.x: ...".
+func reasonText(x RecordReason) string {
+	loc := x.Kind
+	switch {
+	case x.RuleID != "":
+		loc += " " + x.RuleID
+	case x.Path != "":
+		loc += " " + x.Path
+	}
+	return loc + ": " + x.Message
+}
+
+// severityRank orders severities, "" (nothing found) lowest.
+func severityRank(s string) int {
+	switch s {
+	case "info":
+		return 1
+	case "low":
+		return 2
+	case "medium":
+		return 3
+	case "high":
+		return 4
+	case "critical":
+		return 5
+	}
+	return 0
+}
+
+// examples joins a rule's example tickets, with "+N more" when it fired in
+// more bundles than are named.
+func (r RuleStat) examples(sep string) string {
+	s := strings.Join(r.Examples, sep)
+	if r.More > 0 {
+		s += fmt.Sprintf("%s+%d more", sep, r.More)
+	}
+	return s
+}
+
+// cut returns the first maxListed items of a list and how many are left
+// out.
+func cut[T any](items []T) ([]T, int) {
+	if len(items) <= maxListed {
+		return items, 0
+	}
+	return items[:maxListed], len(items) - maxListed
 }
 
 // Formats lists the formats Write accepts.
@@ -168,7 +269,7 @@ func (s Summary) text(w io.Writer) error {
 		tablewriter.WithHeaderAutoFormat(tw.Off))
 	t.Header("RULE", "SEVERITY", "BUNDLES", "SHARE", "FINDINGS", "EXAMPLE TICKETS")
 	for _, r := range s.Rules {
-		if err := t.Append(r.RuleID, r.Severity, strconv.Itoa(r.Bundles), pct(r.Share), strconv.Itoa(r.Findings), strings.Join(r.Examples, ", ")); err != nil {
+		if err := t.Append(r.RuleID, r.Severity, strconv.Itoa(r.Bundles), pct(r.Share), strconv.Itoa(r.Findings), r.examples(", ")); err != nil {
 			return err
 		}
 	}
@@ -182,23 +283,66 @@ func (s Summary) text(w io.Writer) error {
 	for _, sl := range s.Slowest {
 		fmt.Fprintf(w, "  %8d ms  %s  %s\n", sl.DurationMS, sl.Ticket, sl.Bundle)
 	}
+	if len(s.Incomplete) > 0 {
+		fmt.Fprintf(w, "\nBundles analyzed only in part (%d): a rule that did not fire there proves nothing\n", len(s.Incomplete))
+		list, more := cut(s.Incomplete)
+		for _, u := range list {
+			fmt.Fprintf(w, "  %s  %s: %s\n", safe(u.Ticket), safe(u.Bundle), safe(u.reason()))
+		}
+		if more > 0 {
+			fmt.Fprintf(w, "  +%d more (--format csv or json lists every bundle)\n", more)
+		}
+	}
 	if len(s.Errors) > 0 {
 		fmt.Fprintf(w, "\nBundles that could not be analyzed (%d):\n", len(s.Errors))
-		for _, e := range s.Errors {
-			fmt.Fprintf(w, "  %s  %s: %s\n", e.Ticket, e.Bundle, e.Error)
+		list, more := cut(s.Errors)
+		for _, e := range list {
+			fmt.Fprintf(w, "  %s  %s: %s\n", safe(e.Ticket), safe(e.Bundle), safe(e.Error))
+		}
+		if more > 0 {
+			fmt.Fprintf(w, "  +%d more (--format csv or json lists every bundle)\n", more)
 		}
 	}
 	return nil
 }
 
+// reason is the first reason, with a count of the others.
+func (u Unfinished) reason() string {
+	if u.Reasons > 1 {
+		return fmt.Sprintf("%s (%d reasons in all)", u.Reason, u.Reasons)
+	}
+	return u.Reason
+}
+
+// safe keeps a ticket id, path or message on one terminal line, with no
+// escape sequence from a bundle reaching the terminal.
+func safe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// csv writes one row per bundle: the sheet a ticket archive is triaged
+// from (the rule frequencies are in the other formats).
 func (s Summary) csv(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"rule_id", "severity", "bundles", "share", "findings", "example_tickets"})
-	for _, r := range s.Rules {
-		_ = cw.Write([]string{r.RuleID, r.Severity, strconv.Itoa(r.Bundles), strconv.FormatFloat(r.Share, 'f', 4, 64), strconv.Itoa(r.Findings), strings.Join(r.Examples, " ")})
+	_ = cw.Write([]string{"ticket", "bundle", "status", "highest_severity", "rule_ids", "note"})
+	for _, r := range s.Rows {
+		_ = cw.Write([]string{csvCell(r.Ticket), csvCell(r.Bundle), r.Status, r.Highest, strings.Join(r.RuleIDs, " "), csvCell(r.Note)})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvCell keeps a spreadsheet from reading a cell as a formula.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // mdCell keeps bundle-derived text from breaking a Markdown table.
@@ -211,12 +355,26 @@ func (s Summary) markdown(w io.Writer) error {
 	fmt.Fprintln(w, "| rule | severity | bundles | share | findings | example tickets |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---|")
 	for _, r := range s.Rules {
-		fmt.Fprintf(w, "| `%s` | %s | %d | %s | %d | %s |\n", r.RuleID, r.Severity, r.Bundles, pct(r.Share), r.Findings, mdCell(strings.Join(r.Examples, ", ")))
+		fmt.Fprintf(w, "| `%s` | %s | %d | %s | %d | %s |\n", r.RuleID, r.Severity, r.Bundles, pct(r.Share), r.Findings, mdCell(r.examples(", ")))
+	}
+	if len(s.Incomplete) > 0 {
+		fmt.Fprintf(w, "\n### Bundles analyzed only in part (%d)\n\nA rule that did not fire in these bundles proves nothing.\n\n| ticket | bundle | reason |\n|---|---|---|\n", len(s.Incomplete))
+		list, more := cut(s.Incomplete)
+		for _, u := range list {
+			fmt.Fprintf(w, "| %s | %s | %s |\n", mdCell(u.Ticket), mdCell(u.Bundle), mdCell(u.reason()))
+		}
+		if more > 0 {
+			fmt.Fprintf(w, "\n+%d more (`--format csv` or `json` lists every bundle)\n", more)
+		}
 	}
 	if len(s.Errors) > 0 {
-		fmt.Fprintf(w, "\n### Bundles that could not be analyzed\n\n| ticket | bundle | error |\n|---|---|---|\n")
-		for _, e := range s.Errors {
+		fmt.Fprintf(w, "\n### Bundles that could not be analyzed (%d)\n\n| ticket | bundle | error |\n|---|---|---|\n", len(s.Errors))
+		list, more := cut(s.Errors)
+		for _, e := range list {
 			fmt.Fprintf(w, "| %s | %s | %s |\n", mdCell(e.Ticket), mdCell(e.Bundle), mdCell(e.Error))
+		}
+		if more > 0 {
+			fmt.Fprintf(w, "\n+%d more (`--format csv` or `json` lists every bundle)\n", more)
 		}
 	}
 	return nil
@@ -240,7 +398,10 @@ func (s Summary) htmlData() map[string]any {
 	for i, r := range s.Rules {
 		bars = append(bars, htmlBar{RuleStat: r, Y: i * 26, Width: r.Bundles * maxWidth / max, Label: fmt.Sprintf("%d (%s)", r.Bundles, pct(r.Share))})
 	}
-	return map[string]any{"S": s, "Status": s.statusLine(), "Bars": bars, "Height": len(bars)*26 + 4}
+	incomplete, moreIncomplete := cut(s.Incomplete)
+	failed, moreFailed := cut(s.Errors)
+	return map[string]any{"S": s, "Status": s.statusLine(), "Bars": bars, "Height": len(bars)*26 + 4,
+		"Incomplete": incomplete, "MoreIncomplete": moreIncomplete, "Failed": failed, "MoreFailed": moreFailed}
 }
 
 var summaryPage = template.Must(template.New("summary").Parse(`<!DOCTYPE html>
@@ -259,13 +420,19 @@ th{background:#f1f3f6}.n{text-align:right}svg text{font:12px system-ui,sans-seri
 <text x="{{.Width}}" dx="266" y="{{.Y}}" dy="15">{{.Label}}</text>
 {{end}}</svg>
 <table><tr><th>rule</th><th>severity</th><th class="n">bundles</th><th class="n">findings</th><th>example tickets</th></tr>
-{{range .S.Rules}}<tr><td>{{.RuleID}}</td><td>{{.Severity}}</td><td class="n">{{.Bundles}}</td><td class="n">{{.Findings}}</td><td>{{range $i, $e := .Examples}}{{if $i}}, {{end}}{{$e}}{{end}}</td></tr>
+{{range .S.Rules}}<tr><td>{{.RuleID}}</td><td>{{.Severity}}</td><td class="n">{{.Bundles}}</td><td class="n">{{.Findings}}</td><td>{{range $i, $e := .Examples}}{{if $i}}, {{end}}{{$e}}{{end}}{{if .More}}, +{{.More}} more{{end}}</td></tr>
 {{end}}</table>
 <h2>Slowest bundles</h2>
 <table><tr><th class="n">ms</th><th>ticket</th><th>bundle</th></tr>
 {{range .S.Slowest}}<tr><td class="n">{{.DurationMS}}</td><td>{{.Ticket}}</td><td>{{.Bundle}}</td></tr>{{end}}</table>
-{{if .S.Errors}}<h2>Bundles that could not be analyzed</h2>
+{{if .Incomplete}}<h2>Bundles analyzed only in part ({{len .S.Incomplete}})</h2>
+<p>A rule that did not fire in these bundles proves nothing.</p>
+<table><tr><th>ticket</th><th>bundle</th><th>reason</th></tr>
+{{range .Incomplete}}<tr><td>{{.Ticket}}</td><td>{{.Bundle}}</td><td>{{.Reason}}{{if gt .Reasons 1}} ({{.Reasons}} reasons in all){{end}}</td></tr>{{end}}</table>
+{{if .MoreIncomplete}}<p>+{{.MoreIncomplete}} more (<code>--format csv</code> or <code>json</code> lists every bundle)</p>{{end}}{{end}}
+{{if .Failed}}<h2>Bundles that could not be analyzed ({{len .S.Errors}})</h2>
 <table><tr><th>ticket</th><th>bundle</th><th>error</th></tr>
-{{range .S.Errors}}<tr><td>{{.Ticket}}</td><td>{{.Bundle}}</td><td>{{.Error}}</td></tr>{{end}}</table>{{end}}
+{{range .Failed}}<tr><td>{{.Ticket}}</td><td>{{.Bundle}}</td><td>{{.Error}}</td></tr>{{end}}</table>
+{{if .MoreFailed}}<p>+{{.MoreFailed}} more (<code>--format csv</code> or <code>json</code> lists every bundle)</p>{{end}}{{end}}
 </body></html>
 `))

@@ -126,7 +126,25 @@ type Entry struct {
 type Warning struct {
 	Path string `json:"path"`
 	Msg  string `json:"message"`
+	// Loss says what part of the bundle went unread because of this
+	// problem: LossArchive, LossArtifact, LossLimit, or "" when nothing
+	// was lost (a link not followed, a duplicate name). An analysis with a
+	// loss is incomplete: its "no problem found" cannot be trusted.
+	Loss string `json:"loss,omitempty"`
 }
+
+// What a warning says was not read (Warning.Loss). The values are the
+// incomplete-analysis kinds of the JSON report.
+const (
+	// LossArchive: the archive (or directory) is truncated, corrupt or
+	// cannot be opened; entries after the damage were never seen.
+	LossArchive = "archive"
+	// LossArtifact: one file could not be read, or only in part.
+	LossArtifact = "artifact"
+	// LossLimit: a limit (size, entries, ratio, depth, time) stopped the
+	// reading of a file, an archive or the whole bundle.
+	LossLimit = "limit"
+)
 
 func (w Warning) Error() string {
 	if w.Path == "" {
@@ -161,7 +179,7 @@ type Bundle struct {
 	Path string
 	// Format is "directory", "tar", "tar.gz", "tar.xz", "tar.zst",
 	// "tar.bz2", "tar.lz4", "zip", "7z", or for a single compressed file
-	// "gz", "xz", "zst", "bz2", "lz4".
+	// "gz", "xz", "zst", "bz2", "lz4", "Z" (and "tar.Z", as AIX snap.pax.Z).
 	Format string
 	// Size is the size in bytes of the bundle file (0 for a directory).
 	Size int64

@@ -17,7 +17,7 @@ import (
 // and/or an archive format. The tar inside a compression is only known after
 // decompressing (see walker.openArchive).
 type kind struct {
-	comp string // "", "gz", "xz", "zst", "bz2", "lz4"
+	comp string // "", "gz", "xz", "zst", "bz2", "lz4", "Z"
 	arch string // "", "tar", "zip", "7z"
 }
 
@@ -45,6 +45,7 @@ var magics = []struct {
 	{comp: "xz", magic: []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}},
 	{comp: "zst", magic: []byte{0x28, 0xb5, 0x2f, 0xfd}},
 	{comp: "lz4", magic: []byte{0x04, 0x22, 0x4d, 0x18}},
+	{comp: "Z", magic: lzwMagic}, // Unix compress, as in AIX snap.pax.Z
 	{arch: "zip", magic: []byte("PK\x03\x04")},
 	{arch: "zip", magic: []byte("PK\x05\x06")}, // an empty zip: only the end record
 	{arch: "7z", magic: []byte{'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}},
@@ -160,6 +161,8 @@ func decompressor(comp string, r io.Reader) (io.ReadCloser, error) {
 		return io.NopCloser(bzip2.NewReader(r)), nil
 	case "lz4":
 		c = archives.Lz4{}
+	case "Z":
+		return newLZWReader(r)
 	default:
 		return nil, fmt.Errorf("unknown compression %q", comp)
 	}
@@ -174,6 +177,7 @@ var compExts = map[string][]string{
 	"zst": {".zst", ".zstd"},
 	"bz2": {".bz2", ".bzip2"},
 	"lz4": {".lz4"},
+	"Z":   {".z"},
 }
 
 func innerName(base, comp string) string {

@@ -205,16 +205,19 @@ func (w *walker) result(err error) error {
 	}
 	var le *limitError
 	if !errors.As(err, &le) {
-		w.warn("", "reading stopped ("+errText(err)+")")
+		w.lose(LossArchive, "", "reading stopped ("+errText(err)+")")
 	}
 	return nil
 }
 
-func (w *walker) warn(p, msg string) {
+func (w *walker) warn(p, msg string) { w.lose("", p, msg) }
+
+// lose records a warning about content that was not read (see Warning.Loss).
+func (w *walker) lose(loss, p, msg string) {
 	if utf8.RuneCountInString(p) > maxDisplayRunes {
 		p = string([]rune(p)[:maxDisplayRunes]) + "…"
 	}
-	w.b.warnings = append(w.b.warnings, Warning{Path: p, Msg: msg})
+	w.b.warnings = append(w.b.warnings, Warning{Path: p, Msg: msg, Loss: loss})
 }
 
 func (w *walker) other(o Other) int {
@@ -242,7 +245,7 @@ func (w *walker) checkStop() error {
 func (w *walker) stopWith(p string, le *limitError) error {
 	if w.stop == nil {
 		w.stop = le
-		w.warn(p, le.msg)
+		w.lose(LossLimit, p, le.msg)
 	}
 	return w.stop
 }
@@ -252,7 +255,7 @@ func (w *walker) walkFile() error {
 	b := w.b
 	f, closeFile, err := b.openFile()
 	if err != nil {
-		w.warn("", "cannot open the bundle ("+errText(err)+")")
+		w.lose(LossArchive, "", "cannot open the bundle ("+errText(err)+")")
 		return nil
 	}
 	defer closeFile()
@@ -374,7 +377,7 @@ func (w *walker) endLayer(l *layer, err error) error {
 		if le.global {
 			return err
 		}
-		w.warn(l.path, le.msg)
+		w.lose(LossLimit, l.path, le.msg)
 		return nil
 	}
 	what := l.format + " archive"
@@ -382,10 +385,10 @@ func (w *walker) endLayer(l *layer, err error) error {
 		what = l.format + " data"
 	}
 	if l.format == "directory" {
-		w.warn(l.path, "the directory cannot be read completely ("+errText(err)+")")
+		w.lose(LossArchive, l.path, "the directory cannot be read completely ("+errText(err)+")")
 		return nil
 	}
-	w.warn(l.path, fmt.Sprintf("%s is truncated or corrupt (%s); %s before the damage were read, the rest is skipped",
+	w.lose(LossArchive, l.path, fmt.Sprintf("%s is truncated or corrupt (%s); %s before the damage were read, the rest is skipped",
 		what, errText(err), wording.Plural(l.entries, "entry", "entries")))
 	return nil
 }
@@ -550,7 +553,7 @@ func (w *walker) handleFile(l *layer, full string, e rawEntry) error {
 		if l.stream {
 			return &readError{err: err}
 		}
-		w.warn(full, "cannot be read ("+errText(err)+"); skipped")
+		w.lose(LossArtifact, full, "cannot be read ("+errText(err)+"); skipped")
 		return nil
 	}
 	defer rc.Close()
@@ -584,15 +587,20 @@ func (w *walker) afterFile(l *layer, full string, fr *fileReader, ferr error) er
 		}
 	}
 	if fr.truncated {
-		w.warn(full, "file truncated after "+wording.Bytes(w.lim.MaxFileBytes)+
+		w.lose(LossLimit, full, "file truncated after "+wording.Bytes(w.lim.MaxFileBytes)+
 			": it is larger than the per-file limit (limit --max-file-bytes; raise it only for a bundle you trust)")
 	}
 	if fr.err != nil {
 		var le *limitError
-		if errors.As(fr.err, &le) || l.stream {
+		if errors.As(fr.err, &le) {
+			w.lose(LossLimit, full, "cut short: a limit stopped the reading inside this file; only its beginning was read")
 			return fr.err // ends this archive; endLayer reports it once
 		}
-		w.warn(full, "read error ("+errText(fr.err)+"); the file may be incomplete: if the upload was cut short, ask for the bundle again")
+		if l.stream {
+			w.lose(LossArtifact, full, "cut short: the archive breaks off inside this file ("+errText(fr.err)+"); only its beginning was read")
+			return fr.err // ends this archive; endLayer reports it once
+		}
+		w.lose(LossArtifact, full, "read error ("+errText(fr.err)+"); the file may be incomplete: if the upload was cut short, ask for the bundle again")
 	}
 	return nil
 }
@@ -604,7 +612,7 @@ func (w *walker) nested(l *layer, full string, k kind, br *bufio.Reader, fr *fil
 	if l.depth+1 > w.lim.MaxDepth {
 		note := fmt.Sprintf("not inspected: archive nested deeper than %d levels (limit --max-depth; raise it only for a bundle you trust)", w.lim.MaxDepth)
 		w.b.others[idx].Note = note
-		w.warn(full, k.String()+" "+note)
+		w.lose(LossLimit, full, k.String()+" "+note)
 		return nil
 	}
 	nl := w.newLayer(full, l.depth+1, k.String())
@@ -614,7 +622,7 @@ func (w *walker) nested(l *layer, full string, k kind, br *bufio.Reader, fr *fil
 		if f, ok := rc.(*os.File); ok { // a file of a directory bundle: read it in place
 			st, err := f.Stat()
 			if err != nil {
-				w.warn(full, "cannot be read ("+errText(err)+"); skipped")
+				w.lose(LossArtifact, full, "cannot be read ("+errText(err)+"); skipped")
 				return nil
 			}
 			ra, size = f, st.Size()
@@ -629,7 +637,7 @@ func (w *walker) nested(l *layer, full string, k kind, br *bufio.Reader, fr *fil
 				note := "not inspected: a nested " + k.arch + " must be held in memory and this one is larger than " +
 					wording.Bytes(max) + " (limit --max-buffer-bytes; raise it only for a bundle you trust)"
 				w.b.others[idx].Note = note
-				w.warn(full, note)
+				w.lose(LossLimit, full, note)
 				return nil
 			}
 			ra, size = bytes.NewReader(buf), int64(len(buf))
@@ -641,7 +649,7 @@ func (w *walker) nested(l *layer, full string, k kind, br *bufio.Reader, fr *fil
 		return err
 	}
 	if fr.truncated {
-		w.warn(full, "archive file truncated after "+wording.Bytes(w.lim.MaxFileBytes)+
+		w.lose(LossLimit, full, "archive file truncated after "+wording.Bytes(w.lim.MaxFileBytes)+
 			": it is larger than the per-file limit (limit --max-file-bytes; raise it only for a bundle you trust)")
 	}
 	if fr.err != nil && l.stream {
@@ -665,7 +673,7 @@ func (w *walker) walkDir(l *layer, root string) error {
 		}
 		rel = filepath.ToSlash(rel)
 		if err != nil {
-			w.warn(Escape(rel), "cannot be read ("+errText(err)+"); skipped")
+			w.lose(LossArtifact, Escape(rel), "cannot be read ("+errText(err)+"); skipped")
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -673,7 +681,7 @@ func (w *walker) walkDir(l *layer, root string) error {
 		}
 		info, err := d.Info()
 		if err != nil {
-			w.warn(Escape(rel), "cannot be read ("+errText(err)+"); skipped")
+			w.lose(LossArtifact, Escape(rel), "cannot be read ("+errText(err)+"); skipped")
 			return nil
 		}
 		e := rawEntry{name: rel, mode: info.Mode(), size: info.Size(), mtime: info.ModTime(),

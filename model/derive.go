@@ -7,109 +7,109 @@ import (
 	"strings"
 )
 
-// The methods in this file are the derived facts that rules call by name
-// (rules.d/README.md lists them). They are computed from the raw facts once,
-// on first use, so a model must not be changed after a rule has read it.
+// The methods in this file are the product-neutral derived views of a model:
+// lookups by path, name and kind, slab growth series, the mount tree. They
+// are built together, once, on the first query, and frozen: a model must not
+// change after it has been queried (the pipeline merges every part first and
+// queries after). Each query then costs a map lookup or a binary search plus
+// the size of its answer, so a rule can call one per for_each item without
+// rescanning the facts. Knowledge of particular products (which filesystem
+// type is an encryption agent's, which directory its private mount uses)
+// lives in package knowledge, not here.
 
-// derived holds the facts computed once from the raw ones.
+// derived holds the views computed once from the raw facts.
 type derived struct {
-	guardPoints []GuardPoint
-	slabSeries  []SlabSeries
-	paths       pathIndex // see index.go
+	paths         pathIndex // see index.go
+	slabSeries    []SlabSeries
+	slabBest      map[string]int // cache -> index in slabSeries of its largest growth
+	mountTree     []MountNode
+	modFirst      map[string]int   // normalized module name -> first index in Modules
+	modByListing  map[string][]int // listing (see listing) -> module indexes, newest (highest LoadOrder) first
+	eventsByKind  map[string][]Event
+	eventGroups   map[string][]EventGroup
+	services      map[string]bool // init script names and Provides
+	filesystems   map[string]bool
+	unfinished    map[string][]Syscall // by call name; "" holds every unfinished call
+	slowest       []Syscall            // completed calls with a duration, longest first
+	initByName    map[string]int
+	procByCommand map[string][]int
+	pkgByName     map[string][]int
 }
 
 func (m *Model) ensure() {
 	m.once.Do(func() {
-		m.derived.paths = m.buildPathIndex() // first: the others may query it
-		m.derived.guardPoints = m.computeGuardPoints()
-		m.derived.slabSeries = m.computeSlabSeries()
+		d := &m.derived
+		d.paths = m.buildPathIndex()
+		d.slabSeries = m.computeSlabSeries()
+		d.slabBest = map[string]int{}
+		for i, s := range d.slabSeries {
+			if j, ok := d.slabBest[s.Cache]; !ok || s.Delta > d.slabSeries[j].Delta {
+				d.slabBest[s.Cache] = i
+			}
+		}
+		d.mountTree = m.computeMountTree()
+		d.modFirst = map[string]int{}
+		d.modByListing = map[string][]int{}
+		for i, mod := range m.Modules {
+			if _, ok := d.modFirst[normModule(mod.Name)]; !ok {
+				d.modFirst[normModule(mod.Name)] = i
+			}
+			l := listing(mod.Src)
+			d.modByListing[l] = append(d.modByListing[l], i)
+		}
+		for _, idx := range d.modByListing {
+			sort.SliceStable(idx, func(a, b int) bool { return m.Modules[idx[a]].LoadOrder > m.Modules[idx[b]].LoadOrder })
+		}
+		d.eventsByKind = map[string][]Event{}
+		d.eventGroups = map[string][]EventGroup{}
+		groupAt := map[[2]string]int{}
+		for _, e := range m.Events {
+			d.eventsByKind[e.Kind] = append(d.eventsByKind[e.Kind], e)
+			k := [2]string{e.Kind, e.Subject}
+			i, ok := groupAt[k]
+			if !ok {
+				i = len(d.eventGroups[e.Kind])
+				groupAt[k] = i
+				d.eventGroups[e.Kind] = append(d.eventGroups[e.Kind], EventGroup{Name: e.Subject})
+			}
+			g := &d.eventGroups[e.Kind][i]
+			g.Events = append(g.Events, e)
+		}
+		d.services = map[string]bool{}
+		d.initByName = map[string]int{}
+		for i, s := range m.InitScripts {
+			d.services[s.Name] = true
+			for _, p := range s.Provides {
+				d.services[p] = true
+			}
+			if _, ok := d.initByName[s.Name]; !ok {
+				d.initByName[s.Name] = i
+			}
+		}
+		d.filesystems = map[string]bool{}
+		for _, f := range m.Filesystems {
+			d.filesystems[f.Name] = true
+		}
+		d.unfinished = map[string][]Syscall{}
+		for _, c := range m.Syscalls {
+			if c.Unfinished {
+				d.unfinished[""] = append(d.unfinished[""], c)
+				d.unfinished[c.Name] = append(d.unfinished[c.Name], c)
+			}
+			if c.Duration > 0 {
+				d.slowest = append(d.slowest, c)
+			}
+		}
+		sort.SliceStable(d.slowest, func(i, j int) bool { return d.slowest[i].Duration > d.slowest[j].Duration })
+		d.procByCommand = map[string][]int{}
+		for i, p := range m.Processes {
+			d.procByCommand[p.Command] = append(d.procByCommand[p.Command], i)
+		}
+		d.pkgByName = map[string][]int{}
+		for i, p := range m.Packages {
+			d.pkgByName[p.Name] = append(d.pkgByName[p.Name], i)
+		}
 	})
-}
-
-// GuardPoint is a directory protected by the encryption agent, and where
-// that knowledge came from.
-type GuardPoint struct {
-	Path string `json:"path"`
-	// Origin names the evidence, by authority: "agent-status" (the agent's
-	// own table), "agent-mount" (a mount of the agent's filesystem type),
-	// "self-mount" (a mount whose source equals its mount point while the
-	// agent is present).
-	Origin string `json:"origin"`
-	Status string `json:"status,omitempty"`
-	Src    Source `json:"src"`
-}
-
-// agentFSTypes are the filesystem types the encryption agent mounts over a
-// guarded directory.
-var agentFSTypes = map[string]bool{"secfs": true, "secfs2": true}
-
-// agentDirMarker is part of the path of the agent's own private mount.
-const agentDirMarker = "/agent/secfs/.sec"
-
-// GuardPoints lists the encryption agent's guard points. When the agent's
-// own status table is in the bundle it is authoritative and used alone;
-// otherwise guard points are inferred from the mount table and df.
-func (m *Model) GuardPoints() []GuardPoint {
-	m.ensure()
-	return m.derived.guardPoints
-}
-
-func (m *Model) computeGuardPoints() []GuardPoint {
-	var out []GuardPoint
-	seen := map[string]bool{}
-	add := func(g GuardPoint) {
-		g.Path = cleanPath(g.Path)
-		if g.Path == "" || seen[g.Path] || strings.Contains(g.Path, agentDirMarker) {
-			return
-		}
-		seen[g.Path] = true
-		out = append(out, g)
-	}
-	for _, s := range m.AgentStatus {
-		add(GuardPoint{Path: s.Path, Origin: "agent-status", Status: s.Status, Src: s.Src})
-	}
-	if len(out) > 0 {
-		return out
-	}
-	for _, mt := range m.Mounts {
-		if agentFSTypes[mt.FSType] {
-			add(GuardPoint{Path: mt.Path, Origin: "agent-mount", Src: mt.Src})
-		}
-	}
-	if !m.AgentPresent() {
-		return out
-	}
-	for _, mt := range m.Mounts {
-		if mt.Device != "" && cleanPath(mt.Device) == cleanPath(mt.Path) && strings.HasPrefix(mt.Device, "/") {
-			add(GuardPoint{Path: mt.Path, Origin: "self-mount", Src: mt.Src})
-		}
-	}
-	for _, d := range m.DF {
-		if d.Filesystem != "" && cleanPath(d.Filesystem) == cleanPath(d.MountedOn) && strings.HasPrefix(d.Filesystem, "/") {
-			add(GuardPoint{Path: d.MountedOn, Origin: "self-mount", Src: d.Src})
-		}
-	}
-	return out
-}
-
-// AgentPresent reports whether the bundle shows the encryption agent on the
-// host: its private .sec mount, a mount of its filesystem type, its status
-// table, or its kernel module.
-func (m *Model) AgentPresent() bool {
-	if len(m.AgentStatus) > 0 {
-		return true
-	}
-	for _, mt := range m.Mounts {
-		if agentFSTypes[mt.FSType] || strings.Contains(mt.Path, agentDirMarker) {
-			return true
-		}
-	}
-	for _, d := range m.DF {
-		if strings.Contains(d.MountedOn, agentDirMarker) {
-			return true
-		}
-	}
-	return m.ModuleLoaded("secfs2") || m.ModuleLoaded("secfs")
 }
 
 // Within reports whether p is dir or lies inside it, comparing whole path
@@ -125,6 +125,9 @@ func Within(p, dir string) bool {
 	return p == dir || strings.HasPrefix(p, dir+"/")
 }
 
+// CleanPath is path.Clean that keeps an empty path empty.
+func CleanPath(p string) string { return cleanPath(p) }
+
 func cleanPath(p string) string {
 	if p == "" {
 		return ""
@@ -132,29 +135,30 @@ func cleanPath(p string) string {
 	return path.Clean(p)
 }
 
-// OpenFilesUnder lists the lsof lines whose name is dir or lies inside it
-// (open files, working directories, roots, mapped files).
+// OpenFilesUnder lists, in file order, the lsof lines whose name is dir or
+// lies inside it (open files, working directories, roots, mapped files).
 func (m *Model) OpenFilesUnder(dir string) []OpenFile {
 	m.ensure()
-	return factsWithin(m.OpenFiles, m.derived.paths.open, dir)
+	return pick(m.OpenFiles, m.derived.paths.open.under(dir))
 }
 
-// FuserUnder lists the fuser hits of real processes (not kernel pseudo-rows)
-// for dir or any path inside it.
+// FuserUnder lists, in file order, the fuser hits of real processes (not
+// kernel pseudo-rows) for dir or any path inside it.
 func (m *Model) FuserUnder(dir string) []FuserHit {
 	m.ensure()
-	return factsWithin(m.Fuser, m.derived.paths.fuser, dir)
+	return pick(m.Fuser, m.derived.paths.fuser.under(dir))
 }
 
-// MountsInside lists the mounts strictly inside dir (not dir itself), one
-// per mount point, leaving out the agent's own private mount.
+// MountsInside lists, in file order, the mounts strictly inside dir (not dir
+// itself), one per mount point (its first line).
 func (m *Model) MountsInside(dir string) []Mount {
 	m.ensure()
+	d := cleanPath(dir)
 	var out []Mount
 	seen := map[string]bool{}
-	d := cleanPath(dir)
-	for i, p := range m.derived.paths.mounts {
-		if p == d || !withinClean(p, d) || seen[p] || strings.Contains(p, agentDirMarker) {
+	for _, i := range m.derived.paths.mounts.under(dir) {
+		p := m.derived.paths.mounts.clean[i]
+		if p == d || seen[p] {
 			continue
 		}
 		seen[p] = true
@@ -166,15 +170,11 @@ func (m *Model) MountsInside(dir string) []Mount {
 // MountsAt lists the mount-table lines whose mount point is exactly p.
 func (m *Model) MountsAt(p string) []Mount {
 	m.ensure()
-	var out []Mount
-	for _, i := range m.derived.paths.mountsAt[cleanPath(p)] {
-		out = append(out, m.Mounts[i])
-	}
-	return out
+	return pick(m.Mounts, m.derived.paths.mountsAt[cleanPath(p)])
 }
 
 // MountsOfType lists the mounts whose filesystem type matches a glob
-// ("fuse*", "nfs?", "secfs2").
+// ("fuse*", "nfs?", "secfs2"). It reads every mount.
 func (m *Model) MountsOfType(glob string) []Mount {
 	var out []Mount
 	for _, mt := range m.Mounts {
@@ -195,6 +195,11 @@ type MountNode struct {
 // MountTree places each mount point once (the last mount over a path is the
 // visible one) under the closest mount that contains it, sorted by path.
 func (m *Model) MountTree() []MountNode {
+	m.ensure()
+	return m.derived.mountTree
+}
+
+func (m *Model) computeMountTree() []MountNode {
 	last := map[string]Mount{}
 	for _, mt := range m.Mounts {
 		last[cleanPath(mt.Path)] = mt
@@ -226,12 +231,28 @@ func (m *Model) MountTree() []MountNode {
 // ModuleLoaded reports whether a kernel module of that name is loaded
 // ("-" and "_" are the same to the kernel).
 func (m *Model) ModuleLoaded(name string) bool {
-	_, ok := m.findModule(name)
+	m.ensure()
+	_, ok := m.derived.modFirst[normModule(name)]
 	return ok
 }
 
-// ModulesNamed lists loaded modules whose name matches a glob ("secfs*").
+// ModuleByName lists the first loaded module of exactly that name ("-" and
+// "_" are the same), or nothing.
+func (m *Model) ModuleByName(name string) []Module {
+	m.ensure()
+	if i, ok := m.derived.modFirst[normModule(name)]; ok {
+		return []Module{m.Modules[i]}
+	}
+	return nil
+}
+
+// ModulesNamed lists loaded modules whose name matches a glob ("secfs*"),
+// one per name. A glob without wildcards is a lookup; others read every
+// module.
 func (m *Model) ModulesNamed(glob string) []Module {
+	if !hasMeta(glob) {
+		return m.ModuleByName(glob)
+	}
 	var out []Module
 	seen := map[string]bool{}
 	for _, mod := range m.Modules {
@@ -244,34 +265,41 @@ func (m *Model) ModulesNamed(glob string) []Module {
 	return out
 }
 
+// ModuleLoadOrderLost reports whether the first listing that holds the named
+// module was sorted by name (supportconfig's "lsmod | sort"), so that no
+// rule can tell from it which modules were loaded after it.
+func (m *Model) ModuleLoadOrderLost(name string) bool {
+	m.ensure()
+	i, ok := m.derived.modFirst[normModule(name)]
+	return ok && m.Modules[i].OrderLost
+}
+
+// listing names the module listing a module was read from: its file and
+// the section of the file.
+func listing(s Source) string { return s.Path + "\x00" + s.Section }
+
 func normModule(s string) string { return strings.ReplaceAll(s, "-", "_") }
 
-func (m *Model) findModule(name string) (Module, bool) {
-	n := normModule(name)
-	for _, mod := range m.Modules {
-		if normModule(mod.Name) == n {
-			return mod, true
-		}
-	}
-	return Module{}, false
-}
+func hasMeta(glob string) bool { return strings.ContainsAny(glob, `*?[\`) }
 
 // ModulesLoadedAfter lists the modules loaded after the named one, newest
 // first, from the first listing (lsmod, /proc/modules, genkex) that holds it.
+// It is empty when that listing was sorted by name (see
+// ModuleLoadOrderLost): the order it would need is gone.
 // Modules loaded later may have hooked the same system calls.
 func (m *Model) ModulesLoadedAfter(name string) []Module {
-	ref, ok := m.findModule(name)
-	if !ok {
+	m.ensure()
+	ri, ok := m.derived.modFirst[normModule(name)]
+	if !ok || m.Modules[ri].OrderLost {
 		return nil
 	}
-	var out []Module
-	for _, mod := range m.Modules {
-		if mod.Src.Path == ref.Src.Path && mod.LoadOrder > ref.LoadOrder {
-			out = append(out, mod)
-		}
+	ref := m.Modules[ri]
+	idx := m.derived.modByListing[listing(ref.Src)]
+	n := sort.Search(len(idx), func(i int) bool { return m.Modules[idx[i]].LoadOrder <= ref.LoadOrder })
+	if n == 0 {
+		return nil
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].LoadOrder > out[j].LoadOrder })
-	return out
+	return pick(m.Modules, idx[:n])
 }
 
 // SlabSeries is one slab cache followed across the samples of one series.
@@ -300,14 +328,11 @@ func (m *Model) SlabSeriesAll() []SlabSeries {
 // SlabGrowth returns the series of the named cache with the largest growth,
 // or an empty series (no samples) when the cache was not sampled twice.
 func (m *Model) SlabGrowth(cache string) SlabSeries {
-	var best SlabSeries
-	found := false
-	for _, s := range m.SlabSeriesAll() {
-		if s.Cache == cache && (!found || s.Delta > best.Delta) {
-			best, found = s, true
-		}
+	m.ensure()
+	if i, ok := m.derived.slabBest[cache]; ok {
+		return m.derived.slabSeries[i]
 	}
-	return best
+	return SlabSeries{}
 }
 
 func (m *Model) computeSlabSeries() []SlabSeries {
@@ -355,44 +380,49 @@ func (m *Model) computeSlabSeries() []SlabSeries {
 // UnfinishedCalls lists the system calls that never returned within the
 // capture; name narrows them to one call ("mount"), "" keeps all.
 func (m *Model) UnfinishedCalls(name string) []Syscall {
-	var out []Syscall
-	for _, c := range m.Syscalls {
-		if c.Unfinished && (name == "" || c.Name == name) {
-			out = append(out, c)
-		}
-	}
-	return out
+	m.ensure()
+	return m.derived.unfinished[name]
 }
 
 // SlowestCalls lists up to n completed calls with the longest -T durations,
-// longest first.
+// longest first (all of them when n is negative).
 func (m *Model) SlowestCalls(n int) []Syscall {
-	var out []Syscall
-	for _, c := range m.Syscalls {
-		if c.Duration > 0 {
-			out = append(out, c)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Duration > out[j].Duration })
+	m.ensure()
+	out := m.derived.slowest
 	if n >= 0 && len(out) > n {
 		out = out[:n]
 	}
 	return out
 }
 
-// EventsOf lists the log events of one kind (see the Event* constants).
+// EventsOf lists the log events of one kind (see the Event* constants), in
+// file order.
 func (m *Model) EventsOf(kind string) []Event {
-	var out []Event
-	for _, e := range m.Events {
-		if e.Kind == kind {
-			out = append(out, e)
-		}
-	}
-	return out
+	m.ensure()
+	return m.derived.eventsByKind[kind]
 }
 
-// ProcessesNamed lists the processes whose command matches a glob.
+// EventGroup is the events of one kind about one subject, in file order.
+// Name is the subject ("" for events about no particular subject).
+type EventGroup struct {
+	Name   string  `json:"name"`
+	Events []Event `json:"events"`
+}
+
+// EventGroups lists the events of one kind grouped by subject, in the order
+// each subject first appears.
+func (m *Model) EventGroups(kind string) []EventGroup {
+	m.ensure()
+	return m.derived.eventGroups[kind]
+}
+
+// ProcessesNamed lists the processes whose command matches a glob. A glob
+// without wildcards is a lookup; others read every process.
 func (m *Model) ProcessesNamed(glob string) []Process {
+	m.ensure()
+	if !hasMeta(glob) {
+		return pick(m.Processes, m.derived.procByCommand[glob])
+	}
 	var out []Process
 	for _, p := range m.Processes {
 		if globMatch(glob, p.Command) {
@@ -417,16 +447,20 @@ func (m *Model) ProcessesInState(state string) []Process {
 // InitScriptNamed returns the init script of that file name, or an empty
 // one (Name == "") when the bundle has none.
 func (m *Model) InitScriptNamed(name string) InitScript {
-	for _, s := range m.InitScripts {
-		if s.Name == name {
-			return s
-		}
+	m.ensure()
+	if i, ok := m.derived.initByName[name]; ok {
+		return m.InitScripts[i]
 	}
 	return InitScript{}
 }
 
-// PackagesNamed lists the installed packages whose name matches a glob.
+// PackagesNamed lists the installed packages whose name matches a glob. A
+// glob without wildcards is a lookup; others read every package.
 func (m *Model) PackagesNamed(glob string) []Package {
+	m.ensure()
+	if !hasMeta(glob) {
+		return pick(m.Packages, m.derived.pkgByName[glob])
+	}
 	var out []Package
 	for _, p := range m.Packages {
 		if globMatch(glob, p.Name) {
@@ -437,29 +471,32 @@ func (m *Model) PackagesNamed(glob string) []Package {
 }
 
 // HasService reports whether a service is present on the host: an init
-// script, a package or a running process of that name.
+// script (by name or Provides), a package or a running process of that
+// name.
 func (m *Model) HasService(name string) bool {
-	if m.InitScriptNamed(name).Name != "" {
+	m.ensure()
+	if m.derived.services[name] {
 		return true
-	}
-	for _, s := range m.InitScripts {
-		for _, p := range s.Provides {
-			if p == name {
-				return true
-			}
-		}
 	}
 	return len(m.PackagesNamed(name)) > 0 || len(m.ProcessesNamed(name)) > 0
 }
 
 // FilesystemRegistered reports whether /proc/filesystems lists the type.
 func (m *Model) FilesystemRegistered(name string) bool {
-	for _, f := range m.Filesystems {
-		if f.Name == name {
-			return true
-		}
+	m.ensure()
+	return m.derived.filesystems[name]
+}
+
+// pick returns the facts at the given indexes, in that order; nil for none.
+func pick[T any](facts []T, idx []int) []T {
+	if len(idx) == 0 {
+		return nil
 	}
-	return false
+	out := make([]T, len(idx))
+	for i, j := range idx {
+		out[i] = facts[j]
+	}
+	return out
 }
 
 // globMatch matches a name against a shell glob; a malformed glob matches

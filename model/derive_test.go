@@ -26,30 +26,6 @@ func TestWithinComparesWholeComponents(t *testing.T) {
 	}
 }
 
-func TestGuardPointsByAuthority(t *testing.T) {
-	secMount := Mount{Device: "/opt/vormetric/DataSecurityExpert/agent/secfs/.sec", Path: "/opt/vormetric/DataSecurityExpert/agent/secfs/.sec", FSType: "secfs2"}
-	self := Mount{Device: "/data", Path: "/data", FSType: "secfs2"}
-	plain := Mount{Device: "/dev/sda1", Path: "/home", FSType: "ext4"}
-	selfNoType := Mount{Device: "/db", Path: "/db", FSType: "ext4"}
-
-	m := &Model{Mounts: []Mount{secMount, self, plain, selfNoType}}
-	got := m.GuardPoints()
-	if len(got) != 2 || got[0].Path != "/data" || got[0].Origin != "agent-mount" || got[1].Path != "/db" || got[1].Origin != "self-mount" {
-		t.Fatalf("inferred guard points = %+v", got)
-	}
-
-	withStatus := &Model{Mounts: []Mount{secMount, self}, AgentStatus: []GuardStatus{{Path: "/secure", Status: "guarded"}}}
-	got = withStatus.GuardPoints()
-	if len(got) != 1 || got[0].Path != "/secure" || got[0].Origin != "agent-status" {
-		t.Fatalf("status table must be authoritative, got %+v", got)
-	}
-
-	noAgent := &Model{Mounts: []Mount{plain, selfNoType}}
-	if g := noAgent.GuardPoints(); len(g) != 0 {
-		t.Fatalf("no agent, no guard points; got %+v", g)
-	}
-}
-
 func TestMountsInsideAndOpenFilesUnder(t *testing.T) {
 	m := &Model{
 		Mounts: []Mount{

@@ -69,7 +69,11 @@ type Module struct {
 	Path      string   `json:"path,omitempty"`  // AIX genkex: the file the extension was loaded from
 	// LoadOrder counts from 0 for the oldest module of its listing. lsmod and
 	// /proc/modules list the newest first, and so does genkex.
-	LoadOrder int    `json:"load_order"`
+	LoadOrder int `json:"load_order"`
+	// OrderLost is set when the listing was sorted by name (supportconfig's
+	// "lsmod | sort"): LoadOrder is then only the row's place in that
+	// listing and says nothing about which module was loaded first.
+	OrderLost bool   `json:"order_lost,omitempty"`
 	Src       Source `json:"src"`
 }
 

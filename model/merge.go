@@ -76,6 +76,12 @@ func (m *Model) FactCount() int {
 // FilterPaths returns a copy of m holding only the facts whose source path
 // satisfies keep: `triage facts --kind` uses it to show one kind's facts.
 func (m *Model) FilterPaths(keep func(path string) bool) *Model {
+	return m.FilterSources(func(s Source) bool { return keep(s.Path) })
+}
+
+// FilterSources is FilterPaths by the whole source, so that the facts of
+// one section of a file can be told from those of another.
+func (m *Model) FilterSources(keep func(src Source) bool) *Model {
 	out := &Model{}
 	mv, ov := reflect.ValueOf(m).Elem(), reflect.ValueOf(out).Elem()
 	for i := 0; i < mv.NumField(); i++ {
@@ -86,20 +92,20 @@ func (m *Model) FilterPaths(keep func(path string) bool) *Model {
 		dst := ov.Field(i)
 		for j := 0; j < f.Len(); j++ {
 			el := f.Index(j)
-			if src := el.FieldByName("Src"); src.IsValid() && keep(src.FieldByName("Path").String()) {
+			if src := el.FieldByName("Src"); src.IsValid() && src.Type() == reflect.TypeOf(Source{}) && keep(src.Interface().(Source)) {
 				dst.Set(reflect.Append(dst, el))
 			}
 		}
 	}
 	for _, s := range m.Host.Sources {
-		if keep(s.Path) {
+		if keep(s) {
 			out.Host = m.Host
 			break
 		}
 	}
 	for k, v := range m.Lines {
 		for _, l := range v {
-			if keep(l.Src.Path) {
+			if keep(l.Src) {
 				if out.Lines == nil {
 					out.Lines = map[string][]LineMatch{}
 				}

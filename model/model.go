@@ -11,8 +11,12 @@ import "sync"
 // Source says where a fact was read: the path inside the bundle, the
 // 1-based line number (and the last line when the fact spans several), and
 // the raw text of the first line, already cleaned of control characters.
+// For a fact read from one section of a collector's file that concatenates
+// outputs (supportconfig, AIX snap), Path and Line are those of the whole
+// file and Section names the command or file of the section's header.
 type Source struct {
 	Path    string `json:"path"`
+	Section string `json:"section,omitempty"`
 	Line    int    `json:"line"`
 	EndLine int    `json:"end_line,omitempty"`
 	Text    string `json:"text"`

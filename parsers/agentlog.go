@@ -179,7 +179,7 @@ type agentLogParser struct {
 func parseAgentLog(in *Input, out *model.Model) {
 	p := &agentLogParser{in: in, out: out, kept: map[string]int{}, warned: map[string]bool{}}
 	p.stats.Kind = string(KindAgentLog)
-	switch base := path.Base(in.Path); {
+	switch base := path.Base(in.ArtifactPath()); {
 	case bytes.HasPrefix([]byte(base), []byte("secfs.log")):
 		p.fileComp = "secfs"
 	case bytes.HasPrefix([]byte(base), []byte("secfsd")):

@@ -3,6 +3,7 @@ package parsers
 import (
 	"testing"
 
+	"github.com/fsagent/triage/knowledge"
 	"github.com/fsagent/triage/model"
 )
 
@@ -30,7 +31,7 @@ func TestAgentStatusParse(t *testing.T) {
 		}
 	}
 	// Guard points derived from the table are authoritative.
-	if gp := m.GuardPoints(); len(gp) != 3 || gp[0].Origin != "agent-status" {
+	if gp := knowledge.GuardPoints(m); len(gp) != 3 || gp[0].Origin != "agent-status" {
 		t.Errorf("guard points %+v", gp)
 	}
 

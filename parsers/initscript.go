@@ -55,11 +55,15 @@ type initParser struct {
 
 func parseInitScript(in *Input, out *model.Model) {
 	p := &initParser{in: in, leading: true}
-	p.s.Name = path.Base(in.Path)
-	p.s.Path = in.Path
+	p.s.Name = path.Base(in.ArtifactPath())
+	p.s.Path = in.ArtifactPath()
+	first, comments := true, false
 	for in.Next() {
-		if in.Line() == 1 {
-			p.s.Src = in.Src()
+		if first {
+			p.s.Src, first = in.Src(), false
+		}
+		if !comments && strings.HasPrefix(strings.TrimLeft(in.Text(), " \t"), "#") {
+			comments = true
 		}
 		if p.line(in.Text()) {
 			break
@@ -70,6 +74,13 @@ func parseInitScript(in *Input, out *model.Model) {
 		p.s.Src.EndLine = in.Line()
 	}
 	p.s.Src.Path = in.Path
+	if !comments && !first && in.Section() != "" {
+		// supportconfig copies configuration files without their comment
+		// lines unless run with -l: the "#!" line and the LSB block are
+		// gone, so whether the script has a header is unknown, not "no".
+		in.WarnAt(0, "the collector stripped the comment lines of %s (supportconfig without -l), so its LSB header cannot be read", in.Section())
+		return
+	}
 	if p.s.Description == "" {
 		p.s.Description = p.short
 	}

@@ -99,7 +99,15 @@ type Warning struct {
 	Path string `json:"path"`
 	Line int    `json:"line,omitempty"`
 	Msg  string `json:"message"`
+	// Loss is "artifact" when the file could not be read, or only in
+	// part, so its facts are missing (see bundle.Warning.Loss); "" for a
+	// problem with one line that the rest of the file survives.
+	Loss string `json:"loss,omitempty"`
 }
+
+// LossArtifact is Warning.Loss for a file whose facts are missing in part:
+// the analysis that read it is incomplete (bundle.LossArtifact).
+const LossArtifact = "artifact"
 
 func (w Warning) Error() string {
 	if w.Line > 0 {
@@ -124,6 +132,10 @@ type Input struct {
 	hasText bool
 	long    []byte
 	err     error
+
+	started bool   // a line was read
+	section string // the header's command or file, for a section of a file
+	artPath string // the path naming a section's content (see SetSection)
 
 	warnings []Warning
 	dropped  int
@@ -202,6 +214,33 @@ func (in *Input) keepOpenFile(name []byte) bool {
 	return false
 }
 
+// SetSection makes in read one section of a file that concatenates
+// outputs (a supportconfig or AIX snap file): name is the command or file
+// its header names, artifactPath the path that names the content the way a
+// file of its own would be named ("proc/mounts", "lsmod_sort"), and
+// firstLine the line of the whole file that the section's first line is, so
+// that every Source and warning carries the whole file's line numbers. Call
+// it before the first Next.
+func (in *Input) SetSection(name, artifactPath string, firstLine int) {
+	in.section, in.artPath = name, artifactPath
+	in.line = max(firstLine, 1) - 1
+}
+
+// Section returns the command or file of the section being read, or ""
+// when in reads a whole file.
+func (in *Input) Section() string { return in.section }
+
+// ArtifactPath is the path that names what in holds: the file's path in the
+// bundle, or for a section the path its header names (see SetSection).
+// Parsers that take meaning from a file's name (an init script's name, a
+// trace's pid) use it rather than Path, which is where facts were read.
+func (in *Input) ArtifactPath() string {
+	if in.artPath != "" {
+		return in.artPath
+	}
+	return in.Path
+}
+
 // Observe calls fn with every line the input yields (its number and raw
 // bytes, valid only during the call). The pipeline uses it to match the
 // line patterns of rules while a parser reads the file, so each file is read
@@ -275,9 +314,10 @@ func (in *Input) Next() bool {
 		}
 		chunk = bytes.TrimSuffix(chunk, []byte("\n"))
 		chunk = bytes.TrimSuffix(chunk, []byte("\r"))
-		if in.line == 1 {
+		if !in.started {
 			chunk = bytes.TrimPrefix(chunk, []byte("\xef\xbb\xbf"))
 		}
+		in.started = true
 		in.raw = chunk
 		if in.observe != nil {
 			in.observe(in.line, chunk)

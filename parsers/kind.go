@@ -30,6 +30,12 @@ const (
 	// KindBinary is a file whose content is binary: it is listed in the
 	// inventory, never parsed.
 	KindBinary Kind = "binary"
+	// KindSupportconfig and KindSnap are files that concatenate many
+	// outputs, of SUSE supportconfig and AIX snap: no parser reads them
+	// whole; the pipeline splits them into sections (package sections),
+	// each listed under the file with a kind of its own.
+	KindSupportconfig Kind = "supportconfig"
+	KindSnap          Kind = "snap"
 )
 
 // kindDocs are the declared kinds; a parser of any other kind fails
@@ -38,6 +44,7 @@ var kindDocs = []Kind{
 	KindMount, KindDF, KindLsof, KindFuser, KindModules, KindStrace, KindSlab,
 	KindAgentStatus, KindAgentLog, KindKernelLog, KindInitScript, KindFilesystems,
 	KindProcesses, KindPackages, KindHost, KindText, KindBinary,
+	KindSupportconfig, KindSnap,
 }
 
 // Known reports whether k is one of the declared kinds.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fsagent/triage/knowledge"
 	"github.com/fsagent/triage/model"
 )
 
@@ -423,7 +424,7 @@ type lsofRec struct {
 func parseLsof(in *Input, out *model.Model) {
 	st := &lsofState{toks: make([]span, 0, 16)}
 	if deps := in.Deps(); deps != nil && !in.openLim {
-		st.known = deps.GuardPointCandidates()
+		st.known = knowledge.GuardPointCandidates(deps)
 		in.KeepOpenFilesUnder(st.known)
 		st.spool = &lsofSpool{max: in.spoolMax}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fsagent/triage/knowledge"
 	"github.com/fsagent/triage/model"
 	"github.com/klauspost/compress/zstd"
 )
@@ -215,7 +216,7 @@ func (st *lsofState) finish(path string, stat int) Finish {
 		s := st.spool
 		st.spool = nil
 		var fresh []string
-		for _, d := range deps.GuardPointCandidates() {
+		for _, d := range knowledge.GuardPointCandidates(deps) {
 			if !withinAny(d, st.known) {
 				fresh = append(fresh, d)
 			}
@@ -231,7 +232,7 @@ func (st *lsofState) finish(path string, stat int) Finish {
 		if err != nil {
 			ls.Unkept += s.rows
 			ls.Lost += s.lost
-			return []Warning{{Path: path, Msg: fmt.Sprintf("re-reading the rows held for guard points %s failed: %v; open files inside them are not reported", strings.Join(fresh, ", "), err)}}
+			return []Warning{{Path: path, Msg: fmt.Sprintf("re-reading the rows held for guard points %s failed: %v; open files inside them are not reported", strings.Join(fresh, ", "), err), Loss: LossArtifact}}
 		}
 		ls.Kept += len(facts)
 		ls.Unkept += unkept
@@ -240,7 +241,7 @@ func (st *lsofState) finish(path string, stat int) Finish {
 		if s.lost > 0 {
 			return []Warning{{Path: path, Line: s.firstLost, Msg: fmt.Sprintf(
 				"guard point(s) %s became known only after this file was read; %d rows naming a path from this line on were beyond the %d MiB that may be held for them and were not kept, so open files inside those guard points may be missing (put the mount table and agent status before lsof in the bundle)",
-				strings.Join(fresh, ", "), s.lost, cmp.Or(s.max, lsofSpoolMax)>>20)}}
+				strings.Join(fresh, ", "), s.lost, cmp.Or(s.max, lsofSpoolMax)>>20), Loss: LossArtifact}}
 		}
 		return nil
 	}

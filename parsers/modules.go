@@ -3,6 +3,7 @@ package parsers
 import (
 	"bytes"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/fsagent/triage/model"
@@ -62,11 +63,15 @@ func modulesGenkexHeader(t []byte) bool {
 type modulesState struct {
 	start  int  // index in out.Modules of the listing's first module
 	genkex bool // inside a genkex listing
+	sorted bool // the output was piped through sort: one listing, order lost
 	toks   []span
 }
 
+// sortedRe recognises a command whose output was sorted ("lsmod | sort").
+var sortedRe = regexp.MustCompile(`\|\s*(/usr)?(/bin/)?sort\b`)
+
 func parseModules(in *Input, out *model.Model) {
-	st := &modulesState{start: len(out.Modules), toks: make([]span, 0, 16)}
+	st := &modulesState{start: len(out.Modules), toks: make([]span, 0, 16), sorted: sortedRe.MatchString(in.Section())}
 	for in.Next() {
 		t, _ := trimBlank(in.Bytes())
 		if len(t) == 0 {
@@ -74,7 +79,9 @@ func parseModules(in *Input, out *model.Model) {
 		}
 		switch {
 		case modulesLsmodHeader(t):
-			st.endListing(out)
+			if !st.sorted { // sorted in among the rows, it ends nothing
+				st.endListing(out)
+			}
 			continue
 		case modulesGenkexHeader(t):
 			st.endListing(out)
@@ -101,6 +108,7 @@ func (st *modulesState) endListing(out *model.Model) {
 	ms := out.Modules[st.start:]
 	for i := range ms {
 		ms[i].LoadOrder = len(ms) - 1 - i
+		ms[i].OrderLost = st.sorted
 	}
 	st.start = len(out.Modules)
 	st.genkex = false

@@ -96,10 +96,30 @@ type rpmJSON struct {
 	Arch    string `json:"arch"`
 }
 
+// isRPMTableHeader recognises the header of supportconfig's package table
+// (rpm -qa --queryformat "%-35{NAME} %-35{DISTRIBUTION} %{VERSION}-%{RELEASE}").
+func isRPMTableHeader(f []string) bool {
+	return len(f) == 3 && f[0] == "NAME" && f[1] == "DISTRIBUTION" && f[2] == "VERSION"
+}
+
 func parseRPM(in *Input, out *model.Model) {
+	table := false // inside supportconfig's NAME DISTRIBUTION VERSION table
 	for in.Next() {
 		t := strings.TrimSpace(in.Text())
 		if t == "" {
+			continue
+		}
+		if f := strings.Fields(t); isRPMTableHeader(f) {
+			table = true
+			continue
+		} else if table {
+			// NAME, then the distribution (several words, or "(none)"),
+			// then version-release: the name and the last word.
+			if len(f) < 3 {
+				in.Warnf("expected NAME DISTRIBUTION VERSION-RELEASE: %q", excerpt(t))
+				continue
+			}
+			out.Packages = append(out.Packages, model.Package{Name: f[0], Version: f[len(f)-1], Manager: "rpm", Src: in.Src()})
 			continue
 		}
 		if strings.HasPrefix(t, "{") {

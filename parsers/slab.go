@@ -94,7 +94,7 @@ func parseSlab(in *Input, out *model.Model) {
 	out.Slabs = facts.appendTo(out.Slabs)
 	// One sample per file: the file's name places it in a series.
 	if st.block <= 1 {
-		if series, n, ok := kernSeries(in.Path); ok {
+		if series, n, ok := kernSeries(in.ArtifactPath()); ok {
 			for i := start; i < len(out.Slabs); i++ {
 				out.Slabs[i].Series, out.Slabs[i].Sample = series, int(n)
 			}

@@ -232,7 +232,7 @@ func parseStrace(in *Input, out *model.Model) {
 		warned:  map[string]bool{},
 	}
 	p.stats.Kind = string(KindStrace)
-	p.filePID = stracePIDFromName(in.Path)
+	p.filePID = stracePIDFromName(in.ArtifactPath())
 	for in.Next() {
 		p.stats.Lines++
 		p.line(in.Bytes())

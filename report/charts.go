@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fsagent/triage/internal/wording"
+	"github.com/fsagent/triage/knowledge"
 	"github.com/fsagent/triage/model"
 )
 
@@ -228,7 +229,7 @@ func mountTreeOf(m *model.Model) *mountTree {
 		return nil
 	}
 	nodes := m.MountTree()
-	gps := m.GuardPoints()
+	gps := knowledge.GuardPoints(m)
 	if len(nodes) == 0 && len(gps) == 0 {
 		return nil
 	}
@@ -246,7 +247,7 @@ func mountTreeOf(m *model.Model) *mountTree {
 	}
 	for _, g := range gps {
 		gi := guardInfo{Path: g.Path, Origin: g.Origin, Status: g.Status, Src: location(g.Src)}
-		for _, mt := range m.MountsInside(g.Path) {
+		for _, mt := range knowledge.NestedMounts(m, g.Path) {
 			gi.Inside = append(gi.Inside, fmt.Sprintf("%s (%s)", mt.Path, mt.FSType))
 		}
 		t.Guards = append(t.Guards, gi)

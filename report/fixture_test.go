@@ -108,7 +108,7 @@ func busyHost() *analyze.Result {
 		},
 		Warnings: []bundle.Warning{
 			{Path: "../../etc/passwd", Msg: "unsafe entry name, skipped"},
-			{Msg: "archive truncated after 18734112 bytes; what was read is analyzed"},
+			{Msg: "archive truncated after 18734112 bytes; what was read is analyzed", Loss: bundle.LossArchive},
 		},
 		Others: []bundle.Other{
 			{Path: "logs/secfs-logs.tar.xz", Type: "archive", Note: "opened as tar.xz"},
@@ -118,7 +118,32 @@ func busyHost() *analyze.Result {
 		Model:    m,
 		Findings: findings,
 		Errors:   []rules.EvalError{{RuleID: "av.fuse-statfs-deadlock", Msg: "evaluating when: deadline exceeded"}},
+		Incomplete: []analyze.Reason{
+			{Kind: analyze.ReasonArchive, Message: "archive truncated after 18734112 bytes; what was read is analyzed"},
+			{Kind: analyze.ReasonRule, RuleID: "av.fuse-statfs-deadlock", Message: "the rule could not be evaluated: evaluating when: deadline exceeded"},
+		},
+		Coverage: []analyze.RuleCoverage{
+			{RuleID: "av.fuse-statfs-deadlock", Status: analyze.CoverageNotEvaluated, Reason: "the rule failed: evaluating when: deadline exceeded"},
+			{RuleID: "gde.guardpoint-busy", Status: analyze.CoverageFired},
+			{RuleID: "kernel.hung-task", Status: analyze.CoverageEvaluated},
+			{RuleID: "kernel.slab-growth", Status: analyze.CoverageNotEvaluated, Reason: "no slab statistics (slab) in the bundle <b>|`x`</b> \x1b[2J"},
+		},
+		RuleNotes: []string{"rule gde.nested-mount of site-rules/gde.nested-mount.yaml replaces the shipped rule <i>|</i>"},
 	}
+}
+
+// cutQuiet is a bundle cut short in which no rule fired: the report must
+// not read as an all-clear.
+func cutQuiet() *analyze.Result {
+	r := quietHost()
+	r.Bundle = analyze.BundleInfo{Path: "tickets/TS0005678/half.tar.gz", Format: "tar.gz", Size: 1470}
+	r.Warnings = []bundle.Warning{{Msg: "tar.gz archive is truncated or corrupt (unexpected EOF); 10 entries before the damage were read, the rest is skipped", Loss: bundle.LossArchive}}
+	r.Incomplete = []analyze.Reason{{Kind: analyze.ReasonArchive, Message: r.Warnings[0].Msg}}
+	r.Coverage = []analyze.RuleCoverage{
+		{RuleID: "gde.guardpoint-busy", Status: analyze.CoverageNotEvaluated, Reason: "no open-file listing (lsof/fuser) in the bundle (the bundle was not read whole: it may be in the part not read)"},
+		{RuleID: "gde.nested-mount", Status: analyze.CoverageEvaluated},
+	}
+	return r
 }
 
 // quietHost is a bundle on which no rule fired and nothing was odd.
@@ -140,6 +165,7 @@ var fixtures = []struct {
 }{
 	{"busy-host", busyHost},
 	{"quiet-host", quietHost},
+	{"cut-quiet", cutQuiet},
 	{"no-model", func() *analyze.Result {
 		return &analyze.Result{Bundle: analyze.BundleInfo{Path: "empty.zip", Format: "zip"},
 			Warnings: []bundle.Warning{{Msg: "no artifacts found"}}}

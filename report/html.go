@@ -41,11 +41,15 @@ type htmlRef struct {
 }
 
 type htmlFinding struct {
-	N          int
-	Anchor     string
-	Sev        string
-	F          rules.Finding
-	Evidence   []htmlEvidence
+	N        int
+	Anchor   string
+	Sev      string
+	F        rules.Finding
+	Evidence []htmlEvidence
+	// More is the "and N more" of a sampled evidence block, "" when all
+	// lines are shown; Counts are the finding's aggregates as text.
+	More       string
+	Counts     []string
 	References []htmlRef
 }
 
@@ -73,6 +77,13 @@ type htmlView struct {
 	HasSlabs      bool
 	Mounts        *mountTree
 	Timeline      *timeline
+	// Verdict is the "Incomplete analysis: ..." headline, "" when complete.
+	Verdict      string
+	Incomplete   []analyze.Reason
+	NotEvaluated []analyze.RuleCoverage
+	NotSeenIntro string
+	RuleNotes    []string
+	HasCoverage  bool
 }
 
 // HTML writes the report of r as one self-contained page: inline CSS and
@@ -90,6 +101,8 @@ func HTML(w io.Writer, r *analyze.Result, opts ...Option) error {
 		BundleSize: bundleSize(r.Bundle), Host: h, Errors: r.Errors,
 		Warnings: allWarnings(r), WarningCount: warningCount(r), Others: sortedOthers(r.Others),
 	}
+	v.Verdict, v.Incomplete, v.NotEvaluated = verdictLine(r), r.Incomplete, r.NotEvaluated()
+	v.NotSeenIntro, v.RuleNotes, v.HasCoverage = notSeenIntro, r.RuleNotes, len(r.Coverage) > 0
 	v.Title = "Triage report"
 	if h.Hostname != "" {
 		v.Title += ": " + safeText(h.Hostname)
@@ -102,6 +115,10 @@ func HTML(w io.Writer, r *analyze.Result, opts ...Option) error {
 		hf := htmlFinding{N: i + 1, Anchor: fmt.Sprintf("finding-%d", i+1), Sev: f.Severity.String(), F: f}
 		for _, s := range evidence(f) {
 			hf.Evidence = append(hf.Evidence, htmlEvidence{Loc: safeText(location(s)), Text: safeText(s.Text)})
+		}
+		hf.More = evidenceMore(f)
+		for _, a := range f.Aggregates {
+			hf.Counts = append(hf.Counts, safeText(aggregateText(a)))
 		}
 		for _, ref := range f.References {
 			hf.References = append(hf.References, htmlRef{Title: ref.Title, URL: refLink(ref), Doc: ref.Doc})

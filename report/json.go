@@ -14,16 +14,22 @@ import (
 // null) and every field is written, so scripts need no existence checks.
 // Batch runs and other tools may build it with NewDocument and embed it.
 type Document struct {
-	SchemaVersion string        `json:"schema_version"`
-	Tool          Tool          `json:"tool"`
-	Bundle        DocBundle     `json:"bundle"`
-	Host          DocHost       `json:"host"`
-	Summary       DocSummary    `json:"summary"`
-	Findings      []DocFinding  `json:"findings"`
-	Inventory     []DocArtifact `json:"inventory"`
-	Others        []DocOther    `json:"others"`
-	Warnings      []DocWarning  `json:"warnings"`
-	Errors        []DocError    `json:"errors"`
+	SchemaVersion string       `json:"schema_version"`
+	Tool          Tool         `json:"tool"`
+	Bundle        DocBundle    `json:"bundle"`
+	Host          DocHost      `json:"host"`
+	Summary       DocSummary   `json:"summary"`
+	Findings      []DocFinding `json:"findings"`
+	// Coverage says, for every rule evaluated, whether it fired, was
+	// evaluated with its inputs present, or could not be evaluated and why.
+	Coverage []DocCoverage `json:"coverage"`
+	// RuleNotes tell about the rule set, such as a shipped rule replaced
+	// by one of a --rules directory.
+	RuleNotes []string      `json:"rule_notes"`
+	Inventory []DocArtifact `json:"inventory"`
+	Others    []DocOther    `json:"others"`
+	Warnings  []DocWarning  `json:"warnings"`
+	Errors    []DocError    `json:"errors"`
 }
 
 // DocOther is an entry of the bundle that was listed but not parsed: a
@@ -67,6 +73,29 @@ type DocSummary struct {
 	Others    int `json:"others"`   // entries listed but not parsed
 	Warnings  int `json:"warnings"` // bundle-level and per-artifact together
 	Errors    int `json:"errors"`
+	// Complete is true only when the whole bundle was read and every rule
+	// ran: only then does "no findings" mean no known problem.
+	Complete bool `json:"complete"`
+	// Incomplete lists why Complete is false (empty when it is true).
+	Incomplete []DocReason `json:"incomplete"`
+}
+
+// DocReason is one reason an analysis is incomplete. Kind is archive,
+// artifact, limit, rule or coverage; Path and RuleID are "" when they do
+// not apply.
+type DocReason struct {
+	Kind    string `json:"kind"`
+	Path    string `json:"path"`
+	RuleID  string `json:"rule_id"`
+	Message string `json:"message"`
+}
+
+// DocCoverage is whether one rule could look at the bundle: status fired,
+// evaluated or not_evaluated, with the reason ("" when there is none).
+type DocCoverage struct {
+	RuleID string `json:"rule_id"`
+	Status string `json:"status"`
+	Reason string `json:"reason"`
 }
 
 // DocEvidence is one quoted line of the bundle.
@@ -75,6 +104,20 @@ type DocEvidence struct {
 	Line    int    `json:"line"`
 	EndLine int    `json:"end_line,omitempty"`
 	Text    string `json:"text"`
+}
+
+// DocAggregate is one named count of a finding (distinct processes,
+// descriptors) with, for a list, its most frequent values.
+type DocAggregate struct {
+	Name  string     `json:"name"`
+	Total int        `json:"total"`
+	Top   []DocCount `json:"top"`
+}
+
+// DocCount is one value and how often it occurs.
+type DocCount struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
 }
 
 // DocReference points at a source document.
@@ -86,19 +129,23 @@ type DocReference struct {
 
 // DocFinding is one finding with its knowledge-base text.
 type DocFinding struct {
-	RuleID     string         `json:"rule_id"`
-	Severity   string         `json:"severity"`
-	Title      string         `json:"title"`
-	Message    string         `json:"message"`
-	Subject    string         `json:"subject"`
-	Evidence   []DocEvidence  `json:"evidence"`
-	Summary    string         `json:"summary"`
-	Symptoms   []string       `json:"symptoms"`
-	Cause      string         `json:"cause"`
-	Diagnosis  []string       `json:"diagnosis"`
-	Resolution []string       `json:"resolution"`
-	Caveats    []string       `json:"caveats"`
-	References []DocReference `json:"references"`
+	RuleID   string        `json:"rule_id"`
+	Severity string        `json:"severity"`
+	Title    string        `json:"title"`
+	Message  string        `json:"message"`
+	Subject  string        `json:"subject"`
+	Evidence []DocEvidence `json:"evidence"`
+	// EvidenceTotal counts every proving line; Evidence is a sample of at
+	// most --evidence lines (20 by default).
+	EvidenceTotal int            `json:"evidence_total"`
+	Aggregates    []DocAggregate `json:"aggregates"`
+	Summary       string         `json:"summary"`
+	Symptoms      []string       `json:"symptoms"`
+	Cause         string         `json:"cause"`
+	Diagnosis     []string       `json:"diagnosis"`
+	Resolution    []string       `json:"resolution"`
+	Caveats       []string       `json:"caveats"`
+	References    []DocReference `json:"references"`
 }
 
 // DocArtifact is one file of the bundle as identified and parsed.
@@ -138,6 +185,8 @@ func NewDocument(r *analyze.Result, opts ...Option) Document {
 		Bundle:        DocBundle{Path: r.Bundle.Path, SHA256: r.Bundle.SHA256, Size: r.Bundle.Size, Format: r.Bundle.Format},
 		Host:          DocHost{Hostname: h.Hostname, OS: h.OS, Kernel: h.Kernel, Arch: h.Arch, CollectedAt: h.CollectedAt},
 		Findings:      []DocFinding{},
+		Coverage:      []DocCoverage{},
+		RuleNotes:     append([]string{}, r.RuleNotes...),
 		Inventory:     []DocArtifact{},
 		Others:        []DocOther{},
 		Warnings:      []DocWarning{},
@@ -148,6 +197,13 @@ func NewDocument(r *analyze.Result, opts ...Option) Document {
 		Findings: len(r.Findings), Critical: cnt[rules.Critical], High: cnt[rules.High],
 		Medium: cnt[rules.Medium], Low: cnt[rules.Low], Info: cnt[rules.Info],
 		Artifacts: len(r.Inventory), Others: len(r.Others), Warnings: warningCount(r), Errors: len(r.Errors),
+		Complete: r.Complete(), Incomplete: []DocReason{},
+	}
+	for _, x := range r.Incomplete {
+		d.Summary.Incomplete = append(d.Summary.Incomplete, DocReason(x))
+	}
+	for _, c := range r.Coverage {
+		d.Coverage = append(d.Coverage, DocCoverage{RuleID: c.RuleID, Status: c.Status, Reason: c.Reason})
 	}
 	for _, f := range sortedFindings(r.Findings) {
 		df := DocFinding{
@@ -158,6 +214,15 @@ func NewDocument(r *analyze.Result, opts ...Option) Document {
 		}
 		for _, s := range evidence(f) {
 			df.Evidence = append(df.Evidence, DocEvidence{Path: s.Path, Line: s.Line, EndLine: s.EndLine, Text: s.Text})
+		}
+		df.EvidenceTotal = max(f.EvidenceTotal, len(df.Evidence))
+		df.Aggregates = []DocAggregate{}
+		for _, a := range f.Aggregates {
+			da := DocAggregate{Name: a.Name, Total: a.Total, Top: []DocCount{}}
+			for _, c := range a.Top {
+				da.Top = append(da.Top, DocCount{Value: fmt.Sprint(c.Value), Count: c.Count})
+			}
+			df.Aggregates = append(df.Aggregates, da)
 		}
 		for _, ref := range f.References {
 			df.References = append(df.References, DocReference(ref))

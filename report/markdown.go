@@ -26,6 +26,9 @@ func Markdown(w io.Writer, r *analyze.Result, opts ...Option) error {
 	if name == "" {
 		name = "unknown host"
 	}
+	if v := verdictLine(r); v != "" {
+		p("> **%s.** Findings below come from what could be read; see *What this analysis could not see*.\n\n", mdText(v))
+	}
 	p("# Triage report: %s\n\n", mdText(name))
 	p("| | |\n|---|---|\n")
 	row := func(k, v string) { p("| %s | %s |\n", k, mdCell(v)) }
@@ -39,12 +42,22 @@ func Markdown(w io.Writer, r *analyze.Result, opts ...Option) error {
 	row("Collected", h.CollectedAt)
 	row("Artifacts", fmt.Sprintf("%d read, %d other entries not parsed, %d warnings", len(r.Inventory), len(r.Others), warningCount(r)))
 	row("Findings", countFindings(r.Findings).String())
+	for _, n := range r.RuleNotes {
+		row("Rules", n)
+	}
 	row("Tool", c.tool.Name+" "+c.tool.Version)
 	p("\n")
 
-	if len(findings) == 0 {
+	switch {
+	case len(findings) == 0 && !r.Complete():
+		p("**No known problems found in what could be read; this is not an all-clear.** Part of the bundle was not read or a rule could not run.\n\n")
+	case len(findings) == 0 && len(r.NotEvaluated()) > 0:
+		p("**No known problems found.** No rule matched this bundle; the rules under *What this analysis could not see* lacked their inputs, so their problems were not checked.\n\n")
+	case len(findings) == 0 && len(r.Coverage) == 0:
 		p("**No known problems found.** No rule matched this bundle.\n\n")
-	} else {
+	case len(findings) == 0:
+		p("**No known problems found.** No rule matched this bundle, and every rule had the artifacts it needs.\n\n")
+	default:
 		p("## Summary\n\n| # | Severity | Rule | Title | Subject |\n|---:|---|---|---|---|\n")
 		for i, f := range findings {
 			p("| %d | **%s** | %s | %s | %s |\n", i+1, strings.ToUpper(f.Severity.String()),
@@ -56,6 +69,16 @@ func Markdown(w io.Writer, r *analyze.Result, opts ...Option) error {
 		}
 	}
 
+	if hasNotSeen(r) {
+		p("## What this analysis could not see\n\n%s\n\n", notSeenIntro)
+		for _, x := range r.Incomplete {
+			p("- **%s** %s: %s\n", x.Kind, mdCode(reasonLoc(x)), mdText(x.Message))
+		}
+		for _, c := range r.NotEvaluated() {
+			p("- not evaluated %s: %s\n", mdCode(c.RuleID), mdText(c.Reason))
+		}
+		p("\n")
+	}
 	if len(r.Others) > 0 {
 		p("## Entries not parsed (%d)\n\n", len(r.Others))
 		for _, o := range sortedOthers(r.Others) {
@@ -91,6 +114,13 @@ func mdFinding(b *bufio.Writer, n int, f rules.Finding) {
 		p(" · subject %s", mdCode(f.Subject))
 	}
 	p("\n\n%s\n\n", mdParagraph(f.Message))
+	if len(f.Aggregates) > 0 {
+		p("**Counts**\n\n")
+		for _, a := range f.Aggregates {
+			p("- %s\n", mdText(aggregateText(a)))
+		}
+		p("\n")
+	}
 	if ev := evidence(f); len(ev) > 0 {
 		lines := make([]string, len(ev))
 		for i, s := range ev {
@@ -99,6 +129,9 @@ func mdFinding(b *bufio.Writer, n int, f rules.Finding) {
 		body := strings.Join(lines, "\n")
 		fence := mdFence(body)
 		p("**Evidence**\n\n%stext\n%s\n%s\n\n", fence, body, fence)
+		if more := evidenceMore(f); more != "" {
+			p("%s\n\n", mdText(more))
+		}
 	}
 	if f.Summary != "" {
 		p("**Summary.** %s\n\n", mdProse(f.Summary))

@@ -136,6 +136,35 @@ func evidence(f rules.Finding) []model.Source {
 	return out
 }
 
+// evidenceMore says what a finding's evidence sample leaves out, "" when it
+// shows every line.
+func evidenceMore(f rules.Finding) string {
+	n := f.MoreEvidence()
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("... and %s more (%s evidence lines in all; analyze --evidence all lists every one)",
+		wording.Count(n), wording.Count(f.EvidenceTotal))
+}
+
+// aggregateText renders one aggregate of a finding: its name and total,
+// and for a list the most frequent values with their counts.
+func aggregateText(a rules.Aggregate) string {
+	s := strings.ReplaceAll(a.Name, "_", " ") + ": " + wording.Count(a.Total)
+	if len(a.Top) > 0 && !(len(a.Top) == a.Total && a.Top[0].Count == 1) {
+		parts := make([]string, len(a.Top))
+		for i, c := range a.Top {
+			parts[i] = fmt.Sprintf("%v (%s)", c.Value, wording.Count(c.Count))
+		}
+		more := ""
+		if a.Total > len(a.Top) {
+			more = ", ..."
+		}
+		s += " - most frequent: " + strings.Join(parts, ", ") + more
+	}
+	return s
+}
+
 // counts holds the number of findings per severity.
 type counts map[rules.Severity]int
 
@@ -308,3 +337,54 @@ func bundleSize(b analyze.BundleInfo) string {
 // invalid UTF-8 become visible escapes. The CLI's own listings (inventory,
 // rule lists) use it so that they hold the same promise as the reports.
 func SafeText(s string) string { return safeText(s) }
+
+// verdictLine is the headline every format starts its findings with when
+// the analysis is incomplete: "Incomplete analysis: the archive is
+// truncated or corrupt; 1 file was cut short". Empty when it is complete.
+func verdictLine(r *analyze.Result) string {
+	if r.Complete() {
+		return ""
+	}
+	n := map[string]int{}
+	for _, x := range r.Incomplete {
+		n[x.Kind]++
+	}
+	var parts []string
+	if n[analyze.ReasonArchive] > 0 {
+		parts = append(parts, "the archive is truncated, corrupt or unreadable")
+	}
+	if k := n[analyze.ReasonLimit]; k > 0 {
+		parts = append(parts, wording.Plural(k, "limit", "limits")+" stopped the reading")
+	}
+	if k := n[analyze.ReasonArtifact]; k > 0 {
+		parts = append(parts, wording.Plural(k, "file was", "files were")+" not read whole")
+	}
+	if k := n[analyze.ReasonRule]; k > 0 {
+		parts = append(parts, wording.Plural(k, "rule", "rules")+" could not run")
+	}
+	if n[analyze.ReasonCoverage] > 0 {
+		parts = append(parts, "no artifact was identified")
+	}
+	return "Incomplete analysis: " + strings.Join(parts, "; ")
+}
+
+// notSeenIntro explains the "What this analysis could not see" section.
+const notSeenIntro = "A problem in a part that was not read, or checked by a rule that could not run, may be present but is not reported."
+
+// hasNotSeen says whether the report has a "What this analysis could not
+// see" section: a reason the analysis is incomplete, or a rule that could
+// not be evaluated.
+func hasNotSeen(r *analyze.Result) bool {
+	return len(r.Incomplete) > 0 || len(r.NotEvaluated()) > 0
+}
+
+// reasonLoc says what a reason is about: a path, a rule, or the bundle.
+func reasonLoc(x analyze.Reason) string {
+	switch {
+	case x.RuleID != "":
+		return x.RuleID
+	case x.Path != "":
+		return x.Path
+	}
+	return "(bundle)"
+}

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
@@ -88,6 +89,12 @@ func Text(w io.Writer, r *analyze.Result, opts TextOptions) error {
 	findings := sortedFindings(r.Findings)
 	cnt := countFindings(r.Findings)
 
+	if v := verdictLine(r); v != "" {
+		// Before anything else: what follows is not the whole picture.
+		t.line(t.style(ansiBold, safeText(v)))
+		t.line("  Findings below come from what could be read; see \"What this analysis could not see\".")
+		t.line("")
+	}
 	t.line(t.style(ansiBold, fmt.Sprintf("%s %s report", tool.Name, tool.Version)))
 	kv := func(k, v string) {
 		if v == "" {
@@ -122,18 +129,55 @@ func Text(w io.Writer, r *analyze.Result, opts TextOptions) error {
 	}
 	kv("Findings", cnt.String())
 
-	if len(findings) == 0 {
+	for _, n := range r.RuleNotes {
+		kv("Rules", n)
+	}
+
+	switch {
+	case len(findings) == 0 && !r.Complete():
+		t.line("")
+		t.line(t.style(ansiBold, "No known problems found in what could be read; this is not an all-clear."))
+		t.line("  Part of the bundle was not read or a rule could not run: see below.")
+	case len(findings) == 0:
 		t.line("")
 		t.line(t.style(ansiBold, "No known problems found."))
-		t.line("  No rule matched this bundle. Check the warnings below: an artifact that")
-		t.line("  could not be read is evidence no rule could see.")
-	} else {
+		switch {
+		case len(r.NotEvaluated()) > 0:
+			t.line("  No rule matched this bundle; the rules listed under \"What this analysis")
+			t.line("  could not see\" lacked their inputs, so their problems were not checked.")
+		case len(r.Coverage) == 0:
+			t.line("  No rule matched this bundle.")
+		default:
+			t.line("  No rule matched this bundle, and every rule had the artifacts it needs.")
+		}
+	default:
 		t.heading(fmt.Sprintf("Findings (%d)", len(findings)))
 		if err := t.findingsTable(findings); err != nil {
 			return err
 		}
 		for i, f := range findings {
 			t.finding(i+1, f)
+		}
+	}
+
+	if hasNotSeen(r) {
+		t.heading("What this analysis could not see")
+		for _, l := range wrap(notSeenIntro, t.width-2) {
+			t.line("  " + l)
+		}
+		if len(r.Incomplete) > 0 {
+			t.line("")
+			t.line("  Not read or not run (" + strconv.Itoa(len(r.Incomplete)) + "):")
+		}
+		for _, x := range r.Incomplete {
+			t.item(x.Kind+" "+reasonLoc(x), x.Message)
+		}
+		if ne := r.NotEvaluated(); len(ne) > 0 {
+			t.line("")
+			t.line("  Rules not evaluated (" + strconv.Itoa(len(ne)) + "):")
+			for _, c := range ne {
+				t.item(c.RuleID, c.Reason)
+			}
 		}
 	}
 
@@ -306,10 +350,19 @@ func (t *textWriter) finding(n int, f rules.Finding) {
 	}
 	t.line("")
 	t.prose("", f.Message)
+	if len(f.Aggregates) > 0 {
+		t.label("Counts")
+		for _, a := range f.Aggregates {
+			t.prose("  ", safeText(aggregateText(a)))
+		}
+	}
 	if ev := evidence(f); len(ev) > 0 {
 		t.label("Evidence")
 		for _, s := range ev {
 			t.printf("      %s  %s\n", t.style(ansiDim, safeText(location(s))), safeText(s.Text))
+		}
+		if more := evidenceMore(f); more != "" {
+			t.printf("      %s\n", t.style(ansiDim, more))
 		}
 	}
 	if f.Summary != "" {
@@ -342,6 +395,19 @@ func (t *textWriter) finding(n int, f rules.Finding) {
 func (t *textWriter) label(s string) {
 	t.line("")
 	t.line("    " + t.style(ansiBold, s+":"))
+}
+
+// item writes "  - label: text", wrapped with continuation lines hanging
+// under the label; both come from the bundle and are escaped.
+func (t *textWriter) item(label, text string) {
+	const head, hang = "  - ", "      "
+	for j, l := range wrap(safeText(label)+": "+safeText(text), t.width-len(head)) {
+		if j == 0 {
+			t.line(head + l)
+		} else {
+			t.line(hang + l)
+		}
+	}
 }
 
 // prose writes a paragraph wrapped to the report width, indented by four
@@ -385,33 +451,37 @@ func (t *textWriter) steps(label string, items []string, numbered bool) {
 	}
 }
 
-// wrap breaks text into lines of at most width runes at spaces, keeping
-// the author's own line breaks and the indentation of lines that start
-// with spaces (commands, quoted output). A word longer than width stays
-// whole.
+// wrap breaks text into lines of at most width display columns (a wide
+// CJK character counts two, a combining mark none) at spaces, keeping the
+// author's own line breaks and the indentation of lines that start with
+// spaces (commands, quoted output). A word longer than width stays whole.
 func wrap(s string, width int) []string {
 	if width < 20 {
 		width = 20
 	}
 	var out []string
 	for _, para := range strings.Split(s, "\n") {
-		if strings.HasPrefix(para, " ") || strings.HasPrefix(para, "\t") || len([]rune(para)) <= width {
+		if strings.HasPrefix(para, " ") || strings.HasPrefix(para, "\t") || twwidth.Width(para) <= width {
 			out = append(out, strings.TrimRight(para, " "))
 			continue
 		}
-		var cur []rune
+		var cur strings.Builder
+		curW := 0
 		for _, word := range strings.Fields(para) {
-			wr := []rune(word)
-			if len(cur) > 0 && len(cur)+1+len(wr) > width {
-				out = append(out, string(cur))
-				cur = nil
+			ww := twwidth.Width(word)
+			if curW > 0 && curW+1+ww > width {
+				out = append(out, cur.String())
+				cur.Reset()
+				curW = 0
 			}
-			if len(cur) > 0 {
-				cur = append(cur, ' ')
+			if curW > 0 {
+				cur.WriteByte(' ')
+				curW++
 			}
-			cur = append(cur, wr...)
+			cur.WriteString(word)
+			curW += ww
 		}
-		out = append(out, string(cur))
+		out = append(out, cur.String())
 	}
 	return out
 }

@@ -70,7 +70,7 @@ func bigModel(guardPoints int) *model.Model {
 func BenchmarkEvaluateMillionFacts(b *testing.B) {
 	set := mustLoad(b, "testdata/good")
 	m := bigModel(20)
-	m.GuardPoints() // derived facts are computed once per model, outside the loop
+	m.MountTree() // derived facts are computed once per model, outside the loop
 	b.ReportAllocs()
 	b.ResetTimer()
 	var n int
@@ -92,7 +92,7 @@ func BenchmarkEvaluateMillionFacts(b *testing.B) {
 func BenchmarkEvaluatePerRule(b *testing.B) {
 	set := mustLoad(b, "testdata/good")
 	m := bigModel(20)
-	m.GuardPoints()
+	m.MountTree()
 	for _, r := range set.Rules() {
 		one := newSet([]*Rule{r})
 		b.Run(r.ID, func(b *testing.B) {
@@ -122,7 +122,7 @@ func BenchmarkEvaluateShipped(b *testing.B) {
 		b.Fatal(err)
 	}
 	m := bigModel(20)
-	m.GuardPoints()
+	m.MountTree()
 	b.ResetTimer()
 	start := cpuTime()
 	var n int

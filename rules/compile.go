@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"regexp"
 	"strings"
@@ -24,42 +25,11 @@ import (
 // maxNodes bounds the size of one expression; rules are short.
 const maxNodes = 2000
 
-// versionLess is the rule helper for numeric dotted versions.
-func versionLess(a, b string) bool { return model.CompareVersions(a, b) < 0 }
-
-// helpers are the functions rules get besides the model's methods.
-var helpers = map[string]any{
-	"within":      model.Within,
-	"versionLess": versionLess,
-}
-
-// modelEnv lists what an expression sees of a model: its exported fields
-// by name and its exported methods as functions bound to it. With a zero
-// model it is the type environment expressions are checked against.
-func modelEnv(m *model.Model) map[string]any {
-	env := make(map[string]any, 64)
-	v := reflect.ValueOf(m)
-	t := v.Type()
-	for i := 0; i < t.NumMethod(); i++ {
-		env[t.Method(i).Name] = v.Method(i).Interface()
-	}
-	st := t.Elem()
-	for i := 0; i < st.NumField(); i++ {
-		if f := st.Field(i); f.IsExported() {
-			env[f.Name] = v.Elem().Field(i).Interface()
-		}
-	}
-	for k, h := range helpers {
-		env[k] = h
-	}
-	return env
-}
-
 // typeEnv is the type environment expressions are checked against: the
 // model's fields and methods and the helpers, by their Go types.
 func typeEnv() types.Map {
 	env := types.Map{}
-	for k, v := range modelEnv(&model.Model{}) {
+	for k, v := range bindEnv(&query{m: &model.Model{}}) {
 		env[k] = types.TypeOf(v)
 	}
 	return env
@@ -123,6 +93,11 @@ func compileOptions(env types.Map, extra ...expr.Option) []expr.Option {
 // rune offset off of the node's value) and reports a failure at the
 // position inside the rule file.
 func (p *parser) compileAt(n *yaml.Node, off int, src, what string, opts []expr.Option) *vm.Program {
+	if msg, at, found := bannedCall(src); found {
+		line, col := p.position(n, off+at)
+		p.errs.add(p.file, line, col, "%s: %s", what, msg)
+		return nil
+	}
 	prog, err := expr.Compile(src, opts...)
 	if err == nil {
 		return prog
@@ -144,7 +119,11 @@ func (p *parser) compileAt(n *yaml.Node, off int, src, what string, opts []expr.
 		pos = fe.From
 	}
 	line, col := p.position(n, off+pos)
-	p.errs.add(p.file, line, col, "%s: %s%s", what, strings.TrimSpace(msg), hint)
+	names := map[string]bool{}
+	for k := range p.env {
+		names[k] = true
+	}
+	p.errs.add(p.file, line, col, "%s: %s%s", what, explainCheck(strings.TrimSpace(msg), names), hint)
 	return nil
 }
 
@@ -218,6 +197,11 @@ type msgPart struct {
 // in which each may use the names defined before it.
 func (p *parser) compile(r *Rule, vals map[string]*yaml.Node) {
 	env := typeEnv()
+	for k, v := range p.extra {
+		env[k] = types.TypeOf(v)
+	}
+	p.env = env
+	cost := newCostScope(bindEnv(&query{m: &model.Model{}}))
 	define := func(k *yaml.Node, name, what string, v types.Type) bool {
 		if why := reserved(name, env); why != "" {
 			p.errAt(k, "%s: name %q is %s; pick another name", what, name, why)
@@ -231,6 +215,7 @@ func (p *parser) compile(r *Rule, vals map[string]*yaml.Node) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if v, ok := r.Params[n.Content[i].Value]; ok {
 				params[n.Content[i].Value] = types.TypeOf(v)
+				cost.params[n.Content[i].Value] = true
 				if !define(n.Content[i], n.Content[i].Value, "params", types.TypeOf(v)) {
 					delete(r.Params, n.Content[i].Value)
 				}
@@ -243,6 +228,7 @@ func (p *parser) compile(r *Rule, vals map[string]*yaml.Node) {
 			k := n.Content[i]
 			if namePattern.MatchString(k.Value) {
 				define(k, k.Value, "lines", types.TypeOf([]model.LineMatch(nil)))
+				cost.lines[k.Value] = true
 			}
 		}
 	}
@@ -252,6 +238,7 @@ func (p *parser) compile(r *Rule, vals map[string]*yaml.Node) {
 			r.forEach = p.compileAt(n, 0, s, "for_each", compileOptions(env))
 			var itType types.Type = types.Any
 			if r.forEach != nil {
+				_, cost.forEach = p.checkCost(n, 0, s, compileOptions(env), cost, false, false)
 				t := r.forEach.Node().Type()
 				switch {
 				case t == nil || t.Kind() == reflect.Interface:
@@ -260,7 +247,7 @@ func (p *parser) compile(r *Rule, vals map[string]*yaml.Node) {
 						itType = natureType{nt.Elem(new(nature.Cache))}
 					}
 				default:
-					p.errAt(n, "for_each: expected an expression that yields a list, got %s", t)
+					p.errAt(n, "for_each: expected an expression that yields a list, got %s", qualifier.ReplaceAllString(t.String(), ""))
 				}
 			}
 			env["it"] = itType
@@ -277,12 +264,19 @@ func (p *parser) compile(r *Rule, vals map[string]*yaml.Node) {
 				return
 			}
 			prog := p.compileAt(v, 0, s, "let "+k.Value, compileOptions(env))
+			usesIt, size := true, All
 			if prog == nil {
 				p.broken = append(p.broken, k.Value)
+			} else {
+				usesIt, size = p.checkCost(v, 0, s, compileOptions(env), cost, true, false)
 			}
 			if define(k, k.Value, "let", resultType(prog)) {
 				r.Let = append(r.Let, NamedExpr{Name: k.Value, Expr: s})
 				r.lets = append(r.lets, prog)
+				r.letPerItem = append(r.letPerItem, usesIt || r.forEach == nil)
+				r.letSteps = append(r.letSteps, "let "+k.Value)
+				cost.letIt[k.Value] = usesIt
+				cost.letSize[k.Value] = size
 			}
 		})
 	}
@@ -291,6 +285,7 @@ func (p *parser) compile(r *Rule, vals map[string]*yaml.Node) {
 			r.When = s
 			r.when = p.compileAt(n, 0, s, "when", compileOptions(env, expr.AsBool()))
 			if r.when != nil {
+				p.checkCost(n, 0, s, compileOptions(env), cost, true, true)
 				r.whenOp, r.whenParts = splitChain(s, env)
 			}
 		}
@@ -305,21 +300,54 @@ func (p *parser) compile(r *Rule, vals map[string]*yaml.Node) {
 		}
 		for _, it := range items {
 			if s, ok := p.str(it, "evidence"); ok {
+				prog := p.compileAt(it, 0, s, "evidence", compileOptions(env))
+				if prog != nil {
+					p.checkCost(it, 0, s, compileOptions(env), cost, true, true)
+					if t := prog.Node().Type(); t != nil && !canHoldSources(t) {
+						p.errAt(it, "evidence: expected a fact, a Source or a list of them (anything with a Src field), got %s", qualifier.ReplaceAllString(t.String(), ""))
+						prog = nil
+					}
+				}
 				r.Evidence = append(r.Evidence, s)
-				r.evidence = append(r.evidence, p.compileAt(it, 0, s, "evidence", compileOptions(env)))
+				r.evidence = append(r.evidence, prog)
+				r.evidenceSteps = append(r.evidenceSteps, fmt.Sprintf("evidence %d", len(r.evidence)))
 			}
 		}
+	}
+	if n := vals["aggregates"]; n != nil {
+		p.mapping(n, "aggregates", nil, func(k, v *yaml.Node) {
+			if !namePattern.MatchString(k.Value) {
+				p.errAt(k, "aggregates: name %q: expected a lower-case identifier (letters, digits, _)", k.Value)
+				return
+			}
+			s, ok := p.str(v, "aggregates "+k.Value)
+			if !ok {
+				return
+			}
+			prog := p.compileAt(v, 0, s, "aggregates "+k.Value, compileOptions(env))
+			if prog == nil {
+				return
+			}
+			p.checkCost(v, 0, s, compileOptions(env), cost, true, true)
+			if t := prog.Node().Type(); t != nil && !isListOrNumber(t) {
+				p.errAt(v, "aggregates %s: expected a list (its values are counted) or a number, got %s", k.Value, qualifier.ReplaceAllString(t.String(), ""))
+				return
+			}
+			r.Aggregates = append(r.Aggregates, NamedExpr{Name: k.Value, Expr: s})
+			r.aggregates = append(r.aggregates, prog)
+			r.aggregateSteps = append(r.aggregateSteps, "aggregates "+k.Value)
+		})
 	}
 	if n := vals["message"]; n != nil {
 		if s, ok := p.str(n, "message"); ok {
 			r.Message = s
-			r.message = p.template(n, s, env)
+			r.message = p.template(n, s, env, cost)
 		}
 	}
 }
 
 // template splits a message into literal text and {{ expression }} parts.
-func (p *parser) template(n *yaml.Node, s string, env types.Map) []msgPart {
+func (p *parser) template(n *yaml.Node, s string, env types.Map, cost *costScope) []msgPart {
 	var parts []msgPart
 	rest := s
 	base := 0 // rune offset of rest in s
@@ -347,6 +375,9 @@ func (p *parser) template(n *yaml.Node, s string, env types.Map) []msgPart {
 			p.errs.add(p.file, line, col, "message: empty {{ }}: expected an expression inside")
 		} else {
 			prog := p.compileAt(n, open+2, src, "message", compileOptions(env))
+			if prog != nil {
+				p.checkCost(n, open+2, src, compileOptions(env), cost, true, true)
+			}
 			parts = append(parts, msgPart{text: "{{" + src + "}}", prog: prog})
 		}
 		consumed := rest[:i+2+j+2]
@@ -401,4 +432,30 @@ func normOp(op string) string {
 		return "||"
 	}
 	return op
+}
+
+// canHoldSources reports whether a value of type t can be or contain a
+// Source: a struct, a list, a map or an interface (any). Numbers, text and
+// booleans cannot, so `evidence: 42` is a lint error.
+func canHoldSources(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Slice, reflect.Array, reflect.Map, reflect.Interface:
+		return true
+	}
+	return false
+}
+
+// isListOrNumber reports whether an aggregate's expression type is usable.
+func isListOrNumber(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array, reflect.Interface,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
 }

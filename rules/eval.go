@@ -2,12 +2,15 @@ package rules
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -16,10 +19,9 @@ import (
 )
 
 // RuleTimeout is the default bound on the evaluation of one rule on one
-// bundle (Set.RuleTimeout changes it). expr cannot
-// interrupt a running expression, so the deadline is checked between
-// for_each items and between the steps (let, when, evidence, message) of
-// one item.
+// bundle (Set.RuleTimeout changes it). It bounds every step: a rule still
+// running at the deadline, even inside one expression, is abandoned (see
+// Rule.run) and reported as a DeadlineError.
 const RuleTimeout = 10 * time.Second
 
 // memoryBudget is the expr VM's allocation budget per expression run (in
@@ -38,7 +40,6 @@ var exprPosSuffix = regexp.MustCompile(` \(\d+:\d+\)$`)
 // by path and line, in the order the evidence expressions yielded it.
 func (s *Set) Evaluate(ctx context.Context, m *model.Model) ([]Finding, []EvalError) {
 	base := modelEnv(m)
-	machine := &vm.VM{MemoryBudget: memoryBudget}
 	var findings []Finding
 	var errs []EvalError
 	for _, r := range s.rules {
@@ -46,9 +47,10 @@ func (s *Set) Evaluate(ctx context.Context, m *model.Model) ([]Finding, []EvalEr
 			errs = append(errs, EvalError{RuleID: r.ID, Msg: "not evaluated: " + err.Error()})
 			continue
 		}
-		fs, err := r.run(ctx, s.timeout(), base, m, machine, nil)
+		fs, err := r.run(ctx, s.timeout(), s.EvidenceLimit, base, m, nil)
 		if err != nil {
-			errs = append(errs, EvalError{RuleID: r.ID, Msg: err.Error()})
+			var de *DeadlineError
+			errs = append(errs, EvalError{RuleID: r.ID, Msg: err.Error(), Deadline: errors.As(err, &de)})
 			continue
 		}
 		findings = append(findings, fs...)
@@ -90,6 +92,9 @@ func (r *Rule) env(base map[string]any, m *model.Model) map[string]any {
 		params[k] = v
 	}
 	env["params"] = params
+	for k, v := range r.extra {
+		env[k] = v
+	}
 	for _, lp := range r.Lines {
 		name := lp.Key[strings.LastIndexByte(lp.Key, '/')+1:]
 		env[name] = m.Lines[lp.Key] // a typed nil slice when nothing matched
@@ -97,24 +102,110 @@ func (r *Rule) env(base map[string]any, m *model.Model) map[string]any {
 	return env
 }
 
-// run evaluates the rule; with ex not nil it also records every step for
-// Explain.
-func (r *Rule) run(ctx context.Context, timeout time.Duration, base map[string]any, m *model.Model, machine *vm.VM, ex *Explanation) (out []Finding, err error) {
+// DeadlineError is a rule abandoned at its deadline: the step that was
+// still running, and of which item.
+type DeadlineError struct {
+	Step    string // "let open", "when", "evidence 2", "message", "for_each"
+	Item    int    // 1-based for_each item, 0 without for_each
+	Subject string
+	Timeout time.Duration
+	Err     error // context.DeadlineExceeded or context.Canceled
+}
+
+func (e *DeadlineError) Error() string {
+	where := e.Step
+	if where == "" {
+		where = "evaluation"
+	}
+	if e.Item > 0 {
+		where += fmt.Sprintf(" of item %d (%s)", e.Item, e.Subject)
+	}
+	if errors.Is(e.Err, context.DeadlineExceeded) {
+		return fmt.Sprintf("rule deadline: %s was still running after %s and was abandoned; the rule's findings are unknown", where, e.Timeout)
+	}
+	return fmt.Sprintf("rule deadline: %s was abandoned: %v", where, e.Err)
+}
+
+func (e *DeadlineError) Unwrap() error { return e.Err }
+
+// progress is where a running evaluation is, for the deadline message; the
+// evaluating goroutine writes it, the waiting one reads it.
+type progress struct {
+	step    atomic.Pointer[string]
+	item    atomic.Int64
+	subject atomic.Pointer[string]
+}
+
+func (p *progress) at(step *string) {
+	if p != nil {
+		p.step.Store(step)
+	}
+}
+
+// run evaluates the rule within its deadline; with ex not nil it also
+// records every step for Explain. The evaluation runs on its own goroutine
+// with its own VM: when the deadline passes first, run returns at once with
+// a DeadlineError naming the step still running (expr cannot interrupt an
+// expression; the abandoned goroutine stops at its next step and its
+// result is dropped).
+func (r *Rule) run(ctx context.Context, timeout time.Duration, limit int, base map[string]any, m *model.Model, ex *Explanation) ([]Finding, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type result struct {
+		out []Finding
+		ex  *Explanation
+		err error
+	}
+	var local *Explanation
+	if ex != nil {
+		local = &Explanation{}
+	}
+	prog := &progress{}
+	done := make(chan result, 1)
+	go func() {
+		out, err := r.eval(ctx, limit, base, m, &vm.VM{MemoryBudget: memoryBudget}, local, prog)
+		done <- result{out, local, err}
+	}()
+	select {
+	case res := <-done:
+		if ex != nil {
+			ex.Items, ex.Cases = res.ex.Items, res.ex.Cases
+		}
+		return res.out, res.err
+	case <-ctx.Done():
+		e := &DeadlineError{Timeout: timeout, Err: ctx.Err(), Item: int(prog.item.Load())}
+		if s := prog.step.Load(); s != nil {
+			e.Step = *s
+		}
+		if s := prog.subject.Load(); s != nil {
+			e.Subject = *s
+		}
+		return nil, e
+	}
+}
+
+var (
+	stepForEach = "for_each"
+	stepWhen    = "when"
+	stepMessage = "message"
+)
+
+// eval is the evaluation run does on its own goroutine.
+func (r *Rule) eval(ctx context.Context, limit int, base map[string]any, m *model.Model, machine *vm.VM, ex *Explanation, prog *progress) (out []Finding, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, fmt.Errorf("panic during evaluation: %v", p)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	env := r.env(base, m)
 	if r.forEach == nil {
-		f, fired, err := r.item(ctx, env, machine, "", ex)
+		f, fired, err := r.item(ctx, limit, env, machine, "", nil, ex, prog)
 		if err != nil || !fired {
 			return nil, err
 		}
 		return []Finding{f}, nil
 	}
+	prog.at(&stepForEach)
 	v, err := machine.Run(r.forEach, env)
 	if err != nil {
 		return nil, fmt.Errorf("for_each: %w", exprErr(err))
@@ -129,12 +220,38 @@ func (r *Rule) run(ctx context.Context, timeout time.Duration, base map[string]a
 	if ex != nil {
 		ex.Items = items.Len()
 	}
+	// Lets that do not use `it` are the same for every item: once.
+	var hoisted []NamedValue
+	for i, p := range r.lets {
+		if r.letPerItem[i] {
+			continue
+		}
+		prog.at(&r.letSteps[i])
+		if err := ctx.Err(); err != nil {
+			return nil, &DeadlineError{Step: r.letSteps[i], Err: err}
+		}
+		v, err := machine.Run(p, env)
+		if err != nil {
+			return nil, fmt.Errorf("let %s: %w", r.Let[i].Name, exprErr(err))
+		}
+		env[r.Let[i].Name] = v
+		if ex != nil {
+			hoisted = append(hoisted, NamedValue{Name: r.Let[i].Name, Expr: r.Let[i].Expr, Value: describe(v)})
+		}
+	}
 	for i := 0; i < items.Len(); i++ {
 		it := items.Index(i).Interface()
 		env["it"] = it
 		subject := subjectOf(it)
-		f, fired, err := r.item(ctx, env, machine, subject, ex)
+		prog.item.Store(int64(i + 1))
+		prog.subject.Store(&subject)
+		f, fired, err := r.item(ctx, limit, env, machine, subject, hoisted, ex, prog)
 		if err != nil {
+			var de *DeadlineError
+			if errors.As(err, &de) {
+				de.Item, de.Subject = i+1, subject
+				return nil, de
+			}
 			return nil, fmt.Errorf("item %d (%s): %w", i+1, subject, err)
 		}
 		if fired {
@@ -145,8 +262,9 @@ func (r *Rule) run(ctx context.Context, timeout time.Duration, base map[string]a
 }
 
 // item evaluates let, when and, when it holds, evidence and message for
-// one item (or for the rule as a whole without for_each).
-func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, subject string, ex *Explanation) (Finding, bool, error) {
+// one item (or for the rule as a whole without for_each). hoisted are the
+// values of the lets evaluated once for all items, for Explain.
+func (r *Rule) item(ctx context.Context, limit int, env map[string]any, machine *vm.VM, subject string, hoisted []NamedValue, ex *Explanation, prog *progress) (Finding, bool, error) {
 	var c *ExplainCase
 	if ex != nil {
 		ex.Cases = append(ex.Cases, ExplainCase{Subject: subject})
@@ -158,17 +276,26 @@ func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, sub
 		}
 		return Finding{}, false, err
 	}
-	deadline := func() error {
+	deadline := func(step *string) error {
+		prog.at(step)
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("rule deadline: %w", err)
+			return &DeadlineError{Step: *step, Err: err}
 		}
 		return nil
 	}
-	for i, prog := range r.lets {
-		if err := deadline(); err != nil {
+	h := 0
+	for i, p := range r.lets {
+		if !r.letPerItem[i] {
+			if c != nil && h < len(hoisted) {
+				c.Lets = append(c.Lets, hoisted[h])
+				h++
+			}
+			continue
+		}
+		if err := deadline(&r.letSteps[i]); err != nil {
 			return fail(err)
 		}
-		v, err := machine.Run(prog, env)
+		v, err := machine.Run(p, env)
 		if err != nil {
 			return fail(fmt.Errorf("let %s: %w", r.Let[i].Name, exprErr(err)))
 		}
@@ -177,7 +304,7 @@ func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, sub
 			c.Lets = append(c.Lets, NamedValue{Name: r.Let[i].Name, Expr: r.Let[i].Expr, Value: describe(v)})
 		}
 	}
-	if err := deadline(); err != nil {
+	if err := deadline(&stepWhen); err != nil {
 		return fail(err)
 	}
 	v, err := machine.Run(r.when, env)
@@ -200,27 +327,28 @@ func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, sub
 	if !fired {
 		return Finding{}, false, nil
 	}
-	if err := deadline(); err != nil {
-		return fail(err) // a condition that ran past the deadline yields no finding
-	}
-	f := Finding{RuleID: r.ID, Severity: r.Severity, Title: r.Title, Subject: subject, KB: r.KB, Evidence: []model.Source{}}
-	seen := map[string]bool{}
-	for i, prog := range r.evidence {
-		if err := deadline(); err != nil {
+	f := Finding{RuleID: r.ID, Severity: r.Severity, Title: r.Title, Subject: subject, KB: r.KB}
+	smp := newSampler(limit)
+	for i, p := range r.evidence {
+		if err := deadline(&r.evidenceSteps[i]); err != nil {
 			return fail(err)
 		}
-		ev, err := machine.Run(prog, env)
+		ev, err := machine.Run(p, env)
 		if err != nil {
 			return fail(fmt.Errorf("evidence %s: %w", r.Evidence[i], exprErr(err)))
 		}
-		collectSources(reflect.ValueOf(ev), 0, func(s model.Source) {
-			key := s.Path + "\x00" + strconv.Itoa(s.Line)
-			if s.Path == "" || seen[key] {
-				return
-			}
-			seen[key] = true
-			f.Evidence = append(f.Evidence, s)
-		})
+		collectSources(reflect.ValueOf(ev), 0, "", smp.add)
+	}
+	f.Evidence, f.EvidenceTotal = smp.result()
+	for i, p := range r.aggregates {
+		if err := deadline(&r.aggregateSteps[i]); err != nil {
+			return fail(err)
+		}
+		av, err := machine.Run(p, env)
+		if err != nil {
+			return fail(fmt.Errorf("aggregates %s: %w", r.Aggregates[i].Name, exprErr(err)))
+		}
+		f.Aggregates = append(f.Aggregates, aggregate(r.Aggregates[i].Name, av))
 	}
 	var b strings.Builder
 	for _, part := range r.message {
@@ -228,7 +356,7 @@ func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, sub
 			b.WriteString(part.text)
 			continue
 		}
-		if err := deadline(); err != nil {
+		if err := deadline(&stepMessage); err != nil {
 			return fail(err)
 		}
 		mv, err := machine.Run(part.prog, env)
@@ -257,35 +385,184 @@ func exprErr(err error) error {
 }
 
 // collectSources walks what an evidence expression yielded: a Source, a
-// fact (a struct with a Src field), or lists and structs holding them.
-func collectSources(v reflect.Value, depth int, add func(model.Source)) {
+// fact (a struct with a Src field), or lists and structs holding them. Each
+// Source comes with the key the sample spreads over: the fact's process
+// (PID), else its path or name, else its file.
+func collectSources(v reflect.Value, depth int, parentKey string, add func(model.Source, string)) {
 	if !v.IsValid() || depth > 4 {
 		return
 	}
 	switch v.Kind() {
 	case reflect.Interface, reflect.Pointer:
 		if !v.IsNil() {
-			collectSources(v.Elem(), depth, add)
+			collectSources(v.Elem(), depth, parentKey, add)
 		}
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < v.Len(); i++ {
-			collectSources(v.Index(i), depth, add)
+			collectSources(v.Index(i), depth, parentKey, add)
 		}
 	case reflect.Struct:
 		if v.Type() == sourceType {
-			add(v.Interface().(model.Source))
+			s := v.Interface().(model.Source)
+			k := parentKey
+			if k == "" {
+				k = "file:" + s.Path
+			}
+			add(s, k)
 			return
 		}
-		if f := v.FieldByName("Src"); f.IsValid() && f.Type() == sourceType {
-			add(f.Interface().(model.Source))
+		fi := factFieldsOf(v.Type())
+		if fi.src >= 0 {
+			s := v.Field(fi.src).Interface().(model.Source)
+			add(s, fi.key(v, s))
 			return
 		}
 		for i := 0; i < v.NumField(); i++ {
 			if v.Type().Field(i).IsExported() {
-				collectSources(v.Field(i), depth+1, add)
+				collectSources(v.Field(i), depth+1, fi.key(v, model.Source{}), add)
 			}
 		}
 	}
+}
+
+// factFields are the field indexes of a fact type that evidence uses.
+type factFields struct {
+	src, pid, path, name int // -1 when absent
+}
+
+// factFieldCache maps a type to its factFields; types are few and fixed.
+var factFieldCache sync.Map
+
+func factFieldsOf(t reflect.Type) factFields {
+	if f, ok := factFieldCache.Load(t); ok {
+		return f.(factFields)
+	}
+	f := factFields{src: -1, pid: -1, path: -1, name: -1}
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		switch {
+		case sf.Name == "Src" && sf.Type == sourceType:
+			f.src = i
+		case sf.Name == "PID" && sf.Type.Kind() == reflect.Int:
+			f.pid = i
+		case sf.Name == "Path" && sf.Type.Kind() == reflect.String:
+			f.path = i
+		case sf.Name == "Name" && sf.Type.Kind() == reflect.String:
+			f.name = i
+		}
+	}
+	factFieldCache.Store(t, f)
+	return f
+}
+
+// key is what a fact's evidence line is spread over in the sample.
+func (f factFields) key(v reflect.Value, s model.Source) string {
+	if f.pid >= 0 {
+		if pid := v.Field(f.pid).Int(); pid > 0 {
+			return "pid:" + strconv.FormatInt(pid, 10)
+		}
+	}
+	if f.path >= 0 {
+		if p := v.Field(f.path).String(); p != "" {
+			return "path:" + p
+		}
+	}
+	if f.name >= 0 {
+		if n := v.Field(f.name).String(); n != "" {
+			return "name:" + n
+		}
+	}
+	if s.Path != "" {
+		return "file:" + s.Path
+	}
+	return ""
+}
+
+// DefaultEvidenceLimit is how many evidence lines a finding keeps unless
+// Set.EvidenceLimit says otherwise.
+const DefaultEvidenceLimit = 20
+
+// sampler keeps a bounded, representative sample of a finding's evidence in
+// one pass: every distinct line is counted; the first line of each new key
+// (process, path, file) is kept until the sample is full, then the first
+// lines in yield order fill what is left. Memory is the sample plus the set
+// of lines seen.
+type sampler struct {
+	limit int // negative: keep all
+	seen  map[lineKey]bool
+	keys  map[string]bool
+	n     int // distinct lines so far
+	picks []sampled
+	early []sampled // the first limit lines, for filling
+}
+
+type lineKey struct {
+	path string
+	line int
+}
+
+type sampled struct {
+	at  int
+	src model.Source
+}
+
+func newSampler(limit int) *sampler {
+	if limit == 0 {
+		limit = DefaultEvidenceLimit
+	}
+	return &sampler{limit: limit, seen: map[lineKey]bool{}, keys: map[string]bool{}}
+}
+
+func (s *sampler) add(src model.Source, key string) {
+	k := lineKey{src.Path, src.Line}
+	if src.Path == "" || s.seen[k] {
+		return
+	}
+	s.seen[k] = true
+	at := s.n
+	s.n++
+	if s.limit < 0 {
+		s.picks = append(s.picks, sampled{at, src})
+		return
+	}
+	if len(s.picks) < s.limit && !s.keys[key] {
+		s.keys[key] = true
+		s.picks = append(s.picks, sampled{at, src})
+		return
+	}
+	if len(s.early) < s.limit {
+		s.early = append(s.early, sampled{at, src})
+	}
+}
+
+// result returns the sample in yield order and the number of distinct lines.
+func (s *sampler) result() ([]model.Source, int) {
+	picks := s.picks
+	for _, e := range s.early {
+		if len(picks) >= s.limit && s.limit >= 0 {
+			break
+		}
+		picks = append(picks, e)
+	}
+	sort.SliceStable(picks, func(i, j int) bool { return picks[i].at < picks[j].at })
+	out := make([]model.Source, len(picks))
+	for i, p := range picks {
+		out[i] = p.src
+	}
+	return out, s.n
+}
+
+// aggregate summarizes one aggregates: value: a number is the total; a
+// list's distinct values are counted, with the five most frequent.
+func aggregate(name string, v any) Aggregate {
+	if x, ok := number(v); ok {
+		return Aggregate{Name: name, Total: int(x)}
+	}
+	top := topN(v, 5)
+	for i := range top {
+		top[i].Value = render(top[i].Value)
+	}
+	return Aggregate{Name: name, Total: countDistinct(v), Top: top}
 }
 
 // subjectOf names a for_each item briefly: its Path, Name or Cache field

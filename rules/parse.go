@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/expr-lang/expr/types"
 	"gopkg.in/yaml.v3"
 
 	"github.com/fsagent/triage/internal/pathglob"
+	"github.com/fsagent/triage/parsers"
 )
 
 // field describes one top-level key of a rule file.
@@ -25,12 +28,14 @@ var fields = []field{
 	{"title", true, "a one-line title"},
 	{"severity", true, "one of info, low, medium, high, critical"},
 	{"applies_to", false, "a list of tags"},
+	{"needs", false, "a list of artifact kinds, each a kind id or a list of alternatives"},
 	{"params", false, "a mapping of names to constants"},
 	{"lines", false, "a mapping of names to {files, regex}"},
 	{"for_each", false, "an expression yielding a list"},
 	{"let", false, "a mapping of names to expressions"},
 	{"when", true, "a boolean expression"},
 	{"evidence", false, "an expression or a list of expressions"},
+	{"aggregates", false, "a mapping of names to expressions yielding a list (counted) or a number"},
 	{"message", true, "text with {{ expression }} parts"},
 	{"summary", false, "text"},
 	{"symptoms", false, "a list of text"},
@@ -58,6 +63,11 @@ type parser struct {
 	// broken lists the let names whose expression failed to compile, so that
 	// the expressions using them do not each report a second error.
 	broken []string
+	// extra are names added to the environment (tests only).
+	extra map[string]any
+	// env is the type environment of the expression being compiled, for
+	// "did you mean" on an unknown name.
+	env types.Map
 }
 
 func (p *parser) errAt(n *yaml.Node, format string, args ...any) {
@@ -69,7 +79,13 @@ func (p *parser) errAt(n *yaml.Node, format string, args ...any) {
 // problems are in errs either way. The id's node is returned for duplicate
 // checks.
 func parseRule(file string, data []byte, errs *LoadErrors) (*Rule, *yaml.Node) {
-	p := &parser{file: file, src: data, errs: errs}
+	return parseRuleEnv(file, data, errs, nil)
+}
+
+// parseRuleEnv is parseRule with extra names in the rule's environment
+// (tests use it to give a rule a function that blocks).
+func parseRuleEnv(file string, data []byte, errs *LoadErrors, extra map[string]any) (*Rule, *yaml.Node) {
+	p := &parser{file: file, src: data, errs: errs, extra: extra}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
@@ -90,7 +106,7 @@ func parseRule(file string, data []byte, errs *LoadErrors) (*Rule, *yaml.Node) {
 		p.errAt(root, "expected a rule (a mapping with id, title, severity, when and message), got %s", kindName(root))
 		return nil, nil
 	}
-	r := &Rule{File: file}
+	r := &Rule{File: file, extra: extra}
 	seen := map[string]*yaml.Node{}
 	vals := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -140,6 +156,9 @@ func parseRule(file string, data []byte, errs *LoadErrors) (*Rule, *yaml.Node) {
 	if n := vals["applies_to"]; n != nil {
 		r.Tags, _ = p.strList(n, "applies_to")
 	}
+	if n := vals["needs"]; n != nil {
+		r.Needs = p.needs(n)
+	}
 	if n := vals["summary"]; n != nil {
 		r.KB.Summary, _ = p.str(n, "summary")
 	}
@@ -166,6 +185,76 @@ func parseRule(file string, data []byte, errs *LoadErrors) (*Rule, *yaml.Node) {
 	}
 	p.compile(r, vals)
 	return r, idNode
+}
+
+// needs reads the artifact kinds a rule looks at: a list whose items are
+// a kind id (needed) or a list of kind ids (any one of them will do).
+// Every id must be a kind of the parsers registry.
+func (p *parser) needs(n *yaml.Node) [][]parsers.Kind {
+	if n.Kind != yaml.SequenceNode {
+		p.errAt(n, "needs: expected a list of artifact kinds (like [mount, [lsof, fuser]]), got %s", kindName(n))
+		return nil
+	}
+	known := needKinds()
+	kind := func(c *yaml.Node) (parsers.Kind, bool) {
+		s, ok := p.str(c, "needs item")
+		if !ok {
+			return "", false
+		}
+		if !slices.Contains(known, parsers.Kind(s)) {
+			p.errAt(c, "needs: unknown artifact kind %q%s", s, suggestKind(s, known))
+			return "", false
+		}
+		return parsers.Kind(s), true
+	}
+	var out [][]parsers.Kind
+	for _, c := range n.Content {
+		var group []parsers.Kind
+		switch c.Kind {
+		case yaml.SequenceNode:
+			if len(c.Content) == 0 {
+				p.errAt(c, "needs: an empty list of alternatives; name at least one artifact kind")
+				continue
+			}
+			for _, k := range c.Content {
+				if s, ok := kind(k); ok && !slices.Contains(group, s) {
+					group = append(group, s)
+				}
+			}
+		default:
+			if s, ok := kind(c); ok {
+				group = []parsers.Kind{s}
+			}
+		}
+		if len(group) > 0 {
+			out = append(out, group)
+		}
+	}
+	return out
+}
+
+// needKinds are the kinds a rule may need: those the parsers registry
+// produces. Text (a file no parser knows) is read by `lines:` collectors,
+// never needed by kind.
+func needKinds() []parsers.Kind {
+	return slices.DeleteFunc(parsers.Kinds(), func(k parsers.Kind) bool { return k == parsers.KindText })
+}
+
+// suggestKind proposes the closest artifact kind for a misspelt one, or
+// lists them all.
+func suggestKind(s string, known []parsers.Kind) string {
+	best, bestD := "", 3
+	names := make([]string, len(known))
+	for i, k := range known {
+		names[i] = string(k)
+		if d := editDistance(s, string(k)); d < bestD {
+			best, bestD = string(k), d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return " (known kinds: " + strings.Join(names, ", ") + ")"
 }
 
 func knownField(name string) bool {
@@ -335,7 +424,7 @@ func (p *parser) tests(n *yaml.Node) []TestCase {
 	for i, c := range n.Content {
 		tc := TestCase{Count: -1, Line: c.Line, Name: fmt.Sprintf("case %d", i+1)}
 		hasBundle, hasFiles := false, false
-		ok := p.mapping(c, "tests item", []string{"name", "bundle", "files", "expect", "count", "message_contains"}, func(k, v *yaml.Node) {
+		ok := p.mapping(c, "tests item", []string{"name", "bundle", "files", "expect", "count", "message_contains", "subject", "evidence"}, func(k, v *yaml.Node) {
 			switch k.Value {
 			case "name":
 				tc.Name, _ = p.str(v, "tests name")
@@ -366,7 +455,22 @@ func (p *parser) tests(n *yaml.Node) []TestCase {
 				}
 				tc.Count = cnt
 			case "message_contains":
-				tc.MessageContains, _ = p.str(v, "tests message_contains")
+				tc.MessageContains, _ = p.strList(v, "tests message_contains")
+			case "subject":
+				tc.Subject, _ = p.str(v, "tests subject")
+			case "evidence":
+				locs, _ := p.strList(v, "tests evidence")
+				for i, l := range locs {
+					if _, _, err := splitLocation(l); err != nil {
+						at := v
+						if v.Kind == yaml.SequenceNode && i < len(v.Content) {
+							at = v.Content[i]
+						}
+						p.errAt(at, "tests evidence %q: %v", l, err)
+						continue
+					}
+					tc.Evidence = append(tc.Evidence, l)
+				}
 			}
 		})
 		if !ok {
@@ -377,6 +481,9 @@ func (p *parser) tests(n *yaml.Node) []TestCase {
 		}
 		if tc.Expect == "" {
 			p.errAt(c, "tests item: missing required field \"expect\" (fire or quiet)")
+		}
+		if tc.Expect == "quiet" && (tc.Count > 0 || len(tc.MessageContains) > 0 || tc.Subject != "" || len(tc.Evidence) > 0) {
+			p.errAt(c, "tests item: an `expect: quiet` case has no finding to check count, message_contains, subject or evidence against")
 		}
 		out = append(out, tc)
 	}

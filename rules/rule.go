@@ -10,6 +10,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/fsagent/triage/internal/pathglob"
+	"github.com/fsagent/triage/parsers"
 )
 
 // Rule is one loaded, compiled rule file. The exported fields are what the
@@ -21,7 +22,12 @@ type Rule struct {
 	Severity Severity
 	// Tags are the rule's applies_to list: product and platform.
 	Tags []string
-	KB   KB
+	// Needs are the artifact kinds the rule looks at: every group must be
+	// present in a bundle, any one kind of a group will do ([[lsof, fuser],
+	// [mount, df, agent-status]]). Without them a rule that does not fire
+	// was not evaluated: the report says so instead of an all-clear.
+	Needs [][]parsers.Kind
+	KB    KB
 	// File is the rule file as named in messages (a path on disk, or
 	// "rules.d/NAME.yaml" for a shipped rule).
 	File string
@@ -40,16 +46,27 @@ type Rule struct {
 	Let      []NamedExpr
 	When     string
 	Evidence []string
-	Message  string
+	// Aggregates are the rule's named summaries of a finding's facts.
+	Aggregates []NamedExpr
+	Message    string
 
-	forEach   *vm.Program
-	lets      []*vm.Program
-	when      *vm.Program
-	whenOp    string     // "&&" or "||" when the condition is a chain of them
-	whenParts []whenPart // the chain's operands, for Explain
-	evidence  []*vm.Program
-	message   []msgPart
-	idLine    int // where the id is written, for duplicate-id messages
+	forEach *vm.Program
+	lets    []*vm.Program
+	// letPerItem is false for a let of a for_each rule that does not use
+	// `it`: it is evaluated once, before the items.
+	letPerItem []bool
+	// Step names for deadline messages: "let NAME", "evidence N".
+	letSteps       []string
+	evidenceSteps  []string
+	aggregateSteps []string
+	when           *vm.Program
+	whenOp         string     // "&&" or "||" when the condition is a chain of them
+	whenParts      []whenPart // the chain's operands, for Explain
+	evidence       []*vm.Program
+	aggregates     []*vm.Program
+	message        []msgPart
+	idLine         int            // where the id is written, for duplicate-id messages
+	extra          map[string]any // names added to the environment (tests only)
 }
 
 // NamedExpr is one `let` entry: a name and its expression text.
@@ -58,10 +75,15 @@ type NamedExpr struct {
 	Expr string
 }
 
-// TestCase is one case of a rule's `tests:` list, run by `triage rules test`.
+// TestCase is one case of a rule's `tests:` list. The cases are the one
+// source of truth for what a rule must do: `triage rules test` runs them,
+// and so does `go test ./analyze/` (which also derives the rules ×
+// scenarios matrix from them: a rule is expected quiet on every scenario
+// bundle none of its cases expects it to fire on).
 type TestCase struct {
 	Name string
-	// Bundle is a directory, relative to the rule file's directory.
+	// Bundle is a directory: absolute, or relative to the rule file's
+	// directory.
 	Bundle string
 	// Files are inline bundle files, written to a temporary directory.
 	Files []TestFile
@@ -69,8 +91,14 @@ type TestCase struct {
 	Expect string
 	// Count, when not negative, is the exact number of findings expected.
 	Count int
-	// MessageContains must occur in at least one finding's message.
-	MessageContains string
+	// MessageContains are texts that must each occur in a finding's
+	// message (the finding of Subject when one is named).
+	MessageContains []string
+	// Subject, when set, must be the subject of one of the findings.
+	Subject string
+	// Evidence are "path:line" locations (path relative to the bundle) the
+	// finding of Subject, or any finding, must quote.
+	Evidence []string
 	// Line is where the case starts in the rule file.
 	Line int
 }
@@ -110,6 +138,10 @@ type Set struct {
 	Notes []string
 	// RuleTimeout bounds each rule's evaluation; zero means RuleTimeout.
 	RuleTimeout time.Duration
+	// EvidenceLimit caps the evidence lines kept per finding (the sample;
+	// Finding.EvidenceTotal keeps the full count): zero means
+	// DefaultEvidenceLimit, negative keeps all.
+	EvidenceLimit int
 }
 
 // Rules lists the rules sorted by id.

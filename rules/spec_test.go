@@ -2,11 +2,14 @@ package rules
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"sort"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/fsagent/triage/parsers"
 )
 
 // The complete example of rules.d/README.md loads without an error, so the
@@ -66,5 +69,52 @@ func TestSchemaMatchesLoader(t *testing.T) {
 	}
 	if strings.Join(schema.Required, ",") != strings.Join(required, ",") {
 		t.Errorf("schema required %v, loader required %v", schema.Required, required)
+	}
+}
+
+// The schema's list of artifact kinds for `needs:` is the parsers
+// registry's, so an editor accepts exactly what lint accepts.
+func TestSchemaKindsMatchRegistry(t *testing.T) {
+	data, err := os.ReadFile("../rules.d/rules.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema struct {
+		Defs struct {
+			Kind struct {
+				Enum []string `json:"enum"`
+			} `json:"kind"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(data, &schema); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, k := range parsers.Kinds() {
+		if k != parsers.KindText {
+			want = append(want, string(k))
+		}
+	}
+	got := append([]string(nil), schema.Defs.Kind.Enum...)
+	sort.Strings(got)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("schema kinds %v, registry kinds %v", got, want)
+	}
+}
+
+// Every shipped rule declares what it needs, so that the report can say
+// for each one whether it could look at a bundle.
+func TestShippedRulesDeclareNeeds(t *testing.T) {
+	set, err := LoadShipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range set.Rules() {
+		if len(r.Needs) == 0 {
+			t.Errorf("%s: no needs: line", r.File)
+		}
+	}
+	if r := set.Rule("gde.guardpoint-busy"); r == nil || fmt.Sprint(r.Needs) != "[[mount df agent-status] [lsof fuser]]" {
+		t.Errorf("gde.guardpoint-busy needs %v", r.Needs)
 	}
 }

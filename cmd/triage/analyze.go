@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,18 +25,17 @@ import (
 
 // analyzeFlags are the options of `triage analyze`.
 type analyzeFlags struct {
-	format  string
-	out     string
-	rules   []string
-	only    []string
-	skip    []string
-	failOn  string
-	explain string
-	verbose bool
-	limits  *bundle.Limits
+	format   string
+	out      string
+	rules    []string
+	only     []string
+	skip     []string
+	failOn   string
+	explain  string
+	evidence string
+	verbose  bool
+	limits   *bundle.Limits
 }
-
-var reportFormats = []string{"text", "json", "markdown", "html"}
 
 func init() {
 	f := &analyzeFlags{}
@@ -46,9 +46,15 @@ func init() {
 rule pack on it and reports each known problem it finds with the bundle lines
 that prove it and the steps that fix it.
 
-Exit codes: 0 success; 1 a finding at or above --fail-on exists; 2 usage
-error (or the report cannot be written); 3 the bundle cannot be read at all
-or holds no artifact.`,
+Exit codes:
+  0  the analysis is complete and no finding is at or above --fail-on
+  1  a finding at or above --fail-on exists (this wins over 4)
+  2  usage error, or the report cannot be written
+  3  nothing could be read: the bundle is missing, not a bundle, or empty
+  4  the analysis is incomplete (an archive cut short or corrupt, a file not
+     read whole, a limit reached, a rule that failed or timed out, or no
+     known artifact at all) and no finding is at or above --fail-on; the
+     report's "What this analysis could not see" says what is missing`,
 		Example: `  triage analyze sosreport-db01.tar.xz
   triage analyze ./bundle --format html --out report.html
   triage analyze upload.zip --format json --fail-on high
@@ -59,7 +65,7 @@ or holds no artifact.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVarP(&f.format, "format", "f", "text", "report format: "+strings.Join(reportFormats, ", "))
+	fs.StringVarP(&f.format, "format", "f", "text", "report format: "+strings.Join(report.Formats, ", "))
 	fs.StringVarP(&f.out, "out", "o", "", "write the report to this file instead of standard output")
 	fs.StringArrayVar(&f.rules, "rules", nil, "also load the rules in this directory (repeatable); a rule with a shipped id replaces it")
 	fs.StringSliceVar(&f.only, "only", nil, "evaluate only these rule ids or globs (comma-separated)")
@@ -67,6 +73,7 @@ or holds no artifact.`,
 	fs.StringVar(&f.failOn, "fail-on", "", "exit with code 1 when a finding of this severity or worse exists: critical, high, medium, low or info (default: never)")
 	fs.StringVar(&f.explain, "explain", "", "instead of the report, show how the rule with this id was evaluated on the bundle, step by step")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "add the inventory of every file to the text report")
+	fs.StringVar(&f.evidence, "evidence", "20", "evidence lines quoted per finding (a sample covering distinct processes and paths first; the total is always stated), or all")
 	f.limits = addLimitFlags(fs)
 	rootCmd.AddCommand(cmd)
 }
@@ -88,16 +95,9 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	format := strings.ToLower(f.format)
-	if format == "md" {
-		format = "markdown"
-	}
-	valid := false
-	for _, name := range reportFormats {
-		valid = valid || format == name
-	}
-	if !valid {
-		return withCode(exitUsage, fmt.Errorf("unknown --format %q: use one of %s", f.format, strings.Join(reportFormats, ", ")))
+	format, err := report.ParseFormat(f.format)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("--format: %w", err))
 	}
 	failSev, failOn, err := parseFailOn(f.failOn)
 	if err != nil {
@@ -107,6 +107,12 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 	set, err := rules.LoadSet(f.rules, f.only, f.skip)
 	if err != nil {
 		return withCode(exitUsage, rulesLoadError(err))
+	}
+	if set.EvidenceLimit, err = rules.ParseEvidenceLimit(f.evidence); err != nil {
+		return withCode(exitUsage, err)
+	}
+	if f.explain != "" && format != "text" && format != "json" {
+		return withCode(exitUsage, fmt.Errorf("--explain writes text or json, not %s", format))
 	}
 	if f.explain != "" && set.Rule(f.explain) == nil {
 		return withCode(exitUsage, fmt.Errorf("no rule %q to explain; `triage rules list` shows the rule ids", f.explain))
@@ -132,6 +138,15 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 		ex, err := set.Explain(ctx, res.Model, f.explain)
 		if err != nil {
 			return withCode(exitUsage, fmt.Errorf("explaining %s: %w", f.explain, err))
+		}
+		if format == "json" {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(ex); err != nil {
+				return writeFailed(err)
+			}
+			return emptyBundle(res, path)
 		}
 		// The explanation quotes the bundle (subjects, values, messages):
 		// each line is escaped as the reports escape bundle text.
@@ -162,7 +177,29 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 			return withCode(exitFindings, fmt.Errorf("%d finding(s) at or above %s (--fail-on %s)", n, failSev, failSev))
 		}
 	}
-	return nil
+	return incomplete(res)
+}
+
+// incomplete is the exit-4 error of an analysis that did not see the whole
+// bundle or could not run every rule: its report is not an all-clear.
+func incomplete(res *analyze.Result) error {
+	if res.Complete() {
+		return nil
+	}
+	first := res.Incomplete[0]
+	more := ""
+	if len(res.Incomplete) > 1 {
+		more = fmt.Sprintf(" (and %d more reasons)", len(res.Incomplete)-1)
+	}
+	loc := first.Path
+	if first.RuleID != "" {
+		loc = first.RuleID
+	}
+	if loc != "" {
+		loc += ": "
+	}
+	return withCode(exitIncomplete, fmt.Errorf("incomplete analysis: %s%s%s; the report says what could not be seen",
+		report.SafeText(loc), report.SafeText(first.Message), more))
 }
 
 // writeFailed gives a report that could not be written (a full disk, a
@@ -213,23 +250,12 @@ func writeReport(f *analyzeFlags, format string, res *analyze.Result, stdout, st
 		defer os.Remove(tmp.Name())
 		w = tmp
 	}
-	opts := []report.Option{report.WithTool("triage", version)}
-	var err error
-	switch format {
-	case "json":
-		err = report.JSON(w, res, opts...)
-	case "markdown":
-		err = report.Markdown(w, res, opts...)
-	case "html":
-		err = report.HTML(w, res, opts...)
-	default:
-		err = report.Text(w, res, report.TextOptions{
-			Color:   tmp == nil && useColor(stdout),
-			Width:   reportWidth(tmp == nil, stdout),
-			Verbose: f.verbose,
-			Tool:    report.Tool{Name: "triage", Version: version},
-		})
-	}
+	err := report.Write(w, format, res, report.TextOptions{
+		Color:   tmp == nil && useColor(stdout),
+		Width:   reportWidth(tmp == nil, stdout),
+		Verbose: f.verbose,
+		Tool:    report.Tool{Name: "triage", Version: version},
+	})
 	if tmp == nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fsagent/triage/analyze"
 	"github.com/fsagent/triage/batch"
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/rules"
 )
 
@@ -36,7 +37,13 @@ out as DIR/<ticket-id>/<bundle files>, or globs. It appends one JSON line per
 bundle to --out as each completes, so a killed run loses nothing; --resume
 continues it. --shard K/N (or --shards N with JOB_COMPLETION_INDEX set, as a
 Kubernetes Indexed Job does) takes a stable share of the inputs; merge the
-shards' files with 'triage summarize'.`,
+shards' files with 'triage summarize'.
+
+Exit codes: 0 every bundle was analyzed completely; 2 usage error, or the
+results file cannot be read or written; 3 at least one bundle could not be
+analyzed (status error); 4 at least one bundle was analyzed only in part
+(status incomplete) and none failed. Bundles skipped by --resume count with
+the status recorded for them.`,
 		Args: cobra.MinimumNArgs(1),
 	}
 	lim := addLimitFlags(cmd.Flags())
@@ -88,16 +95,18 @@ shards' files with 'triage summarize'.`,
 		if err != nil {
 			return withCode(exitUsage, err)
 		}
-		if quiet {
-			return nil
+		if !quiet {
+			fmt.Fprintf(os.Stderr, "%d bundles in this shard: %d analyzed (%d failed, %d incomplete), %d already recorded; results in %s\n",
+				st.Inputs, st.Analyzed, st.Failed, st.Incomplete, st.Skipped, out)
+			recs, err := readResults(out)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			if err := batch.Summarize(batch.Merge(recs)).Write(os.Stdout, format); err != nil {
+				return withCode(exitUsage, err)
+			}
 		}
-		fmt.Fprintf(os.Stderr, "%d bundles in this shard: %d analyzed (%d failed), %d already recorded; results in %s\n",
-			st.Inputs, st.Analyzed, st.Failed, st.Skipped, out)
-		recs, err := readResults(out)
-		if err != nil {
-			return withCode(exitUsage, err)
-		}
-		return batch.Summarize(batch.Merge(recs)).Write(os.Stdout, format)
+		return batchVerdict(st)
 	}
 	rootCmd.AddCommand(cmd)
 
@@ -133,6 +142,22 @@ or an unknown --format.`,
 	}
 	sum.Flags().StringVar(&sumFormat, "format", "text", "text, json, csv, markdown or html")
 	rootCmd.AddCommand(sum)
+}
+
+// batchVerdict is the exit status of a batch run: 3 when a bundle of the
+// shard could not be analyzed, 4 when one was analyzed only in part, so a
+// scheduler never takes a run with unread bundles for a clean one.
+func batchVerdict(st batch.Stats) error {
+	failed, partial := st.Failed+st.PriorFailed, st.Incomplete+st.PriorIncomplete
+	switch {
+	case failed > 0:
+		return withCode(exitUnreadable, fmt.Errorf("%s could not be analyzed and %s analyzed only in part (status error and incomplete in the results file)",
+			wording.Plural(failed, "bundle", "bundles"), wording.Plural(partial, "bundle", "bundles")))
+	case partial > 0:
+		return withCode(exitIncomplete, fmt.Errorf("%s analyzed only in part (status incomplete in the results file): a rule that did not fire there proves nothing",
+			wording.Plural(partial, "bundle", "bundles")))
+	}
+	return nil
 }
 
 // shardFrom reads --shard K/N, or --shards N with the index from

@@ -59,13 +59,21 @@ func factsOfKinds(res *analyze.Result, kinds []string) (*model.Model, error) {
 	for _, k := range kinds {
 		want[k] = true
 	}
-	paths := map[string]bool{}
+	type where struct{ path, section string }
+	paths := map[where]bool{}
 	seen := map[string]bool{}
-	for _, a := range res.Inventory {
+	var note func(a analyze.Artifact)
+	note = func(a analyze.Artifact) {
 		seen[string(a.Kind)] = true
 		if want[string(a.Kind)] {
-			paths[a.Path] = true
+			paths[where{a.Path, a.Section}] = true
 		}
+		for _, s := range a.Sections {
+			note(s)
+		}
+	}
+	for _, a := range res.Inventory {
+		note(a)
 	}
 	for _, k := range kinds {
 		if !seen[k] && !parsers.Kind(k).Known() {
@@ -78,7 +86,7 @@ func factsOfKinds(res *analyze.Result, kinds []string) (*model.Model, error) {
 				k, kindList(), strings.Join(here, ", "))
 		}
 	}
-	return res.Model.FilterPaths(func(p string) bool { return paths[p] }), nil
+	return res.Model.FilterSources(func(s model.Source) bool { return paths[where{s.Path, s.Section}] }), nil
 }
 
 // kindList names the kinds the parsers know, for a message.

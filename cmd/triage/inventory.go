@@ -90,6 +90,15 @@ func writeInventoryText(w io.Writer, res *analyze.Result, width int) error {
 			strconv.Itoa(a.Facts), strconv.Itoa(len(a.Warnings))); err != nil {
 			return err
 		}
+		// A sectioned file's sections are listed under it: the header's
+		// line in the file, then the command or file it names.
+		for _, s := range a.Sections {
+			warnings += len(s.Warnings)
+			if err := t.Append(sectionLabel(s), strconv.FormatInt(s.Size, 10), safe(string(s.Kind)), safe(s.Parser), safe(s.IdentifiedBy),
+				strconv.Itoa(s.Facts), strconv.Itoa(len(s.Warnings))); err != nil {
+				return err
+			}
+		}
 	}
 	if err := t.Render(); err != nil {
 		return err
@@ -106,9 +115,27 @@ func writeInventoryText(w io.Writer, res *analyze.Result, width int) error {
 			for _, wn := range a.Warnings {
 				fmt.Fprintf(w, "  %s\n", safe(wn.Error()))
 			}
+			for _, s := range a.Sections {
+				for _, wn := range s.Warnings {
+					fmt.Fprintf(w, "  %s\n", safe(wn.Error()))
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// sectionLabel is a section's PATH cell: indented under its file, the
+// header's line, the command or file it names and the header's note.
+func sectionLabel(s analyze.Artifact) string {
+	name := s.Section
+	if name == "" {
+		name = "(text before the first header)"
+	}
+	if s.Note != "" {
+		name += " - " + s.Note
+	}
+	return "  :" + strconv.Itoa(s.Line) + " " + report.SafeText(name)
 }
 
 func describeOther(typ, target, note string) string {

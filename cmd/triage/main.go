@@ -18,12 +18,13 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
-// Exit codes, a contract with scripts (DESIGN.md).
+// Exit codes, a contract with scripts (docs/architecture.md, "Contracts").
 const (
 	exitOK         = 0
 	exitFindings   = 1 // a finding at or above --fail-on
 	exitUsage      = 2
-	exitUnreadable = 3 // the bundle cannot be read at all, or holds no artifact
+	exitUnreadable = 3 // the bundle cannot be read at all, or holds no file
+	exitIncomplete = 4 // the analysis is incomplete and no finding reached --fail-on
 )
 
 // exitError carries an exit code through cobra's error return.

@@ -29,7 +29,7 @@ func TestRulesLintBroken(t *testing.T) {
 			t.Errorf("not file:line:col: message: %q", l)
 		}
 	}
-	if lines[0] != "../../rules/testdata/broken/bad-expr.yaml:5:11: when: unknown name OpenFilesUnderr" {
+	if lines[0] != "../../rules/testdata/broken/bad-expr.yaml:5:11: when: unknown name OpenFilesUnderr (did you mean OpenFilesUnder?)" {
 		t.Errorf("first line %q", lines[0])
 	}
 }

@@ -1,0 +1,184 @@
+package analyze
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fsagent/triage/bundle"
+	"github.com/fsagent/triage/internal/archivetest"
+	"github.com/fsagent/triage/rules"
+)
+
+const busyFlat = "../testdata/bundles/gde-busy-flat"
+
+func shipped(t *testing.T) *rules.Set {
+	t.Helper()
+	set, err := rules.LoadShipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func run(t *testing.T, path string, opts Options) *Result {
+	t.Helper()
+	res, err := Run(context.Background(), path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func fired(res *Result, id string) bool {
+	for _, f := range res.Findings {
+		if f.RuleID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func coverageOf(res *Result, id string) RuleCoverage {
+	for _, c := range res.Coverage {
+		if c.RuleID == id {
+			return c
+		}
+	}
+	return RuleCoverage{}
+}
+
+func hasReason(res *Result, kind, substr string) bool {
+	for _, x := range res.Incomplete {
+		if x.Kind == kind && strings.Contains(x.Path+" "+x.RuleID+" "+x.Message, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+// The first half of an archive whose whole fires a high finding is an
+// incomplete analysis with an archive reason, never an all-clear; the
+// rule that lost its input says why it was not evaluated.
+func TestTruncatedArchiveIsIncomplete(t *testing.T) {
+	set := shipped(t)
+	whole := archivetest.Build(t, busyFlat, "tar.gz")
+	full := run(t, archivetest.Write(t, "whole.tar.gz", whole), Options{Rules: set})
+	if !full.Complete() || !fired(full, "gde.guardpoint-busy") {
+		t.Fatalf("the whole archive: complete %v, findings %v, incomplete %v", full.Complete(), full.Findings, full.Incomplete)
+	}
+	if c := coverageOf(full, "gde.guardpoint-busy"); c.Status != CoverageFired {
+		t.Errorf("whole archive: coverage %+v, want fired", c)
+	}
+	half := run(t, archivetest.Write(t, "half.tar.gz", whole[:len(whole)/2]), Options{Rules: set})
+	if fired(half, "gde.guardpoint-busy") {
+		t.Fatalf("the half archive still fires; cut it elsewhere")
+	}
+	if half.Complete() {
+		t.Fatalf("half an archive analyzed as complete")
+	}
+	if !hasReason(half, ReasonArchive, "truncated or corrupt") {
+		t.Errorf("no archive reason: %+v", half.Incomplete)
+	}
+	if half.Incomplete[0].Kind != ReasonArchive {
+		t.Errorf("the archive reason is not first: %+v", half.Incomplete)
+	}
+	c := coverageOf(half, "gde.guardpoint-busy")
+	if c.Status != CoverageNotEvaluated || !strings.Contains(c.Reason, "not read whole") && !strings.Contains(c.Reason, "part not read") {
+		t.Errorf("gde.guardpoint-busy coverage %+v: want not_evaluated naming the unread part", c)
+	}
+}
+
+// A file cut short by --max-file-bytes is a limit reason, and a rule that
+// needs that file names it in its coverage reason.
+func TestTruncatedArtifactNamedInCoverage(t *testing.T) {
+	var lsof bytes.Buffer
+	lsof.WriteString("COMMAND  PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n")
+	for lsof.Len() < 64<<10 {
+		lsof.WriteString("bash    2199 root  cwd    DIR  253,0     4096 10977282 /home/user\n")
+	}
+	lsof.WriteString("bash    2200 root  cwd    DIR  253,0     4096 10977282 /data/x\n")
+	dir := writeTree(t, map[string]string{
+		"mount":    "/dev/sda1 on / type ext4 (rw)\n/data on /data type secfs2 (rw)\n",
+		"lsof.out": lsof.String(),
+	})
+	res := run(t, dir, Options{Rules: shipped(t), Limits: bundle.Limits{MaxFileBytes: 32 << 10}})
+	if res.Complete() || !hasReason(res, ReasonLimit, "lsof.out") {
+		t.Fatalf("want a limit reason naming lsof.out, got %+v", res.Incomplete)
+	}
+	c := coverageOf(res, "gde.guardpoint-busy")
+	if c.Status != CoverageNotEvaluated || !strings.Contains(c.Reason, "lsof.out (lsof): file truncated after 32 KiB") {
+		t.Errorf("coverage %+v: want not_evaluated naming the truncated lsof", c)
+	}
+}
+
+// A gzip bomb stopped at --max-ratio is incomplete with a limit reason.
+func TestBombIsIncomplete(t *testing.T) {
+	// Text, so that the parser reads on until the limit stops it.
+	text := bytes.Repeat([]byte("[    1.000000] all quiet\n"), (32<<20)/25)
+	bomb := archivetest.Compress(t, "gz", text)
+	res := run(t, archivetest.Write(t, "dmesg.gz", bomb), Options{Rules: shipped(t), Limits: bundle.Limits{MaxRatio: 50}})
+	if res.Complete() || !hasReason(res, ReasonLimit, "compression bomb") {
+		t.Fatalf("bomb: complete %v, reasons %+v", res.Complete(), res.Incomplete)
+	}
+}
+
+// A directory of files none of which is a known artifact is incomplete
+// with a coverage reason: no rule could look at anything.
+func TestUnrecognizedDirectoryIsIncomplete(t *testing.T) {
+	dir := writeTree(t, map[string]string{"notes.txt": "customer says it hangs\n", "data.csv": "a,b\n1,2\n"})
+	res := run(t, dir, Options{Rules: shipped(t)})
+	if res.Complete() || !hasReason(res, ReasonCoverage, "no artifact was identified") {
+		t.Fatalf("unrecognized files: complete %v, reasons %+v", res.Complete(), res.Incomplete)
+	}
+	for _, c := range res.Coverage {
+		if c.Status != CoverageNotEvaluated {
+			t.Errorf("%s is %s on a bundle without artifacts", c.RuleID, c.Status)
+		}
+	}
+}
+
+// A rule forced past its deadline is a rule reason and is not evaluated.
+func TestRuleDeadlineIsIncomplete(t *testing.T) {
+	set := shipped(t)
+	set.RuleTimeout = time.Nanosecond
+	res := run(t, busyFlat, Options{Rules: set})
+	if res.Complete() || !hasReason(res, ReasonRule, "gde.guardpoint-busy") {
+		t.Fatalf("deadline: complete %v, reasons %+v, errors %+v", res.Complete(), res.Incomplete, res.Errors)
+	}
+	if c := coverageOf(res, "gde.guardpoint-busy"); c.Status != CoverageNotEvaluated || !strings.Contains(c.Reason, "the rule failed") {
+		t.Errorf("coverage %+v", c)
+	}
+}
+
+// Rules whose inputs are absent are not evaluated, with a reason naming
+// the missing kinds; that alone leaves the analysis complete. Rules with
+// every input present are evaluated.
+func TestCoverageOfMissingInputs(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"mount.out": "/dev/sda1 on / type ext4 (rw)\n/data on /data type secfs2 (rw)\n",
+		"dmesg":     "[    1.000000] Linux version 5.14.0\n",
+	})
+	res := run(t, dir, Options{Rules: shipped(t)})
+	if !res.Complete() {
+		t.Fatalf("missing inputs made the analysis incomplete: %+v", res.Incomplete)
+	}
+	cases := []struct{ id, status, reason string }{
+		{"gde.guardpoint-busy", CoverageNotEvaluated, "no open-file listing (lsof/fuser) in the bundle"},
+		{"kernel.module-in-use", CoverageNotEvaluated, "no module list (modules) in the bundle"},
+		{"kernel.hung-task", CoverageEvaluated, ""},
+		{"gde.nested-mount", CoverageEvaluated, ""},
+		{"av.ncp-volume-unmounted", CoverageNotEvaluated, "no file matching **/ncs/*.load"},
+	}
+	for _, tc := range cases {
+		c := coverageOf(res, tc.id)
+		if c.Status != tc.status || !strings.Contains(c.Reason, tc.reason) || (tc.reason == "" && c.Reason != "") {
+			t.Errorf("%s: got %+v, want %s %q", tc.id, c, tc.status, tc.reason)
+		}
+	}
+	if len(res.Coverage) != len(shipped(t).Rules()) {
+		t.Errorf("coverage has %d entries for %d rules", len(res.Coverage), len(shipped(t).Rules()))
+	}
+}
