@@ -60,6 +60,7 @@ var damages = []damage{
 		read:    map[string]string{"h/hostname": "web01\n", "h/mounts": "/dev/sda1 / ext4 rw 0 0\n"},
 		partial: map[string]string{"h/messages": damageLog()},
 		msg:     "tar.gz archive is truncated or corrupt (unexpected EOF); 3 entries before the damage were read, the rest is skipped",
+		also:    [][2]string{{"h/messages", "cut short: the archive breaks off inside this file (unexpected EOF); only its beginning was read"}},
 	},
 	{
 		name: "wrong-checksum.tar",
@@ -156,6 +157,9 @@ func checkDamage(t *testing.T, d damage, b *bundle.Bundle, got []file, prefix st
 		for _, w := range b.Warnings() {
 			if w.Path == at && strings.HasPrefix(w.Msg, ww[1]) {
 				found = true
+				if w.Loss == "" {
+					t.Errorf("warning %v does not say what was lost", w)
+				}
 			}
 		}
 		if !found {

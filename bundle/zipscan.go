@@ -33,7 +33,7 @@ const (
 // how many entries it recovered and returns only stop errors.
 func (w *walker) salvageZip(l *layer, ra io.ReaderAt, size int64, cause error) error {
 	err := w.salvageZipEntries(l, ra, size)
-	w.warn(l.path, fmt.Sprintf("zip archive's central directory is damaged or missing (%s): %s found by their local headers; an entry whose header is damaged too is missing, and links read as small files",
+	w.lose(LossArchive, l.path, fmt.Sprintf("zip archive's central directory is damaged or missing (%s): %s found by their local headers; an entry whose header is damaged too is missing, and links read as small files",
 		errText(cause), wording.Plural(l.entries, "entry was", "entries were")))
 	return err
 }
