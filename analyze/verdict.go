@@ -59,6 +59,10 @@ type RuleCoverage struct {
 	RuleID string `json:"rule_id"`
 	Status string `json:"status"`
 	Reason string `json:"reason"`
+	// Missing are the needed kinds of which the bundle holds no artifact
+	// at all (one per unmet group of the rule's needs), so a collector can
+	// say why it did not gather them.
+	Missing []parsers.Kind `json:"-"`
 }
 
 // Complete reports whether the whole bundle was read and every rule ran:
@@ -221,6 +225,7 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 				missing = append(missing, describeKinds(group)+" not read whole: "+cutText(bad, damaged))
 			default:
 				absent = append(absent, "no "+describeKinds(group))
+				c.Missing = append(c.Missing, group...)
 			}
 		}
 		for _, lp := range rule.Lines {

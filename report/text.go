@@ -350,10 +350,19 @@ func (t *textWriter) finding(n int, f rules.Finding) {
 	}
 	t.line("")
 	t.prose("", f.Message)
+	if len(f.Aggregates) > 0 {
+		t.label("Counts")
+		for _, a := range f.Aggregates {
+			t.prose("  ", safeText(aggregateText(a)))
+		}
+	}
 	if ev := evidence(f); len(ev) > 0 {
 		t.label("Evidence")
 		for _, s := range ev {
 			t.printf("      %s  %s\n", t.style(ansiDim, safeText(location(s))), safeText(s.Text))
+		}
+		if more := evidenceMore(f); more != "" {
+			t.printf("      %s\n", t.style(ansiDim, more))
 		}
 	}
 	if f.Summary != "" {

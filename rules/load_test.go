@@ -64,7 +64,7 @@ func TestLoadErrorsInline(t *testing.T) {
 		{"empty file", "# nothing\n",
 			`r.yaml: empty file: expected a rule (a mapping with id, title, severity, when and message)`},
 		{"unknown field, nothing close", head + "when: true\nmessage: m\nzzzzzzzz: 1\n",
-			`r.yaml:6:1: unknown field "zzzzzzzz" (known fields: id, title, severity, applies_to, needs, params, lines, for_each, let, when, evidence, message, summary, symptoms, cause, diagnosis, resolution, caveats, references, tests)`},
+			`r.yaml:6:1: unknown field "zzzzzzzz" (known fields: id, title, severity, applies_to, needs, params, lines, for_each, let, when, evidence, aggregates, message, summary, symptoms, cause, diagnosis, resolution, caveats, references, tests)`},
 		{"title not text", "id: t.x\ntitle: [a]\nseverity: low\nwhen: true\nmessage: m\n",
 			`r.yaml:2:8: title: expected text, got a list`},
 		{"param shadows builtin", head + "params:\n  len: 3\nwhen: true\nmessage: m\n",

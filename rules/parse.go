@@ -35,6 +35,7 @@ var fields = []field{
 	{"let", false, "a mapping of names to expressions"},
 	{"when", true, "a boolean expression"},
 	{"evidence", false, "an expression or a list of expressions"},
+	{"aggregates", false, "a mapping of names to expressions yielding a list (counted) or a number"},
 	{"message", true, "text with {{ expression }} parts"},
 	{"summary", false, "text"},
 	{"symptoms", false, "a list of text"},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,15 +25,16 @@ import (
 
 // analyzeFlags are the options of `triage analyze`.
 type analyzeFlags struct {
-	format  string
-	out     string
-	rules   []string
-	only    []string
-	skip    []string
-	failOn  string
-	explain string
-	verbose bool
-	limits  *bundle.Limits
+	format   string
+	out      string
+	rules    []string
+	only     []string
+	skip     []string
+	failOn   string
+	explain  string
+	evidence string
+	verbose  bool
+	limits   *bundle.Limits
 }
 
 func init() {
@@ -71,6 +73,7 @@ Exit codes:
 	fs.StringVar(&f.failOn, "fail-on", "", "exit with code 1 when a finding of this severity or worse exists: critical, high, medium, low or info (default: never)")
 	fs.StringVar(&f.explain, "explain", "", "instead of the report, show how the rule with this id was evaluated on the bundle, step by step")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "add the inventory of every file to the text report")
+	fs.StringVar(&f.evidence, "evidence", "20", "evidence lines quoted per finding (a sample covering distinct processes and paths first; the total is always stated), or all")
 	f.limits = addLimitFlags(fs)
 	rootCmd.AddCommand(cmd)
 }
@@ -105,6 +108,12 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 	if err != nil {
 		return withCode(exitUsage, rulesLoadError(err))
 	}
+	if set.EvidenceLimit, err = rules.ParseEvidenceLimit(f.evidence); err != nil {
+		return withCode(exitUsage, err)
+	}
+	if f.explain != "" && format != "text" && format != "json" {
+		return withCode(exitUsage, fmt.Errorf("--explain writes text or json, not %s", format))
+	}
 	if f.explain != "" && set.Rule(f.explain) == nil {
 		return withCode(exitUsage, fmt.Errorf("no rule %q to explain; `triage rules list` shows the rule ids", f.explain))
 	}
@@ -129,6 +138,15 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 		ex, err := set.Explain(ctx, res.Model, f.explain)
 		if err != nil {
 			return withCode(exitUsage, fmt.Errorf("explaining %s: %w", f.explain, err))
+		}
+		if format == "json" {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(ex); err != nil {
+				return writeFailed(err)
+			}
+			return emptyBundle(res, path)
 		}
 		// The explanation quotes the bundle (subjects, values, messages):
 		// each line is escaped as the reports escape bundle text.
