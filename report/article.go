@@ -39,6 +39,17 @@ func Article(w io.Writer, r *rules.Rule, width int) error {
 		}
 		fmt.Fprintf(bw, "Applies:  %s\n", strings.Join(tags, ", "))
 	}
+	if len(r.Needs) > 0 {
+		groups := make([]string, len(r.Needs))
+		for i, g := range r.Needs {
+			kinds := make([]string, len(g))
+			for j, k := range g {
+				kinds[j] = safeText(string(k))
+			}
+			groups[i] = strings.Join(kinds, " or ")
+		}
+		fmt.Fprintf(bw, "Needs:    %s\n", strings.Join(groups, "; "))
+	}
 	fmt.Fprintf(bw, "File:     %s\n", safeText(r.File))
 	heading := func(s string) { fmt.Fprintf(bw, "\n%s\n%s\n", s, strings.Repeat("-", len(s))) }
 	prose := func(title, text string) {

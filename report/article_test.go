@@ -118,3 +118,16 @@ func TestWriteDispatches(t *testing.T) {
 		t.Error("Write accepted an unknown format")
 	}
 }
+
+// The article says which artifact kinds the rule needs, so a reader knows
+// what to ask the customer for when the report says it was not evaluated.
+func TestArticleNamesNeeds(t *testing.T) {
+	r := loadRule(t, "id: test.needs\ntitle: t\nseverity: low\nneeds: [[mount, df], lsof]\nwhen: \"true\"\nmessage: m\n")
+	var b bytes.Buffer
+	if err := Article(&b, r, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Needs:    mount or df; lsof\n") {
+		t.Errorf("article lacks the needs line:\n%s", b.String())
+	}
+}

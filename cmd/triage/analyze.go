@@ -157,7 +157,11 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 		if _, err := io.WriteString(stdout, strings.Join(lines, "\n")+"\n"); err != nil {
 			return writeFailed(err)
 		}
-		return emptyBundle(res, path)
+		if err := emptyBundle(res, path); err != nil {
+			return err
+		}
+		// A rule that "did not fire" on half a bundle is no verdict either.
+		return incomplete(res)
 	}
 
 	if err := writeReport(f, format, res, stdout, stderr); err != nil {
