@@ -107,7 +107,9 @@ func (m *Model) ensure() {
 		}
 		d.pkgByName = map[string][]int{}
 		for i, p := range m.Packages {
-			d.pkgByName[p.Name] = append(d.pkgByName[p.Name], i)
+			if !p.NotInstalled {
+				d.pkgByName[p.Name] = append(d.pkgByName[p.Name], i)
+			}
 		}
 	})
 }
@@ -454,8 +456,9 @@ func (m *Model) InitScriptNamed(name string) InitScript {
 	return InitScript{}
 }
 
-// PackagesNamed lists the installed packages whose name matches a glob. A
-// glob without wildcards is a lookup; others read every package.
+// PackagesNamed lists the installed packages whose name matches a glob
+// (rows of packages that are not installed, like dpkg's "rc", are left
+// out). A glob without wildcards is a lookup; others read every package.
 func (m *Model) PackagesNamed(glob string) []Package {
 	m.ensure()
 	if !hasMeta(glob) {
@@ -463,7 +466,7 @@ func (m *Model) PackagesNamed(glob string) []Package {
 	}
 	var out []Package
 	for _, p := range m.Packages {
-		if globMatch(glob, p.Name) {
+		if !p.NotInstalled && globMatch(glob, p.Name) {
 			out = append(out, p)
 		}
 	}

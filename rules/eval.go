@@ -584,6 +584,12 @@ func subjectOf(it any) string {
 		}
 		for i := 0; i < v.NumField(); i++ {
 			if f := v.Field(i); f.Kind() == reflect.Struct && v.Type().Field(i).IsExported() {
+				// A line read from one section of a collector's file
+				// (supportconfig, AIX snap) is about what the section
+				// holds: the copied file or command its header names.
+				if sec := f.FieldByName("Section"); sec.IsValid() && sec.Kind() == reflect.String && sec.String() != "" {
+					return sec.String()
+				}
 				if s := namedField(f); s != "" {
 					return s
 				}
