@@ -3,11 +3,13 @@ package analyze
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/fsagent/triage/internal/archivetest"
+	"github.com/fsagent/triage/internal/synth"
 	"github.com/fsagent/triage/model"
 	"github.com/fsagent/triage/rules"
 )
@@ -166,4 +168,46 @@ func names(files [][2]string) string {
 		s = append(s, f[0])
 	}
 	return strings.Join(s, ", ")
+}
+
+// TestSynthShapes runs the harness's hard shapes, scaled down: whatever
+// the order of lsof, mount table and agent status, the open files inside
+// /secure are exactly the rows and processes the shape put there.
+func TestSynthShapes(t *testing.T) {
+	for _, shape := range []string{"busy", "lsof-first", "status-late", "mounts"} {
+		t.Run(shape, func(t *testing.T) {
+			spec, err := synth.Shape(shape, 2<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if spec.GuardRows > 0 {
+				spec.GuardRows, spec.GuardPids = 3000, 700
+			}
+			spec.Compress = "gz"
+			p := filepath.Join(t.TempDir(), "bundle.tar.gz")
+			if err := synth.WriteFile(p, spec); err != nil {
+				t.Fatal(err)
+			}
+			m, err := LoadModel(context.Background(), p, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			open := m.OpenFilesUnder("/secure")
+			pids := map[int]bool{}
+			for _, f := range open {
+				pids[f.PID] = true
+			}
+			if len(open) != spec.BusyRows() || len(pids) != spec.BusyProcesses() {
+				t.Fatalf("/secure: %d rows of %d processes, want %d of %d", len(open), len(pids), spec.BusyRows(), spec.BusyProcesses())
+			}
+			if archive := len(m.OpenFilesUnder("/archive")); spec.StatusLate && archive != spec.GuardRows-spec.BusyRows()+1 {
+				t.Fatalf("/archive: %d rows, want %d", archive, spec.GuardRows-spec.BusyRows()+1)
+			}
+			if spec.GuardPoints > 0 {
+				if n := len(m.OpenFilesUnder("/gp/07")); n == 0 {
+					t.Fatalf("no rows inside the guard point /gp/07")
+				}
+			}
+		})
+	}
 }

@@ -9,6 +9,9 @@
 //     order, deterministic); mholt/archives does the decoding. Formats without
 //     a magic number (brotli, raw zlib) are not recognised, since their
 //     detection mistakes ordinary text for compressed data.
+//   - A zip whose central directory is damaged or missing (a cut download)
+//     is read from the local header before each entry, and a warning says
+//     how many entries were found that way.
 //   - Nothing is written to disk. A nested zip or 7z needs random access, so
 //     it is buffered in memory up to Limits.MaxBufferBytes; a larger one is
 //     listed in Others as not inspected.
@@ -176,7 +179,7 @@ type Bundle struct {
 	Path string
 	// Format is "directory", "tar", "tar.gz", "tar.xz", "tar.zst",
 	// "tar.bz2", "tar.lz4", "zip", "7z", or for a single compressed file
-	// "gz", "xz", "zst", "bz2", "lz4".
+	// "gz", "xz", "zst", "bz2", "lz4", "Z" (and "tar.Z", as AIX snap.pax.Z).
 	Format string
 	// Size is the size in bytes of the bundle file (0 for a directory).
 	Size int64

@@ -77,6 +77,10 @@ type Options struct {
 	Version string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Unprivileged says the collector runs without root, so that a
+	// refusal is recorded with the hint "run as root" (default: whether
+	// the effective user id is not 0).
+	Unprivileged *bool
 }
 
 func (o Options) withDefaults() Options {
@@ -97,6 +101,10 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxOutputBytes <= 0 {
 		o.MaxOutputBytes = 64 << 20
+	}
+	if o.Unprivileged == nil {
+		unpriv := os.Geteuid() != 0
+		o.Unprivileged = &unpriv
 	}
 	if o.MaxFileBytes <= 0 {
 		o.MaxFileBytes = 32 << 20
@@ -144,6 +152,78 @@ type Record struct {
 	Skipped string `json:"skipped,omitempty"`
 	// Error is what went wrong: not installed, permission denied, killed.
 	Error string `json:"error,omitempty"`
+	// Item is the bundle path the item was meant for, when nothing was
+	// written (Path empty), so a reader knows what is missing.
+	Item string `json:"item,omitempty"`
+	// Outcome sums the record up for people and for the analysis: one of
+	// OutcomeCollected, OutcomeAbsent, OutcomeNotPermitted,
+	// OutcomeTimedOut, OutcomeFailed, OutcomeSkipped.
+	Outcome string `json:"outcome"`
+	// Hint says what would have got the item ("run as root").
+	Hint string `json:"hint,omitempty"`
+}
+
+// The outcomes of a Record.
+const (
+	OutcomeCollected    = "collected"     // written to the bundle (perhaps cut at a cap: Truncated)
+	OutcomeAbsent       = "absent"        // the tool or file does not exist on this host
+	OutcomeNotPermitted = "not_permitted" // the host refused: permission denied, operation not permitted
+	OutcomeTimedOut     = "timed_out"     // stopped at the time limit, or abandoned on a hung filesystem
+	OutcomeFailed       = "failed"        // any other failure
+	OutcomeSkipped      = "skipped"       // deliberately not collected (unsafe, not applicable)
+)
+
+// classify sets r.Outcome from what happened, and for a refusal met
+// without root the hint to run as root.
+func classify(r *Record, unprivileged bool) {
+	low := strings.ToLower(r.Error)
+	switch {
+	case r.Skipped != "":
+		r.Outcome = OutcomeSkipped
+	case r.TimedOut:
+		r.Outcome = OutcomeTimedOut
+	case r.Error == "":
+		r.Outcome = OutcomeCollected
+	case low == "not found" || low == "no file matches" || strings.HasPrefix(low, "not installed"):
+		r.Outcome = OutcomeAbsent
+	case refused(low):
+		r.Outcome = OutcomeNotPermitted
+	default:
+		r.Outcome = OutcomeFailed
+	}
+	if r.Outcome == OutcomeNotPermitted && r.Hint == "" && unprivileged {
+		r.Hint = "run as root"
+	}
+}
+
+// refused reports whether a (lower-case) message is the host refusing
+// access rather than something missing or broken.
+func refused(low string) bool {
+	for _, p := range []string{"permission denied", "operation not permitted", "must be root", "must be superuser", "are not root", "only root", "not permitted"} {
+		if strings.Contains(low, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// refusalIn returns the first line of a command's output that says the
+// host refused it, or "". Commands such as dmesg and slabtop print that
+// and exit non-zero when run without privileges.
+func refusalIn(spool string) string {
+	f, err := os.Open(spool)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	for _, l := range strings.Split(string(head[:n]), "\n") {
+		if refused(strings.ToLower(l)) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
 }
 
 // Manifest is manifest.json: how, when and with what result each item was
@@ -156,7 +236,10 @@ type Manifest struct {
 	Finished      time.Time `json:"finished"`
 	Root          string    `json:"root"` // the bundle's top directory
 	Redacted      bool      `json:"redacted"`
-	Options       struct {
+	// Unprivileged says the collection ran without root: lsof and fuser
+	// then list only the user's own processes, and some items are refused.
+	Unprivileged bool `json:"unprivileged"`
+	Options      struct {
 		Samples         int     `json:"samples"`
 		IntervalSeconds float64 `json:"interval_seconds"`
 		StracePID       int     `json:"strace_pid,omitempty"`
@@ -241,7 +324,8 @@ func Collect(ctx context.Context, w io.Writer, opts Options) (*Manifest, error) 
 	defer os.RemoveAll(dir)
 	c := &collector{o: o, dir: dir}
 
-	m := &Manifest{SchemaVersion: "1", Tool: "triage " + o.Version, OS: o.GOOS, Started: o.Now().UTC(), Redacted: o.Redact}
+	m := &Manifest{SchemaVersion: "1", Tool: "triage " + o.Version, OS: o.GOOS, Started: o.Now().UTC(), Redacted: o.Redact,
+		Unprivileged: *o.Unprivileged}
 	m.Options.Samples = o.Samples
 	m.Options.IntervalSeconds = o.Interval.Seconds()
 	m.Options.StracePID = o.StracePID
@@ -316,6 +400,7 @@ func (c *collector) progress(r Record) {
 
 // add records an item, and its spooled output when there is one.
 func (c *collector) add(r Record, spool string) {
+	classify(&r, *c.o.Unprivileged)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.recs = append(c.recs, r)
@@ -391,7 +476,7 @@ func (c *collector) command(ctx context.Context, p string, argv []string, co cmd
 	r.Timeout = co.timeout.Seconds()
 	exe, err := c.lookPath(argv[0])
 	if err != nil {
-		r.Path = ""
+		r.Path, r.Item = "", p
 		r.Error = "not installed: " + err.Error()
 		if errors.Is(err, errSearchAbandoned) {
 			r.Error, r.TimedOut = err.Error(), true
@@ -405,7 +490,7 @@ func (c *collector) command(ctx context.Context, p string, argv []string, co cmd
 	r.Argv = full
 	f, err := c.newSpool()
 	if err != nil {
-		r.Path = ""
+		r.Path, r.Item = "", p
 		r.Error = "spool: " + err.Error()
 		c.add(r, "")
 		return ""
@@ -437,6 +522,18 @@ func (c *collector) command(ctx context.Context, p string, argv []string, co cmd
 		r.Error = joinNote(r.Error, "process did not exit after SIGKILL (uninterruptible sleep?): abandoned")
 	} else if res.Err != nil {
 		r.Error = joinNote(r.Error, res.Err.Error())
+	}
+	if r.Error == "" && code != 0 {
+		if line := refusalIn(f.Name()); line != "" {
+			r.Error = "not permitted: " + line
+			if r.Bytes <= 4096 {
+				// The output is only the complaint: in the bundle it would
+				// pass for an (empty) artifact of the kind.
+				r.Path, r.Item = "", p
+				c.add(r, "")
+				return ""
+			}
+		}
 	}
 	c.add(r, f.Name())
 	return f.Name()
@@ -506,7 +603,7 @@ func (c *collector) file(p, src string, mode fileMode, limit int64) string {
 		}
 		return res.spool
 	case <-t.C:
-		c.add(Record{Source: src, Started: start, Duration: c.o.CommandTimeout.Seconds(), TimedOut: true,
+		c.add(Record{Source: src, Item: p, Started: start, Duration: c.o.CommandTimeout.Seconds(), TimedOut: true,
 			Error: fmt.Sprintf("reading did not finish within %s (hung filesystem?): abandoned", c.o.CommandTimeout)}, "")
 		return ""
 	}
@@ -518,7 +615,7 @@ func (c *collector) copyFile(p, src string, mode fileMode, limit int64, done fun
 	start := time.Now()
 	name := strings.TrimPrefix(path.Clean(src), "/")
 	fail := func(msg string) {
-		r.Path = ""
+		r.Path, r.Item = "", p
 		r.Error = msg
 		r.Duration = time.Since(start).Seconds()
 		done(r, "")

@@ -297,10 +297,19 @@ func (r *Redactor) names(s string) string {
 }
 
 // nameAt returns the token for a name starting at i and its length, or 0.
+//
+// A host name is masked only as a whole token: not glued to a letter, a
+// digit or "_" on either side, so the host "vm" leaves the slab cache
+// vm_area_struct and the module vmw_vmci alone. A user name may follow a
+// "_" (a policy named pol_alice) but not precede one, so the user "task"
+// leaves task_struct alone.
 func (r *Redactor) nameAt(s, low string, i int) (string, int) {
-	ends := func(L int) bool { return i+L <= len(s) && (i+L == len(s) || !isAlnum(s[i+L])) }
+	ends := func(L int) bool {
+		return i+L <= len(s) && (i+L == len(s) || !isAlnum(s[i+L]) && s[i+L] != '_')
+	}
+	hostStart := i == 0 || s[i-1] != '_'
 	for _, L := range r.hostLens {
-		if ends(L) {
+		if hostStart && ends(L) {
 			if tok, ok := r.hosts[low[i:i+L]]; ok {
 				r.counts[KindHostname]++
 				return tok, L

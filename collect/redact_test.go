@@ -168,3 +168,34 @@ func BenchmarkRedactCopy(b *testing.B) {
 		}
 	}
 }
+
+// Redaction never changes data that is not an identifier: a host named
+// "vm" and a user named "task" leave slab caches, module names and lsof
+// columns that merely contain those words intact, while whole tokens are
+// still masked.
+func TestRedactWholeHostTokensOnly(t *testing.T) {
+	r := NewRedactor()
+	r.AddHost("vm")
+	r.AddUser("task")
+	for _, tc := range []struct{ what, in, want string }{
+		{"slabinfo", "vm_area_struct     12345  13000    200   20    1 : tunables    0    0    0 : slabdata    650    650      0",
+			"vm_area_struct     12345  13000    200   20    1 : tunables    0    0    0 : slabdata    650    650      0"},
+		{"slabinfo", "task_struct          812    850   7616    4    8 : tunables    0    0    0 : slabdata    213    213      0",
+			"task_struct          812    850   7616    4    8 : tunables    0    0    0 : slabdata    213    213      0"},
+		{"slabtop", "  2100   2050  97%    0.19K    100       21       400K vm_area_struct",
+			"  2100   2050  97%    0.19K    100       21       400K vm_area_struct"},
+		{"lsmod", "vmw_vmci               86016  1 vmw_vsock_vmci_transport", "vmw_vmci               86016  1 vmw_vsock_vmci_transport"},
+		{"/proc/modules", "vm_memctl 16384 0 - Live 0x0000000000000000", "vm_memctl 16384 0 - Live 0x0000000000000000"},
+		{"lsof", "qemu-kvm 4242 task  mem REG 253,0 1000 42 /usr/lib64/vm_helper.so",
+			"qemu-kvm 4242 user-1  mem REG 253,0 1000 42 /usr/lib64/vm_helper.so"},
+		{"lsof network name", "sshd 99 root 3u IPv4 1 0t0 TCP vm:22->10.1.2.3:5000 (ESTABLISHED)",
+			"sshd 99 root 3u IPv4 1 0t0 TCP host-1:22->192.0.2.1:5000 (ESTABLISHED)"},
+		{"uname", "Linux vm 5.14.0 #1 SMP x86_64 GNU/Linux", "Linux host-1 5.14.0 #1 SMP x86_64 GNU/Linux"},
+		{"kernel log", "Mar  5 10:00:00 vm kernel: task_struct leak", "Mar  5 10:00:00 host-1 kernel: task_struct leak"},
+		{"glued user", "policy pol_task /home/task", "policy pol_user-1 /home/user-1"},
+	} {
+		if got := r.Line(tc.in); got != tc.want {
+			t.Errorf("%s: Line(%q)\n got %q\nwant %q", tc.what, tc.in, got, tc.want)
+		}
+	}
+}

@@ -393,6 +393,10 @@ type lsofState struct {
 	// tallies count the rows naming no path that were left out, by type.
 	tallies   []model.OpenFileTally
 	tallyPids []map[uint32]struct{}
+	// countOnly makes parseRow count the rows it would keep (counted)
+	// instead of keeping them: the first pass over held rows.
+	countOnly bool
+	counted   int
 }
 
 // Field indexes of lsofRec.
@@ -518,6 +522,11 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 			return true
 		}
 	}
+	if st.countOnly {
+		st.recs.drop()
+		st.counted++
+		return true
+	}
 	l := newKernLine(in, &st.text)
 	if !l.same {
 		// Cleaning changed the line: its fields are cleaned one by one.
@@ -581,12 +590,17 @@ func (st *lsofState) tally(in *Input, b []byte, r *lsofRow, pid uint32, name []b
 // end finishes the parse of the file: facts, counts, and the work
 // deferred until every guard point is known.
 func (st *lsofState) end(in *Input, out *model.Model) {
-	st.flush(in, out)
+	kept := st.recs.n + st.fieldsKept
+	if st.spool == nil || st.spool.rows == 0 {
+		// Nothing held for later: the facts are final. Otherwise they
+		// are made once, merged with the rows found later, by finish.
+		st.flush(in, out)
+		st.spool = nil
+	}
 	if !in.openLim {
 		return
 	}
 	// Rows left out are counted, so nothing is lost silently.
-	kept := len(out.OpenFiles)
 	if st.spool == nil && st.unkept == 0 {
 		return
 	}
@@ -604,42 +618,107 @@ func (st *lsofState) end(in *Input, out *model.Model) {
 
 // flush turns the rows read into facts.
 func (st *lsofState) flush(in *Input, out *model.Model) {
-	if st.recs.n == 0 {
-		return
+	emitMerged(in.Path, out, st)
+}
+
+// fact makes the fact of one row of st.
+func (st *lsofState) fact(r *lsofRec, path string) model.OpenFile {
+	if r.slow {
+		return st.slow[r.pid]
 	}
-	out.OpenFiles = slices.Grow(out.OpenFiles, st.recs.n)
-	emit := func(rs []lsofRec) {
-		for i := range rs {
-			r := &rs[i]
-			if r.slow {
-				out.OpenFiles = append(out.OpenFiles, st.slow[r.pid])
-				continue
-			}
-			t := r.text
-			out.OpenFiles = append(out.OpenFiles, model.OpenFile{
-				Command: t[r.sp[recCmd][0]:r.sp[recCmd][1]],
-				PID:     int(r.pid),
-				TID:     int(r.tid),
-				User:    t[r.sp[recUser][0]:r.sp[recUser][1]],
-				FD:      t[r.sp[recFD][0]:r.sp[recFD][1]],
-				Type:    t[r.sp[recType][0]:r.sp[recType][1]],
-				Device:  t[r.sp[recDevice][0]:r.sp[recDevice][1]],
-				SizeOff: t[r.sp[recSize][0]:r.sp[recSize][1]],
-				Node:    t[r.sp[recNode][0]:r.sp[recNode][1]],
-				Name:    t[r.sp[recName][0]:r.sp[recName][1]],
-				Deleted: r.deleted,
-				TaskCmd: t[r.sp[recTask][0]:r.sp[recTask][1]],
-				Error:   t[r.sp[recErr][0]:r.sp[recErr][1]],
-				Src:     model.Source{Path: in.Path, Line: int(r.line), Text: t},
-			})
+	t := r.text
+	return model.OpenFile{
+		Command: t[r.sp[recCmd][0]:r.sp[recCmd][1]],
+		PID:     int(r.pid),
+		TID:     int(r.tid),
+		User:    t[r.sp[recUser][0]:r.sp[recUser][1]],
+		FD:      t[r.sp[recFD][0]:r.sp[recFD][1]],
+		Type:    t[r.sp[recType][0]:r.sp[recType][1]],
+		Device:  t[r.sp[recDevice][0]:r.sp[recDevice][1]],
+		SizeOff: t[r.sp[recSize][0]:r.sp[recSize][1]],
+		Node:    t[r.sp[recNode][0]:r.sp[recNode][1]],
+		Name:    t[r.sp[recName][0]:r.sp[recName][1]],
+		Deleted: r.deleted,
+		TaskCmd: t[r.sp[recTask][0]:r.sp[recTask][1]],
+		Error:   t[r.sp[recErr][0]:r.sp[recErr][1]],
+		Src:     model.Source{Path: path, Line: int(r.line), Text: t},
+	}
+}
+
+// recCursor walks the rows kept by several states, each in line order.
+type recCursor struct {
+	parts []*lsofState
+	p     int         // current state
+	ch    [][]lsofRec // its chunks, emptied as they are consumed
+	c, i  int
+}
+
+func newRecCursor(parts ...*lsofState) *recCursor {
+	c := &recCursor{parts: parts, p: -1}
+	c.nextPart()
+	return c
+}
+
+func (c *recCursor) nextPart() {
+	for c.p++; c.p < len(c.parts); c.p++ {
+		r := &c.parts[c.p].recs
+		if r.n > 0 {
+			c.ch, c.c, c.i = append(r.chunks, r.cur), 0, 0
+			r.chunks, r.cur = nil, nil
+			return
 		}
 	}
-	for i, ch := range st.recs.chunks {
-		emit(ch)
-		st.recs.chunks[i] = nil // emitted: let the collector have it now
+	c.ch = nil
+}
+
+// peek returns the current row and its state, or nil at the end.
+func (c *recCursor) peek() (*lsofRec, *lsofState) {
+	for c.ch != nil {
+		if c.c < len(c.ch) && c.i < len(c.ch[c.c]) {
+			return &c.ch[c.c][c.i], c.parts[c.p]
+		}
+		if c.c < len(c.ch) {
+			c.ch[c.c] = nil // consumed: let the collector have it now
+			c.c, c.i = c.c+1, 0
+			continue
+		}
+		st := c.parts[c.p]
+		st.recs, st.slow = kernFacts[lsofRec]{}, nil
+		c.nextPart()
 	}
-	emit(st.recs.cur)
-	st.recs, st.slow = kernFacts[lsofRec]{}, nil
+	return nil, nil
+}
+
+func (c *recCursor) advance() { c.i++ }
+
+// emitMerged appends the rows kept by a (one state) and by the states of b
+// (in order) to out as facts, merged by line, in one slice of the right
+// size: a fact is a large struct, and building the list twice (per part,
+// then merged) doubled the peak memory of a busy guard point.
+func emitMerged(path string, out *model.Model, a *lsofState, b ...*lsofState) {
+	n := a.recs.n
+	for _, st := range b {
+		n += st.recs.n
+	}
+	if n == 0 {
+		return
+	}
+	out.OpenFiles = slices.Grow(out.OpenFiles, n)
+	ca, cb := newRecCursor(a), newRecCursor(b...)
+	for {
+		ra, sa := ca.peek()
+		rb, sb := cb.peek()
+		switch {
+		case ra == nil && rb == nil:
+			return
+		case rb == nil || ra != nil && ra.line <= rb.line:
+			out.OpenFiles = append(out.OpenFiles, sa.fact(ra, path))
+			ca.advance()
+		default:
+			out.OpenFiles = append(out.OpenFiles, sb.fact(rb, path))
+			cb.advance()
+		}
+	}
 }
 
 // lsofSplitName takes lsof's notes off the end of a name: "(deleted)" and the

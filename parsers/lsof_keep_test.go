@@ -204,8 +204,8 @@ func TestLsofDeferred(t *testing.T) {
 			in.spoolMax = tc.spoolMax
 			var m model.Model
 			parseLsof(in, &m)
-			if len(m.OpenFiles) != 14 {
-				t.Fatalf("kept %d rows while reading, want the 14 under /data", len(m.OpenFiles))
+			if len(m.LogStats) != 1 || m.LogStats[0].Kept != 14 {
+				t.Fatalf("stats %+v while reading, want the 14 rows under /data kept", m.LogStats)
 			}
 			fin := in.Deferred()
 			if fin == nil {

@@ -3,8 +3,10 @@ package parsers
 import (
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -114,43 +116,79 @@ func (s *lsofSpool) seal() {
 	s.cur = s.cur[:0]
 }
 
-// lsofReplay is one spool frame parsed again: the rows inside the new
-// directories, as facts in line order, and how many rows were not.
-type lsofReplay struct {
-	facts  []model.OpenFile
-	unkept int
-	err    error
-}
-
-// replay parses every spooled row again, keeping those inside dirs, on all
-// cores; the result is in line order.
-func (s *lsofSpool) replay(path string, dirs []string) ([]model.OpenFile, int, error) {
+// replay parses the held rows again and appends the facts of those inside
+// dirs to dst, in line order, returning how many rows were not kept. It
+// makes two passes over the frames, each on every core: the first counts
+// the rows to keep, so that the second writes each frame's facts straight
+// into their place in one slice of the right size (a fact is a large
+// struct: 250,000 of them are 60 MB, and building them per frame and then
+// copying them doubled the peak memory).
+func (s *lsofSpool) replay(path string, dirs []string, dst []model.OpenFile) ([]model.OpenFile, int, error) {
 	frames := make([][]byte, 0, len(s.frames)+1)
 	frames = append(frames, s.frames...)
-	last := len(s.cur) > 0
-	if last {
+	packed := len(frames)
+	if len(s.cur) > 0 {
 		frames = append(frames, s.cur)
 	}
-	out := make([]lsofReplay, len(frames))
+	s.frames, s.cur = nil, nil
+	counts := make([]int, len(frames))
+	unkept := 0
+	err := eachFrame(frames, packed, func(i int, raw []byte) error {
+		st, err := replayFrame(path, raw, dirs, true, nil)
+		if err == nil {
+			counts[i] = st.counted
+		}
+		return err
+	})
+	if err != nil {
+		return dst, 0, err
+	}
+	offs := make([]int, len(frames))
+	n := len(dst)
+	for i, c := range counts {
+		offs[i] = n
+		n += c
+	}
+	dst = slices.Grow(dst, n-len(dst))[:n]
+	unk := make([]int, len(frames))
+	err = eachFrame(frames, packed, func(i int, raw []byte) error {
+		st, err := replayFrame(path, raw, dirs, false, dst[offs[i]:offs[i]+counts[i]])
+		if err == nil {
+			unk[i] = st.unkept
+		}
+		return err
+	})
+	for _, u := range unk {
+		unkept += u
+	}
+	return dst, unkept, err
+}
+
+// eachFrame calls fn with every frame, decoded (the first packed are
+// compressed), on every core.
+func eachFrame(frames [][]byte, packed int, fn func(i int, raw []byte) error) error {
+	errs := make([]error, len(frames))
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range min(len(frames), runtime.GOMAXPROCS(0)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []byte
 			for i := range work {
 				raw := frames[i]
-				if !last || i < len(frames)-1 {
+				if i < packed {
 					d := lsofDecoders.Get().(*zstd.Decoder)
 					var err error
-					raw, err = d.DecodeAll(raw, make([]byte, 0, lsofSpoolFrame+64<<10))
+					buf, err = d.DecodeAll(raw, buf[:0])
 					lsofDecoders.Put(d)
 					if err != nil {
-						out[i].err = err
+						errs[i] = err
 						continue
 					}
+					raw = buf
 				}
-				out[i] = replayFrame(path, raw, dirs)
+				errs[i] = fn(i, raw)
 			}
 		}()
 	}
@@ -159,38 +197,26 @@ func (s *lsofSpool) replay(path string, dirs []string) ([]model.OpenFile, int, e
 	}
 	close(work)
 	wg.Wait()
-	n, unkept := 0, 0
-	for _, r := range out {
-		if r.err != nil {
-			return nil, 0, r.err
-		}
-		n += len(r.facts)
-		unkept += r.unkept
-	}
-	facts := make([]model.OpenFile, 0, n)
-	for i := range out {
-		facts = append(facts, out[i].facts...)
-		out[i].facts = nil
-	}
-	return facts, unkept, nil
+	return errors.Join(errs...)
 }
 
-// replayFrame parses the records of one decoded frame.
-func replayFrame(path string, raw []byte, dirs []string) (r lsofReplay) {
+// replayFrame parses the records of one decoded frame: with count, it only
+// counts the rows inside dirs; otherwise it writes their facts into dst,
+// which has room for exactly those.
+func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model.OpenFile) (*lsofState, error) {
 	in := &Input{Path: path, maxLine: DefaultMaxLine}
 	in.KeepOpenFilesUnder(dirs)
-	st := &lsofState{toks: make([]span, 0, 16)}
+	st := &lsofState{toks: make([]span, 0, 16), countOnly: count}
+	k := 0
 	for len(raw) > 0 {
 		v, n := binary.Uvarint(raw)
 		if n <= 0 {
-			r.err = fmt.Errorf("lsof spool: bad record")
-			return r
+			return nil, errors.New("lsof spool: bad record")
 		}
 		raw = raw[n:]
 		l, n := binary.Uvarint(raw)
 		if n <= 0 || uint64(len(raw)-n) < l {
-			r.err = fmt.Errorf("lsof spool: bad record")
-			return r
+			return nil, errors.New("lsof spool: bad record")
 		}
 		b := raw[n : n+int(l)]
 		raw = raw[n+int(l):]
@@ -199,13 +225,49 @@ func replayFrame(path string, raw []byte, dirs []string) (r lsofReplay) {
 			continue
 		}
 		in.raw, in.line, in.hasText = b, int(v>>1), false
-		if !st.parseRow(in, b, st.recs.next()) {
+		rec := st.recs.next()
+		if !st.parseRow(in, b, rec) {
 			st.recs.drop() // cannot happen: the row parsed the first time
+			continue
 		}
+		if count || st.recs.n == 0 {
+			continue // counted, or left out
+		}
+		if k == len(dst) {
+			return nil, errors.New("lsof spool: a row was kept on the second pass only")
+		}
+		dst[k] = st.fact(rec, path)
+		k++
+		st.recs.drop()
+		st.slow = st.slow[:0]
 	}
-	m := &model.Model{}
-	st.flush(in, m)
-	return lsofReplay{facts: m.OpenFiles, unkept: st.unkept}
+	if !count && k != len(dst) {
+		return nil, errors.New("lsof spool: a row was kept on the first pass only")
+	}
+	return st, nil
+}
+
+// mergeKept merges the rows st kept while reading (compact, in line order)
+// into facts, whose elements from a on are the rows found later, in line
+// order, and whose first a elements are room for st's rows. Writing from the
+// front never overtakes the later rows still to be read.
+func mergeKept(path string, facts []model.OpenFile, a int, st *lsofState) {
+	k, ib := 0, a
+	cur := newRecCursor(st)
+	for {
+		r, rs := cur.peek()
+		if r == nil {
+			return // the later rows left are in place: k == ib
+		}
+		if ib < len(facts) && facts[ib].Src.Line < int(r.line) {
+			facts[k] = facts[ib]
+			ib++
+		} else {
+			facts[k] = rs.fact(r, path)
+			cur.advance()
+		}
+		k++
+	}
 }
 
 // finish is the deferred work of a file read with Deps: with every guard
@@ -223,21 +285,24 @@ func (st *lsofState) finish(path string, stat int) Finish {
 		}
 		ls := &out.LogStats[stat]
 		ls.KeptUnder = append(ls.KeptUnder, fresh...)
-		if len(fresh) == 0 || s.rows == 0 {
+		ls.Lost += s.lost
+		if len(fresh) == 0 {
 			ls.Unkept += s.rows
-			ls.Lost += s.lost
+			emitMerged(path, out, st)
 			return nil
 		}
-		facts, unkept, err := s.replay(path, fresh)
+		base, a := len(out.OpenFiles), st.recs.n
+		facts, unkept, err := s.replay(path, fresh, slices.Grow(out.OpenFiles, a)[:base+a])
 		if err != nil {
 			ls.Unkept += s.rows
-			ls.Lost += s.lost
+			out.OpenFiles = out.OpenFiles[:base]
+			emitMerged(path, out, st)
 			return []Warning{{Path: path, Msg: fmt.Sprintf("re-reading the rows held for guard points %s failed: %v; open files inside them are not reported", strings.Join(fresh, ", "), err), Loss: LossArtifact}}
 		}
-		ls.Kept += len(facts)
 		ls.Unkept += unkept
-		ls.Lost += s.lost
-		out.OpenFiles = mergeByLine(out.OpenFiles, facts)
+		ls.Kept += s.rows - unkept
+		mergeKept(path, facts[base:], a, st)
+		out.OpenFiles = facts
 		if s.lost > 0 {
 			return []Warning{{Path: path, Line: s.firstLost, Msg: fmt.Sprintf(
 				"guard point(s) %s became known only after this file was read; %d rows naming a path from this line on were beyond the %d MiB that may be held for them and were not kept, so open files inside those guard points may be missing (put the mount table and agent status before lsof in the bundle)",
@@ -255,27 +320,4 @@ func withinAny(p string, dirs []string) bool {
 		}
 	}
 	return false
-}
-
-// mergeByLine merges two lists of facts of one file, each in line order.
-func mergeByLine(a, b []model.OpenFile) []model.OpenFile {
-	if len(b) == 0 {
-		return a
-	}
-	if len(a) == 0 {
-		return b
-	}
-	out := make([]model.OpenFile, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		if b[j].Src.Line < a[i].Src.Line {
-			out = append(out, b[j])
-			j++
-		} else {
-			out = append(out, a[i])
-			i++
-		}
-	}
-	out = append(out, a[i:]...)
-	return append(out, b[j:]...)
 }

@@ -41,11 +41,15 @@ type htmlRef struct {
 }
 
 type htmlFinding struct {
-	N          int
-	Anchor     string
-	Sev        string
-	F          rules.Finding
-	Evidence   []htmlEvidence
+	N        int
+	Anchor   string
+	Sev      string
+	F        rules.Finding
+	Evidence []htmlEvidence
+	// More is the "and N more" of a sampled evidence block, "" when all
+	// lines are shown; Counts are the finding's aggregates as text.
+	More       string
+	Counts     []string
 	References []htmlRef
 }
 
@@ -111,6 +115,10 @@ func HTML(w io.Writer, r *analyze.Result, opts ...Option) error {
 		hf := htmlFinding{N: i + 1, Anchor: fmt.Sprintf("finding-%d", i+1), Sev: f.Severity.String(), F: f}
 		for _, s := range evidence(f) {
 			hf.Evidence = append(hf.Evidence, htmlEvidence{Loc: safeText(location(s)), Text: safeText(s.Text)})
+		}
+		hf.More = evidenceMore(f)
+		for _, a := range f.Aggregates {
+			hf.Counts = append(hf.Counts, safeText(aggregateText(a)))
 		}
 		for _, ref := range f.References {
 			hf.References = append(hf.References, htmlRef{Title: ref.Title, URL: refLink(ref), Doc: ref.Doc})

@@ -106,6 +106,20 @@ type DocEvidence struct {
 	Text    string `json:"text"`
 }
 
+// DocAggregate is one named count of a finding (distinct processes,
+// descriptors) with, for a list, its most frequent values.
+type DocAggregate struct {
+	Name  string     `json:"name"`
+	Total int        `json:"total"`
+	Top   []DocCount `json:"top"`
+}
+
+// DocCount is one value and how often it occurs.
+type DocCount struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
 // DocReference points at a source document.
 type DocReference struct {
 	Title string `json:"title"`
@@ -115,19 +129,23 @@ type DocReference struct {
 
 // DocFinding is one finding with its knowledge-base text.
 type DocFinding struct {
-	RuleID     string         `json:"rule_id"`
-	Severity   string         `json:"severity"`
-	Title      string         `json:"title"`
-	Message    string         `json:"message"`
-	Subject    string         `json:"subject"`
-	Evidence   []DocEvidence  `json:"evidence"`
-	Summary    string         `json:"summary"`
-	Symptoms   []string       `json:"symptoms"`
-	Cause      string         `json:"cause"`
-	Diagnosis  []string       `json:"diagnosis"`
-	Resolution []string       `json:"resolution"`
-	Caveats    []string       `json:"caveats"`
-	References []DocReference `json:"references"`
+	RuleID   string        `json:"rule_id"`
+	Severity string        `json:"severity"`
+	Title    string        `json:"title"`
+	Message  string        `json:"message"`
+	Subject  string        `json:"subject"`
+	Evidence []DocEvidence `json:"evidence"`
+	// EvidenceTotal counts every proving line; Evidence is a sample of at
+	// most --evidence lines (20 by default).
+	EvidenceTotal int            `json:"evidence_total"`
+	Aggregates    []DocAggregate `json:"aggregates"`
+	Summary       string         `json:"summary"`
+	Symptoms      []string       `json:"symptoms"`
+	Cause         string         `json:"cause"`
+	Diagnosis     []string       `json:"diagnosis"`
+	Resolution    []string       `json:"resolution"`
+	Caveats       []string       `json:"caveats"`
+	References    []DocReference `json:"references"`
 }
 
 // DocArtifact is one file of the bundle as identified and parsed.
@@ -185,7 +203,7 @@ func NewDocument(r *analyze.Result, opts ...Option) Document {
 		d.Summary.Incomplete = append(d.Summary.Incomplete, DocReason(x))
 	}
 	for _, c := range r.Coverage {
-		d.Coverage = append(d.Coverage, DocCoverage(c))
+		d.Coverage = append(d.Coverage, DocCoverage{RuleID: c.RuleID, Status: c.Status, Reason: c.Reason})
 	}
 	for _, f := range sortedFindings(r.Findings) {
 		df := DocFinding{
@@ -196,6 +214,15 @@ func NewDocument(r *analyze.Result, opts ...Option) Document {
 		}
 		for _, s := range evidence(f) {
 			df.Evidence = append(df.Evidence, DocEvidence{Path: s.Path, Line: s.Line, EndLine: s.EndLine, Text: s.Text})
+		}
+		df.EvidenceTotal = max(f.EvidenceTotal, len(df.Evidence))
+		df.Aggregates = []DocAggregate{}
+		for _, a := range f.Aggregates {
+			da := DocAggregate{Name: a.Name, Total: a.Total, Top: []DocCount{}}
+			for _, c := range a.Top {
+				da.Top = append(da.Top, DocCount{Value: fmt.Sprint(c.Value), Count: c.Count})
+			}
+			df.Aggregates = append(df.Aggregates, da)
 		}
 		for _, ref := range f.References {
 			df.References = append(df.References, DocReference(ref))

@@ -114,6 +114,13 @@ func mdFinding(b *bufio.Writer, n int, f rules.Finding) {
 		p(" · subject %s", mdCode(f.Subject))
 	}
 	p("\n\n%s\n\n", mdParagraph(f.Message))
+	if len(f.Aggregates) > 0 {
+		p("**Counts**\n\n")
+		for _, a := range f.Aggregates {
+			p("- %s\n", mdText(aggregateText(a)))
+		}
+		p("\n")
+	}
 	if ev := evidence(f); len(ev) > 0 {
 		lines := make([]string, len(ev))
 		for i, s := range ev {
@@ -122,6 +129,9 @@ func mdFinding(b *bufio.Writer, n int, f rules.Finding) {
 		body := strings.Join(lines, "\n")
 		fence := mdFence(body)
 		p("**Evidence**\n\n%stext\n%s\n%s\n\n", fence, body, fence)
+		if more := evidenceMore(f); more != "" {
+			p("%s\n\n", mdText(more))
+		}
 	}
 	if f.Summary != "" {
 		p("**Summary.** %s\n\n", mdProse(f.Summary))

@@ -136,6 +136,35 @@ func evidence(f rules.Finding) []model.Source {
 	return out
 }
 
+// evidenceMore says what a finding's evidence sample leaves out, "" when it
+// shows every line.
+func evidenceMore(f rules.Finding) string {
+	n := f.MoreEvidence()
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("... and %s more (%s evidence lines in all; analyze --evidence all lists every one)",
+		wording.Count(n), wording.Count(f.EvidenceTotal))
+}
+
+// aggregateText renders one aggregate of a finding: its name and total,
+// and for a list the most frequent values with their counts.
+func aggregateText(a rules.Aggregate) string {
+	s := strings.ReplaceAll(a.Name, "_", " ") + ": " + wording.Count(a.Total)
+	if len(a.Top) > 0 && !(len(a.Top) == a.Total && a.Top[0].Count == 1) {
+		parts := make([]string, len(a.Top))
+		for i, c := range a.Top {
+			parts[i] = fmt.Sprintf("%v (%s)", c.Value, wording.Count(c.Count))
+		}
+		more := ""
+		if a.Total > len(a.Top) {
+			more = ", ..."
+		}
+		s += " - most frequent: " + strings.Join(parts, ", ") + more
+	}
+	return s
+}
+
 // counts holds the number of findings per severity.
 type counts map[rules.Severity]int
 

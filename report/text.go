@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
@@ -349,10 +350,19 @@ func (t *textWriter) finding(n int, f rules.Finding) {
 	}
 	t.line("")
 	t.prose("", f.Message)
+	if len(f.Aggregates) > 0 {
+		t.label("Counts")
+		for _, a := range f.Aggregates {
+			t.prose("  ", safeText(aggregateText(a)))
+		}
+	}
 	if ev := evidence(f); len(ev) > 0 {
 		t.label("Evidence")
 		for _, s := range ev {
 			t.printf("      %s  %s\n", t.style(ansiDim, safeText(location(s))), safeText(s.Text))
+		}
+		if more := evidenceMore(f); more != "" {
+			t.printf("      %s\n", t.style(ansiDim, more))
 		}
 	}
 	if f.Summary != "" {
@@ -441,33 +451,37 @@ func (t *textWriter) steps(label string, items []string, numbered bool) {
 	}
 }
 
-// wrap breaks text into lines of at most width runes at spaces, keeping
-// the author's own line breaks and the indentation of lines that start
-// with spaces (commands, quoted output). A word longer than width stays
-// whole.
+// wrap breaks text into lines of at most width display columns (a wide
+// CJK character counts two, a combining mark none) at spaces, keeping the
+// author's own line breaks and the indentation of lines that start with
+// spaces (commands, quoted output). A word longer than width stays whole.
 func wrap(s string, width int) []string {
 	if width < 20 {
 		width = 20
 	}
 	var out []string
 	for _, para := range strings.Split(s, "\n") {
-		if strings.HasPrefix(para, " ") || strings.HasPrefix(para, "\t") || len([]rune(para)) <= width {
+		if strings.HasPrefix(para, " ") || strings.HasPrefix(para, "\t") || twwidth.Width(para) <= width {
 			out = append(out, strings.TrimRight(para, " "))
 			continue
 		}
-		var cur []rune
+		var cur strings.Builder
+		curW := 0
 		for _, word := range strings.Fields(para) {
-			wr := []rune(word)
-			if len(cur) > 0 && len(cur)+1+len(wr) > width {
-				out = append(out, string(cur))
-				cur = nil
+			ww := twwidth.Width(word)
+			if curW > 0 && curW+1+ww > width {
+				out = append(out, cur.String())
+				cur.Reset()
+				curW = 0
 			}
-			if len(cur) > 0 {
-				cur = append(cur, ' ')
+			if curW > 0 {
+				cur.WriteByte(' ')
+				curW++
 			}
-			cur = append(cur, wr...)
+			cur.WriteString(word)
+			curW += ww
 		}
-		out = append(out, string(cur))
+		out = append(out, cur.String())
 	}
 	return out
 }

@@ -303,12 +303,40 @@ func (p *parser) compile(r *Rule, vals map[string]*yaml.Node) {
 				prog := p.compileAt(it, 0, s, "evidence", compileOptions(env))
 				if prog != nil {
 					p.checkCost(it, 0, s, compileOptions(env), cost, true, true)
+					if t := prog.Node().Type(); t != nil && !canHoldSources(t) {
+						p.errAt(it, "evidence: expected a fact, a Source or a list of them (anything with a Src field), got %s", qualifier.ReplaceAllString(t.String(), ""))
+						prog = nil
+					}
 				}
 				r.Evidence = append(r.Evidence, s)
 				r.evidence = append(r.evidence, prog)
 				r.evidenceSteps = append(r.evidenceSteps, fmt.Sprintf("evidence %d", len(r.evidence)))
 			}
 		}
+	}
+	if n := vals["aggregates"]; n != nil {
+		p.mapping(n, "aggregates", nil, func(k, v *yaml.Node) {
+			if !namePattern.MatchString(k.Value) {
+				p.errAt(k, "aggregates: name %q: expected a lower-case identifier (letters, digits, _)", k.Value)
+				return
+			}
+			s, ok := p.str(v, "aggregates "+k.Value)
+			if !ok {
+				return
+			}
+			prog := p.compileAt(v, 0, s, "aggregates "+k.Value, compileOptions(env))
+			if prog == nil {
+				return
+			}
+			p.checkCost(v, 0, s, compileOptions(env), cost, true, true)
+			if t := prog.Node().Type(); t != nil && !isListOrNumber(t) {
+				p.errAt(v, "aggregates %s: expected a list (its values are counted) or a number, got %s", k.Value, qualifier.ReplaceAllString(t.String(), ""))
+				return
+			}
+			r.Aggregates = append(r.Aggregates, NamedExpr{Name: k.Value, Expr: s})
+			r.aggregates = append(r.aggregates, prog)
+			r.aggregateSteps = append(r.aggregateSteps, "aggregates "+k.Value)
+		})
 	}
 	if n := vals["message"]; n != nil {
 		if s, ok := p.str(n, "message"); ok {
@@ -404,4 +432,30 @@ func normOp(op string) string {
 		return "||"
 	}
 	return op
+}
+
+// canHoldSources reports whether a value of type t can be or contain a
+// Source: a struct, a list, a map or an interface (any). Numbers, text and
+// booleans cannot, so `evidence: 42` is a lint error.
+func canHoldSources(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Slice, reflect.Array, reflect.Map, reflect.Interface:
+		return true
+	}
+	return false
+}
+
+// isListOrNumber reports whether an aggregate's expression type is usable.
+func isListOrNumber(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array, reflect.Interface,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,7 +47,7 @@ func (s *Set) Evaluate(ctx context.Context, m *model.Model) ([]Finding, []EvalEr
 			errs = append(errs, EvalError{RuleID: r.ID, Msg: "not evaluated: " + err.Error()})
 			continue
 		}
-		fs, err := r.run(ctx, s.timeout(), base, m, nil)
+		fs, err := r.run(ctx, s.timeout(), s.EvidenceLimit, base, m, nil)
 		if err != nil {
 			var de *DeadlineError
 			errs = append(errs, EvalError{RuleID: r.ID, Msg: err.Error(), Deadline: errors.As(err, &de)})
@@ -147,7 +148,7 @@ func (p *progress) at(step *string) {
 // a DeadlineError naming the step still running (expr cannot interrupt an
 // expression; the abandoned goroutine stops at its next step and its
 // result is dropped).
-func (r *Rule) run(ctx context.Context, timeout time.Duration, base map[string]any, m *model.Model, ex *Explanation) ([]Finding, error) {
+func (r *Rule) run(ctx context.Context, timeout time.Duration, limit int, base map[string]any, m *model.Model, ex *Explanation) ([]Finding, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	type result struct {
@@ -162,7 +163,7 @@ func (r *Rule) run(ctx context.Context, timeout time.Duration, base map[string]a
 	prog := &progress{}
 	done := make(chan result, 1)
 	go func() {
-		out, err := r.eval(ctx, base, m, &vm.VM{MemoryBudget: memoryBudget}, local, prog)
+		out, err := r.eval(ctx, limit, base, m, &vm.VM{MemoryBudget: memoryBudget}, local, prog)
 		done <- result{out, local, err}
 	}()
 	select {
@@ -190,7 +191,7 @@ var (
 )
 
 // eval is the evaluation run does on its own goroutine.
-func (r *Rule) eval(ctx context.Context, base map[string]any, m *model.Model, machine *vm.VM, ex *Explanation, prog *progress) (out []Finding, err error) {
+func (r *Rule) eval(ctx context.Context, limit int, base map[string]any, m *model.Model, machine *vm.VM, ex *Explanation, prog *progress) (out []Finding, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, fmt.Errorf("panic during evaluation: %v", p)
@@ -198,7 +199,7 @@ func (r *Rule) eval(ctx context.Context, base map[string]any, m *model.Model, ma
 	}()
 	env := r.env(base, m)
 	if r.forEach == nil {
-		f, fired, err := r.item(ctx, env, machine, "", nil, ex, prog)
+		f, fired, err := r.item(ctx, limit, env, machine, "", nil, ex, prog)
 		if err != nil || !fired {
 			return nil, err
 		}
@@ -244,7 +245,7 @@ func (r *Rule) eval(ctx context.Context, base map[string]any, m *model.Model, ma
 		subject := subjectOf(it)
 		prog.item.Store(int64(i + 1))
 		prog.subject.Store(&subject)
-		f, fired, err := r.item(ctx, env, machine, subject, hoisted, ex, prog)
+		f, fired, err := r.item(ctx, limit, env, machine, subject, hoisted, ex, prog)
 		if err != nil {
 			var de *DeadlineError
 			if errors.As(err, &de) {
@@ -263,7 +264,7 @@ func (r *Rule) eval(ctx context.Context, base map[string]any, m *model.Model, ma
 // item evaluates let, when and, when it holds, evidence and message for
 // one item (or for the rule as a whole without for_each). hoisted are the
 // values of the lets evaluated once for all items, for Explain.
-func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, subject string, hoisted []NamedValue, ex *Explanation, prog *progress) (Finding, bool, error) {
+func (r *Rule) item(ctx context.Context, limit int, env map[string]any, machine *vm.VM, subject string, hoisted []NamedValue, ex *Explanation, prog *progress) (Finding, bool, error) {
 	var c *ExplainCase
 	if ex != nil {
 		ex.Cases = append(ex.Cases, ExplainCase{Subject: subject})
@@ -326,8 +327,8 @@ func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, sub
 	if !fired {
 		return Finding{}, false, nil
 	}
-	f := Finding{RuleID: r.ID, Severity: r.Severity, Title: r.Title, Subject: subject, KB: r.KB, Evidence: []model.Source{}}
-	seen := map[string]bool{}
+	f := Finding{RuleID: r.ID, Severity: r.Severity, Title: r.Title, Subject: subject, KB: r.KB}
+	smp := newSampler(limit)
 	for i, p := range r.evidence {
 		if err := deadline(&r.evidenceSteps[i]); err != nil {
 			return fail(err)
@@ -336,14 +337,18 @@ func (r *Rule) item(ctx context.Context, env map[string]any, machine *vm.VM, sub
 		if err != nil {
 			return fail(fmt.Errorf("evidence %s: %w", r.Evidence[i], exprErr(err)))
 		}
-		collectSources(reflect.ValueOf(ev), 0, func(s model.Source) {
-			key := s.Path + "\x00" + strconv.Itoa(s.Line)
-			if s.Path == "" || seen[key] {
-				return
-			}
-			seen[key] = true
-			f.Evidence = append(f.Evidence, s)
-		})
+		collectSources(reflect.ValueOf(ev), 0, "", smp.add)
+	}
+	f.Evidence, f.EvidenceTotal = smp.result()
+	for i, p := range r.aggregates {
+		if err := deadline(&r.aggregateSteps[i]); err != nil {
+			return fail(err)
+		}
+		av, err := machine.Run(p, env)
+		if err != nil {
+			return fail(fmt.Errorf("aggregates %s: %w", r.Aggregates[i].Name, exprErr(err)))
+		}
+		f.Aggregates = append(f.Aggregates, aggregate(r.Aggregates[i].Name, av))
 	}
 	var b strings.Builder
 	for _, part := range r.message {
@@ -380,35 +385,221 @@ func exprErr(err error) error {
 }
 
 // collectSources walks what an evidence expression yielded: a Source, a
-// fact (a struct with a Src field), or lists and structs holding them.
-func collectSources(v reflect.Value, depth int, add func(model.Source)) {
+// fact (a struct with a Src field), or lists and structs holding them. Each
+// Source comes with the key the sample spreads over: the fact's process
+// (PID), else its path or name, else its file.
+func collectSources(v reflect.Value, depth int, parentKey string, add func(model.Source, string)) {
 	if !v.IsValid() || depth > 4 {
 		return
+	}
+	if v.Kind() == reflect.Slice && v.CanInterface() {
+		// The big fact lists, without reflection per element.
+		switch l := v.Interface().(type) {
+		case []model.OpenFile:
+			for i := range l {
+				add(l[i].Src, pidKey(l[i].PID, l[i].Src))
+			}
+			return
+		case []*model.OpenFile:
+			for _, f := range l {
+				if f != nil {
+					add(f.Src, pidKey(f.PID, f.Src))
+				}
+			}
+			return
+		case []model.FuserHit:
+			for i := range l {
+				add(l[i].Src, pidKey(l[i].PID, l[i].Src))
+			}
+			return
+		case []*model.FuserHit:
+			for _, f := range l {
+				if f != nil {
+					add(f.Src, pidKey(f.PID, f.Src))
+				}
+			}
+			return
+		}
 	}
 	switch v.Kind() {
 	case reflect.Interface, reflect.Pointer:
 		if !v.IsNil() {
-			collectSources(v.Elem(), depth, add)
+			collectSources(v.Elem(), depth, parentKey, add)
 		}
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < v.Len(); i++ {
-			collectSources(v.Index(i), depth, add)
+			collectSources(v.Index(i), depth, parentKey, add)
 		}
 	case reflect.Struct:
 		if v.Type() == sourceType {
-			add(v.Interface().(model.Source))
+			s := v.Interface().(model.Source)
+			k := parentKey
+			if k == "" {
+				k = "file:" + s.Path
+			}
+			add(s, k)
 			return
 		}
-		if f := v.FieldByName("Src"); f.IsValid() && f.Type() == sourceType {
-			add(f.Interface().(model.Source))
+		fi := factFieldsOf(v.Type())
+		if fi.src >= 0 {
+			s := v.Field(fi.src).Interface().(model.Source)
+			add(s, fi.key(v, s))
 			return
 		}
 		for i := 0; i < v.NumField(); i++ {
 			if v.Type().Field(i).IsExported() {
-				collectSources(v.Field(i), depth+1, add)
+				collectSources(v.Field(i), depth+1, fi.key(v, model.Source{}), add)
 			}
 		}
 	}
+}
+
+// factFields are the field indexes of a fact type that evidence uses.
+type factFields struct {
+	src, pid, path, name int // -1 when absent
+}
+
+// factFieldCache maps a type to its factFields; types are few and fixed.
+var factFieldCache sync.Map
+
+func factFieldsOf(t reflect.Type) factFields {
+	if f, ok := factFieldCache.Load(t); ok {
+		return f.(factFields)
+	}
+	f := factFields{src: -1, pid: -1, path: -1, name: -1}
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		switch {
+		case sf.Name == "Src" && sf.Type == sourceType:
+			f.src = i
+		case sf.Name == "PID" && sf.Type.Kind() == reflect.Int:
+			f.pid = i
+		case sf.Name == "Path" && sf.Type.Kind() == reflect.String:
+			f.path = i
+		case sf.Name == "Name" && sf.Type.Kind() == reflect.String:
+			f.name = i
+		}
+	}
+	factFieldCache.Store(t, f)
+	return f
+}
+
+// key is what a fact's evidence line is spread over in the sample.
+func (f factFields) key(v reflect.Value, s model.Source) string {
+	if f.pid >= 0 {
+		if pid := v.Field(f.pid).Int(); pid > 0 {
+			return "pid:" + strconv.FormatInt(pid, 10)
+		}
+	}
+	if f.path >= 0 {
+		if p := v.Field(f.path).String(); p != "" {
+			return "path:" + p
+		}
+	}
+	if f.name >= 0 {
+		if n := v.Field(f.name).String(); n != "" {
+			return "name:" + n
+		}
+	}
+	if s.Path != "" {
+		return "file:" + s.Path
+	}
+	return ""
+}
+
+// pidKey is factFields.key for a fact with a PID and no path spread.
+func pidKey(pid int, s model.Source) string {
+	if pid > 0 {
+		return "pid:" + strconv.Itoa(pid)
+	}
+	return "file:" + s.Path
+}
+
+// DefaultEvidenceLimit is how many evidence lines a finding keeps unless
+// Set.EvidenceLimit says otherwise.
+const DefaultEvidenceLimit = 20
+
+// sampler keeps a bounded, representative sample of a finding's evidence in
+// one pass: every distinct line is counted; the first line of each new key
+// (process, path, file) is kept until the sample is full, then the first
+// lines in yield order fill what is left. Memory is the sample plus the set
+// of lines seen.
+type sampler struct {
+	limit int // negative: keep all
+	seen  map[lineKey]bool
+	keys  map[string]bool
+	n     int // distinct lines so far
+	picks []sampled
+	early []sampled // the first limit lines, for filling
+}
+
+type lineKey struct {
+	path string
+	line int
+}
+
+type sampled struct {
+	at  int
+	src model.Source
+}
+
+func newSampler(limit int) *sampler {
+	if limit == 0 {
+		limit = DefaultEvidenceLimit
+	}
+	return &sampler{limit: limit, seen: map[lineKey]bool{}, keys: map[string]bool{}}
+}
+
+func (s *sampler) add(src model.Source, key string) {
+	k := lineKey{src.Path, src.Line}
+	if src.Path == "" || s.seen[k] {
+		return
+	}
+	s.seen[k] = true
+	at := s.n
+	s.n++
+	if s.limit < 0 {
+		s.picks = append(s.picks, sampled{at, src})
+		return
+	}
+	if len(s.picks) < s.limit && !s.keys[key] {
+		s.keys[key] = true
+		s.picks = append(s.picks, sampled{at, src})
+		return
+	}
+	if len(s.early) < s.limit {
+		s.early = append(s.early, sampled{at, src})
+	}
+}
+
+// result returns the sample in yield order and the number of distinct lines.
+func (s *sampler) result() ([]model.Source, int) {
+	picks := s.picks
+	for _, e := range s.early {
+		if len(picks) >= s.limit && s.limit >= 0 {
+			break
+		}
+		picks = append(picks, e)
+	}
+	sort.SliceStable(picks, func(i, j int) bool { return picks[i].at < picks[j].at })
+	out := make([]model.Source, len(picks))
+	for i, p := range picks {
+		out[i] = p.src
+	}
+	return out, s.n
+}
+
+// aggregate summarizes one aggregates: value: a number is the total; a
+// list's distinct values are counted, with the five most frequent.
+func aggregate(name string, v any) Aggregate {
+	if x, ok := number(v); ok {
+		return Aggregate{Name: name, Total: int(x)}
+	}
+	top := topN(v, 5)
+	for i := range top {
+		top[i].Value = render(top[i].Value)
+	}
+	return Aggregate{Name: name, Total: countDistinct(v), Top: top}
 }
 
 // subjectOf names a for_each item briefly: its Path, Name or Cache field
@@ -430,6 +621,12 @@ func subjectOf(it any) string {
 		}
 		for i := 0; i < v.NumField(); i++ {
 			if f := v.Field(i); f.Kind() == reflect.Struct && v.Type().Field(i).IsExported() {
+				// A line read from one section of a collector's file
+				// (supportconfig, AIX snap) is about what the section
+				// holds: the copied file or command its header names.
+				if sec := f.FieldByName("Section"); sec.IsValid() && sec.Kind() == reflect.String && sec.String() != "" {
+					return sec.String()
+				}
 				if s := namedField(f); s != "" {
 					return s
 				}

@@ -389,3 +389,78 @@ func TestDeadlineAbandonsRunningStep(t *testing.T) {
 		t.Fatal("Evaluate waited for a step that never returns instead of abandoning it")
 	}
 }
+
+// TestEvidenceSample: a finding keeps at most the limit of evidence lines,
+// one per process first and then in yield order, shown in yield order, with
+// the total of distinct lines beside it; aggregates count every fact.
+func TestEvidenceSample(t *testing.T) {
+	m := &model.Model{Mounts: []model.Mount{{Device: "/g", Path: "/g", FSType: "secfs2", Src: src("mount", 1)}}}
+	for i := 0; i < 1000; i++ {
+		pid := 100 + i%4 // four processes, 250 rows each
+		if i >= 990 {
+			pid = 500 + i // ten more processes at the end of the file
+		}
+		m.OpenFiles = append(m.OpenFiles, model.OpenFile{Command: fmt.Sprintf("cmd%d", pid%3), PID: pid, FD: "3u", Name: fmt.Sprintf("/g/f%d", i), Src: src("lsof", i+2)})
+	}
+	m.OpenFiles = append(m.OpenFiles, m.OpenFiles[0]) // the same line twice counts once
+	rule := "id: t.sample\ntitle: T\nseverity: low\nfor_each: GuardPoints()\nlet:\n  open: OpenFilesUnder(it.Path)\nwhen: len(open) > 0\nevidence: [it, open]\naggregates:\n  processes: map(open, .PID)\n  descriptors: len(open)\nmessage: m\n"
+	var errs LoadErrors
+	r, _ := parseRule("r.yaml", []byte(rule), &errs)
+	if r == nil || len(errs.Errs) > 0 {
+		t.Fatal(errs.Errs)
+	}
+	for _, tc := range []struct {
+		limit, want int
+	}{{0, DefaultEvidenceLimit}, {5, 5}, {-1, 1001}} {
+		set := newSet([]*Rule{r})
+		set.EvidenceLimit = tc.limit
+		fs, evalErrs := set.Evaluate(context.Background(), m)
+		if len(evalErrs) > 0 || len(fs) != 1 {
+			t.Fatalf("limit %d: %v %v", tc.limit, fs, evalErrs)
+		}
+		f := fs[0]
+		if len(f.Evidence) != tc.want || f.EvidenceTotal != 1001 || f.MoreEvidence() != 1001-tc.want {
+			t.Fatalf("limit %d: %d lines, total %d", tc.limit, len(f.Evidence), f.EvidenceTotal)
+		}
+		for i := 1; i < len(f.Evidence); i++ {
+			if f.Evidence[i-1].Path == f.Evidence[i].Path && f.Evidence[i-1].Line >= f.Evidence[i].Line {
+				t.Fatalf("limit %d: sample not in file order: %v", tc.limit, f.Evidence)
+			}
+		}
+		if tc.limit == 0 {
+			// The guard point, then one line of each of the 14 processes,
+			// then the earliest other lines.
+			pids := map[int]bool{}
+			for _, e := range f.Evidence {
+				if e.Path == "lsof" {
+					pids[m.OpenFiles[e.Line-2].PID] = true
+				}
+			}
+			if f.Evidence[0].Path != "mount" || len(pids) != 14 {
+				t.Errorf("sample covers %d processes, want all 14: %v", len(pids), f.Evidence)
+			}
+		}
+		if len(f.Aggregates) != 2 || f.Aggregates[0].Name != "processes" || f.Aggregates[0].Total != 14 ||
+			f.Aggregates[0].Top[0] != (Count{Value: "100", Count: 249}) || f.Aggregates[1].Total != 1001 {
+			t.Errorf("aggregates %+v", f.Aggregates)
+		}
+	}
+}
+
+// TestEvidenceMustHoldFacts: an evidence expression that cannot yield a
+// fact is a lint error, as are aggregates that are neither lists nor
+// numbers.
+func TestEvidenceMustHoldFacts(t *testing.T) {
+	head := "id: t.x\ntitle: T\nseverity: low\nwhen: true\nmessage: m\n"
+	for _, tc := range []struct{ body, want string }{
+		{"evidence: 42\n", "r.yaml:6:11: evidence: expected a fact, a Source or a list of them (anything with a Src field), got int"},
+		{"evidence: [Mounts, '\"x\"']\n", "got string"},
+		{"aggregates:\n  n: Host\n", "aggregates n: expected a list (its values are counted) or a number, got Host"},
+	} {
+		var errs LoadErrors
+		parseRule("r.yaml", []byte(head+tc.body), &errs)
+		if len(errs.Errs) != 1 || !strings.Contains(errs.Errs[0].Error(), tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.body, errs.Errs, tc.want)
+		}
+	}
+}

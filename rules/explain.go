@@ -13,35 +13,35 @@ import (
 // for_each item, the value of each let, of when, and of each operand of a
 // top-level && / || chain. `triage analyze --explain ID` prints it.
 type Explanation struct {
-	RuleID  string
-	Title   string
-	ForEach string // the for_each expression, empty without one
-	Items   int    // how many items for_each yielded
-	When    string
-	Cases   []ExplainCase
-	Fired   int
+	RuleID  string        `json:"rule_id"`
+	Title   string        `json:"title"`
+	ForEach string        `json:"for_each,omitempty"` // the for_each expression, empty without one
+	Items   int           `json:"items"`              // how many items for_each yielded
+	When    string        `json:"when"`
+	Cases   []ExplainCase `json:"cases"`
+	Fired   int           `json:"fired"`
 	// Err is the evaluation error, when the rule failed.
-	Err string
+	Err string `json:"error,omitempty"`
 }
 
 // ExplainCase is the evaluation of one item.
 type ExplainCase struct {
-	Subject  string
-	Lets     []NamedValue
-	When     bool
-	Op       string       // "&&" or "||" when Operands are set
-	Operands []NamedValue // the chain's operands with their values
-	Fired    bool
-	Message  string
-	Err      string
+	Subject  string       `json:"subject,omitempty"`
+	Lets     []NamedValue `json:"lets,omitempty"`
+	When     bool         `json:"when"`
+	Op       string       `json:"op,omitempty"`       // "&&" or "||" when Operands are set
+	Operands []NamedValue `json:"operands,omitempty"` // the chain's operands with their values
+	Fired    bool         `json:"fired"`
+	Message  string       `json:"message,omitempty"`
+	Err      string       `json:"error,omitempty"`
 }
 
 // NamedValue is an expression (and, for let, its name) with its value
 // described briefly.
 type NamedValue struct {
-	Name  string
-	Expr  string
-	Value string
+	Name  string `json:"name,omitempty"`
+	Expr  string `json:"expr"`
+	Value string `json:"value"`
 }
 
 // Explain evaluates one rule on the model and records every step.
@@ -51,7 +51,7 @@ func (s *Set) Explain(ctx context.Context, m *model.Model, id string) (*Explanat
 		return nil, fmt.Errorf("no rule %q (see `triage rules list`)", id)
 	}
 	ex := &Explanation{RuleID: r.ID, Title: r.Title, ForEach: r.ForEach, When: r.When}
-	fs, err := r.run(ctx, s.timeout(), modelEnv(m), m, ex)
+	fs, err := r.run(ctx, s.timeout(), s.EvidenceLimit, modelEnv(m), m, ex)
 	if err != nil {
 		ex.Err = err.Error()
 	}

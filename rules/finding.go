@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/fsagent/triage/model"
@@ -76,9 +77,36 @@ type Finding struct {
 	Message  string   `json:"message"`
 	// Subject names the item the finding is about (a guard point path, a
 	// module, a cache), empty for rules without for_each.
-	Subject  string         `json:"subject,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	// Evidence is a bounded, representative sample of the proving lines
+	// (see Set.EvidenceLimit): the first line of each distinct process,
+	// path or file first, then the others in the order the rule yielded
+	// them, shown in that order.
 	Evidence []model.Source `json:"evidence"`
+	// EvidenceTotal counts every distinct proving line, sampled or not.
+	EvidenceTotal int `json:"evidence_total"`
+	// Aggregates summarize the finding's facts (the rule's aggregates:
+	// block): distinct processes, descriptors, top commands.
+	Aggregates []Aggregate `json:"aggregates,omitempty"`
 	KB
+}
+
+// Aggregate is one named summary of a finding: a total, and for a list the
+// most frequent values with their counts.
+type Aggregate struct {
+	Name string `json:"name"`
+	// Total is the number given, or for a list the number of distinct
+	// values.
+	Total int     `json:"total"`
+	Top   []Count `json:"top,omitempty"`
+}
+
+// MoreEvidence is how many proving lines the sample leaves out.
+func (f Finding) MoreEvidence() int {
+	if n := f.EvidenceTotal - len(f.Evidence); n > 0 {
+		return n
+	}
+	return 0
 }
 
 // EvalError is a rule that failed while being evaluated on one bundle. The
@@ -92,3 +120,20 @@ type EvalError struct {
 }
 
 func (e EvalError) Error() string { return e.RuleID + ": " + e.Msg }
+
+// ParseEvidenceLimit reads --evidence: a number of lines (at least 1) or
+// "all", for Set.EvidenceLimit.
+func ParseEvidenceLimit(s string) (int, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	if s == "" {
+		return 0, nil
+	}
+	if s == "all" {
+		return -1, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("--evidence %q: expected a number of lines (1 or more) or all", s)
+	}
+	return n, nil
+}

@@ -46,7 +46,9 @@ type Rule struct {
 	Let      []NamedExpr
 	When     string
 	Evidence []string
-	Message  string
+	// Aggregates are the rule's named summaries of a finding's facts.
+	Aggregates []NamedExpr
+	Message    string
 
 	forEach *vm.Program
 	lets    []*vm.Program
@@ -54,15 +56,17 @@ type Rule struct {
 	// `it`: it is evaluated once, before the items.
 	letPerItem []bool
 	// Step names for deadline messages: "let NAME", "evidence N".
-	letSteps      []string
-	evidenceSteps []string
-	when          *vm.Program
-	whenOp        string     // "&&" or "||" when the condition is a chain of them
-	whenParts     []whenPart // the chain's operands, for Explain
-	evidence      []*vm.Program
-	message       []msgPart
-	idLine        int            // where the id is written, for duplicate-id messages
-	extra         map[string]any // names added to the environment (tests only)
+	letSteps       []string
+	evidenceSteps  []string
+	aggregateSteps []string
+	when           *vm.Program
+	whenOp         string     // "&&" or "||" when the condition is a chain of them
+	whenParts      []whenPart // the chain's operands, for Explain
+	evidence       []*vm.Program
+	aggregates     []*vm.Program
+	message        []msgPart
+	idLine         int            // where the id is written, for duplicate-id messages
+	extra          map[string]any // names added to the environment (tests only)
 }
 
 // NamedExpr is one `let` entry: a name and its expression text.
@@ -134,6 +138,10 @@ type Set struct {
 	Notes []string
 	// RuleTimeout bounds each rule's evaluation; zero means RuleTimeout.
 	RuleTimeout time.Duration
+	// EvidenceLimit caps the evidence lines kept per finding (the sample;
+	// Finding.EvidenceTotal keeps the full count): zero means
+	// DefaultEvidenceLimit, negative keeps all.
+	EvidenceLimit int
 }
 
 // Rules lists the rules sorted by id.

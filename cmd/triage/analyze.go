@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,18 +25,17 @@ import (
 
 // analyzeFlags are the options of `triage analyze`.
 type analyzeFlags struct {
-	format  string
-	out     string
-	rules   []string
-	only    []string
-	skip    []string
-	failOn  string
-	explain string
-	verbose bool
-	limits  *bundle.Limits
+	format   string
+	out      string
+	rules    []string
+	only     []string
+	skip     []string
+	failOn   string
+	explain  string
+	evidence string
+	verbose  bool
+	limits   *bundle.Limits
 }
-
-var reportFormats = []string{"text", "json", "markdown", "html"}
 
 func init() {
 	f := &analyzeFlags{}
@@ -65,7 +65,7 @@ Exit codes:
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVarP(&f.format, "format", "f", "text", "report format: "+strings.Join(reportFormats, ", "))
+	fs.StringVarP(&f.format, "format", "f", "text", "report format: "+strings.Join(report.Formats, ", "))
 	fs.StringVarP(&f.out, "out", "o", "", "write the report to this file instead of standard output")
 	fs.StringArrayVar(&f.rules, "rules", nil, "also load the rules in this directory (repeatable); a rule with a shipped id replaces it")
 	fs.StringSliceVar(&f.only, "only", nil, "evaluate only these rule ids or globs (comma-separated)")
@@ -73,6 +73,7 @@ Exit codes:
 	fs.StringVar(&f.failOn, "fail-on", "", "exit with code 1 when a finding of this severity or worse exists: critical, high, medium, low or info (default: never)")
 	fs.StringVar(&f.explain, "explain", "", "instead of the report, show how the rule with this id was evaluated on the bundle, step by step")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "add the inventory of every file to the text report")
+	fs.StringVar(&f.evidence, "evidence", "20", "evidence lines quoted per finding (a sample covering distinct processes and paths first; the total is always stated), or all")
 	f.limits = addLimitFlags(fs)
 	rootCmd.AddCommand(cmd)
 }
@@ -94,16 +95,9 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	format := strings.ToLower(f.format)
-	if format == "md" {
-		format = "markdown"
-	}
-	valid := false
-	for _, name := range reportFormats {
-		valid = valid || format == name
-	}
-	if !valid {
-		return withCode(exitUsage, fmt.Errorf("unknown --format %q: use one of %s", f.format, strings.Join(reportFormats, ", ")))
+	format, err := report.ParseFormat(f.format)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("--format: %w", err))
 	}
 	failSev, failOn, err := parseFailOn(f.failOn)
 	if err != nil {
@@ -113,6 +107,12 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 	set, err := rules.LoadSet(f.rules, f.only, f.skip)
 	if err != nil {
 		return withCode(exitUsage, rulesLoadError(err))
+	}
+	if set.EvidenceLimit, err = rules.ParseEvidenceLimit(f.evidence); err != nil {
+		return withCode(exitUsage, err)
+	}
+	if f.explain != "" && format != "text" && format != "json" {
+		return withCode(exitUsage, fmt.Errorf("--explain writes text or json, not %s", format))
 	}
 	if f.explain != "" && set.Rule(f.explain) == nil {
 		return withCode(exitUsage, fmt.Errorf("no rule %q to explain; `triage rules list` shows the rule ids", f.explain))
@@ -139,6 +139,15 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 		if err != nil {
 			return withCode(exitUsage, fmt.Errorf("explaining %s: %w", f.explain, err))
 		}
+		if format == "json" {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(ex); err != nil {
+				return writeFailed(err)
+			}
+			return emptyBundle(res, path)
+		}
 		// The explanation quotes the bundle (subjects, values, messages):
 		// each line is escaped as the reports escape bundle text.
 		lines := strings.Split(strings.TrimSuffix(ex.String(), "\n"), "\n")
@@ -148,7 +157,11 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 		if _, err := io.WriteString(stdout, strings.Join(lines, "\n")+"\n"); err != nil {
 			return writeFailed(err)
 		}
-		return emptyBundle(res, path)
+		if err := emptyBundle(res, path); err != nil {
+			return err
+		}
+		// A rule that "did not fire" on half a bundle is no verdict either.
+		return incomplete(res)
 	}
 
 	if err := writeReport(f, format, res, stdout, stderr); err != nil {
@@ -241,23 +254,12 @@ func writeReport(f *analyzeFlags, format string, res *analyze.Result, stdout, st
 		defer os.Remove(tmp.Name())
 		w = tmp
 	}
-	opts := []report.Option{report.WithTool("triage", version)}
-	var err error
-	switch format {
-	case "json":
-		err = report.JSON(w, res, opts...)
-	case "markdown":
-		err = report.Markdown(w, res, opts...)
-	case "html":
-		err = report.HTML(w, res, opts...)
-	default:
-		err = report.Text(w, res, report.TextOptions{
-			Color:   tmp == nil && useColor(stdout),
-			Width:   reportWidth(tmp == nil, stdout),
-			Verbose: f.verbose,
-			Tool:    report.Tool{Name: "triage", Version: version},
-		})
-	}
+	err := report.Write(w, format, res, report.TextOptions{
+		Color:   tmp == nil && useColor(stdout),
+		Width:   reportWidth(tmp == nil, stdout),
+		Verbose: f.verbose,
+		Tool:    report.Tool{Name: "triage", Version: version},
+	})
 	if tmp == nil {
 		return err
 	}

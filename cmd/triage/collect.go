@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -70,29 +68,6 @@ func interruptible() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt)
 }
 
-// collectSummary tells what was collected and what was not.
-func collectSummary(w io.Writer, m *collect.Manifest, out string) {
-	var ok, absent, failed, skipped, cut int
-	for _, r := range m.Records {
-		switch {
-		case r.Skipped != "":
-			skipped++
-		case r.Error == "":
-			ok++
-		case r.Error == "not found", r.Error == "no file matches", strings.HasPrefix(r.Error, "not installed"):
-			absent++
-		default:
-			failed++
-		}
-		if r.Truncated {
-			cut++
-		}
-	}
-	fmt.Fprintf(w, "collect: %d items: %d collected, %d absent on this host, %d failed, %d skipped as unsafe or not applicable, %d cut at a size cap (details in manifest.json)\n",
-		len(m.Records), ok, absent, failed, skipped, cut)
-	fmt.Fprintf(w, "collect: bundle written to %s\n", out)
-}
-
 func init() {
 	var f collectFlags
 	cmd := &cobra.Command{
@@ -126,7 +101,7 @@ as root for complete results.`,
 		if err != nil {
 			return withCode(exitUnreadable, err)
 		}
-		collectSummary(os.Stderr, m, f.out)
+		m.WriteSummary(os.Stderr, f.out)
 		return nil
 	}
 	rootCmd.AddCommand(cmd)
@@ -137,7 +112,13 @@ as root for complete results.`,
 		Short: "Collect a bundle on this host, analyze it and print the report",
 		Long: `check is collect followed by analyze: it gathers a bundle on this host,
 prints the findings with their remediation, and says where the bundle was
-saved so that it can be attached to a support case.`,
+saved so that it can be attached to a support case. The report lists the
+problems that could not be checked because the host did not give what they
+need (absent, not permitted: run as root, or timed out).
+
+Exit codes: 0 the check is complete; 2 usage error; 3 the bundle could not
+be written or read; 4 the analysis is incomplete (part of the bundle could
+not be read or a rule could not run).`,
 		Args: cobra.NoArgs,
 	}
 	cf.add(check)
@@ -162,11 +143,12 @@ saved so that it can be attached to a support case.`,
 		if err != nil {
 			return withCode(exitUnreadable, err)
 		}
-		collectSummary(os.Stderr, m, out)
+		m.WriteSummary(os.Stderr, out)
 		res, err := analyze.Run(ctx, out, analyze.Options{Rules: set})
 		if err != nil {
 			return withCode(exitUnreadable, err)
 		}
+		m.Explain(res)
 		if err := report.Text(os.Stdout, res, report.TextOptions{
 			Color: useColor(os.Stdout), Width: reportWidth(true, os.Stdout),
 			Tool: report.Tool{Name: "triage", Version: version},
@@ -174,7 +156,7 @@ saved so that it can be attached to a support case.`,
 			return writeFailed(err)
 		}
 		fmt.Fprintf(os.Stdout, "\nThe bundle is saved at %s\nAttach it to your support case if you open one.\n", out)
-		return nil
+		return incomplete(res)
 	}
 	rootCmd.AddCommand(check)
 }

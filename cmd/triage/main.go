@@ -18,7 +18,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
-// Exit codes, a contract with scripts (DESIGN.md).
+// Exit codes, a contract with scripts (docs/architecture.md, "Contracts").
 const (
 	exitOK         = 0
 	exitFindings   = 1 // a finding at or above --fail-on

@@ -5,11 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
 	"github.com/fsagent/triage/analyze"
@@ -34,7 +30,7 @@ func init() {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			set, err := rules.LoadSet(dirs, nil, nil)
-			if err := writeRuleList(cmd.OutOrStdout(), set); err != nil {
+			if err := report.RuleList(cmd.OutOrStdout(), set.Rules()); err != nil {
 				return err
 			}
 			return loadFailure(cmd.ErrOrStderr(), set, err)
@@ -54,8 +50,7 @@ func init() {
 				}
 				return withCode(exitUsage, fmt.Errorf("no rule %q (see `triage rules list`)", args[0]))
 			}
-			writeRuleArticle(cmd.OutOrStdout(), r)
-			return nil
+			return report.Article(cmd.OutOrStdout(), r, 0)
 		},
 	}
 	show.Flags().StringArrayVar(&dirs, "rules", nil, "also load the rules of `DIR` (repeatable)")
@@ -123,111 +118,4 @@ func loadFailure(w io.Writer, set *rules.Set, err error) error {
 	}
 	fmt.Fprintln(w, err)
 	return withCode(exitFindings, errors.New("some rule files did not load"))
-}
-
-func writeRuleList(w io.Writer, set *rules.Set) error {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})),
-		tablewriter.WithHeaderAutoFormat(tw.Off))
-	t.Header("ID", "SEVERITY", "TITLE")
-	for _, r := range set.Rules() {
-		if err := t.Append(report.SafeText(r.ID), r.Severity.String(), report.SafeText(r.Title)); err != nil {
-			return err
-		}
-	}
-	return t.Render()
-}
-
-// writeRuleArticle prints a rule as a knowledge-base article.
-func writeRuleArticle(w io.Writer, r *rules.Rule) {
-	fmt.Fprintf(w, "%s\n%s\n\n", r.Title, strings.Repeat("=", min(len(r.Title), 78)))
-	fmt.Fprintf(w, "Rule:     %s\nSeverity: %s\n", r.ID, r.Severity)
-	if len(r.Tags) > 0 {
-		fmt.Fprintf(w, "Applies:  %s\n", strings.Join(r.Tags, ", "))
-	}
-	fmt.Fprintf(w, "File:     %s\n", r.File)
-	prose := func(title, text string) {
-		if strings.TrimSpace(text) != "" {
-			fmt.Fprintf(w, "\n%s\n%s\n%s\n", title, strings.Repeat("-", len(title)), wrapText(strings.TrimSpace(text), 78, ""))
-		}
-	}
-	list := func(title string, items []string, numbered bool) {
-		if len(items) == 0 {
-			return
-		}
-		fmt.Fprintf(w, "\n%s\n%s\n", title, strings.Repeat("-", len(title)))
-		for i, it := range items {
-			mark := "-"
-			if numbered {
-				mark = fmt.Sprintf("%d.", i+1)
-			}
-			fmt.Fprintf(w, "%s %s\n", mark, wrapText(strings.TrimSpace(it), 78-len(mark)-1, strings.Repeat(" ", len(mark)+1)))
-		}
-	}
-	prose("Summary", r.KB.Summary)
-	list("Symptoms", r.KB.Symptoms, false)
-	prose("Cause", r.KB.Cause)
-	list("Diagnosis", r.KB.Diagnosis, true)
-	list("Resolution", r.KB.Resolution, true)
-	list("Caveats", r.KB.Caveats, false)
-	if len(r.KB.References) > 0 {
-		var refs []string
-		for _, ref := range r.KB.References {
-			s := ref.Title
-			if ref.URL != "" {
-				s += " <" + ref.URL + ">"
-			}
-			if ref.Doc != "" {
-				s += " (" + ref.Doc + ")"
-			}
-			refs = append(refs, s)
-		}
-		list("References", refs, false)
-	}
-	fmt.Fprintf(w, "\nDetection\n---------\n")
-	if r.ForEach != "" {
-		fmt.Fprintf(w, "for each: %s\n", strings.TrimSpace(r.ForEach))
-	}
-	for _, l := range r.Let {
-		fmt.Fprintf(w, "let %s = %s\n", l.Name, strings.TrimSpace(l.Expr))
-	}
-	fmt.Fprintf(w, "fires when: %s\n", strings.TrimSpace(r.When))
-	for _, e := range r.Evidence {
-		fmt.Fprintf(w, "evidence: %s\n", strings.TrimSpace(e))
-	}
-	for _, lp := range r.Lines {
-		fmt.Fprintf(w, "reads lines of %s matching %s\n", lp.Files, lp.Regex)
-	}
-	if len(r.Tests) > 0 {
-		fmt.Fprintf(w, "tests: %d case(s) (`triage rules test`)\n", len(r.Tests))
-	}
-}
-
-// wrapText folds each line of text at width columns; continuation lines
-// (and the lines after the first) start with indent. Words longer than the
-// width stay whole; indented lines are left alone.
-func wrapText(text string, width int, indent string) string {
-	var out []string
-	for _, line := range strings.Split(text, "\n") {
-		words := strings.Fields(line)
-		if strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t") {
-			out = append(out, line) // indented: a command or an example, kept as written
-			continue
-		}
-		if len(words) == 0 {
-			out = append(out, "")
-			continue
-		}
-		cur := words[0]
-		for _, word := range words[1:] {
-			if len(cur)+1+len(word) > width {
-				out = append(out, cur)
-				cur = word
-				continue
-			}
-			cur += " " + word
-		}
-		out = append(out, cur)
-	}
-	return strings.Join(out, "\n"+indent)
 }

@@ -179,3 +179,32 @@ func TestBatchIncompleteBundle(t *testing.T) {
 		t.Fatalf("batch with a failed bundle: exit %d, want %d\n%s", code, exitUnreadable, stderr)
 	}
 }
+
+// A shipped rule replaced by a --rules directory's rule of the same id is
+// noted in every report format, not only with --verbose.
+func TestReplacedRuleNotedInEveryFormat(t *testing.T) {
+	if _, err := os.Stat(busyBundle); err != nil {
+		t.Skipf("SKIPPED LOUDLY: scenario bundle %s is missing: %v", busyBundle, err)
+	}
+	src, err := os.ReadFile("../../rules.d/gde.nested-mount.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "gde.nested-mount.yaml"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"text", "json", "markdown", "html"} {
+		code, stdout, stderr := triage(t, nil, "analyze", busyBundle, "--rules", dir, "--format", format)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", format, code, stderr)
+		}
+		if !strings.Contains(stdout, "rule gde.nested-mount from ") || !strings.Contains(stdout, "overrides the one from rules.d/gde.nested-mount.yaml") {
+			t.Errorf("the %s report does not note the replaced rule:\n%.2000s", format, stdout)
+		}
+	}
+	code, stdout, _ := triage(t, nil, "analyze", busyBundle, "--format", "json")
+	if code != 0 || strings.Contains(stdout, "overrides") || !strings.Contains(stdout, `"rule_notes": []`) {
+		t.Errorf("a run without --rules notes an override (exit %d)", code)
+	}
+}

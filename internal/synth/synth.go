@@ -27,8 +27,97 @@ type Spec struct {
 	// GuardBusy puts a shell inside the guard point /secure, so that
 	// gde.guardpoint-busy fires.
 	GuardBusy bool
+	// GuardRows more lsof rows lie inside /secure (a busy database host:
+	// data files held by GuardPids distinct processes), spread evenly
+	// through the file; with StatusLate every fifth of them lies inside
+	// /archive instead.
+	GuardRows, GuardPids int
+	// LsofFirst stores lsof before the mount table: collectors walk their
+	// directories in any order, so parsers must not depend on it.
+	LsofFirst bool
+	// StatusLate adds the agent's guard point table after lsof, naming
+	// /secure and /archive; /archive is no mount, so only the late table
+	// makes it a guard point.
+	StatusLate bool
+	// Mounts adds that many mounts to the table, GuardPoints of them
+	// guard points (secfs2 over a device mount), each of those with a
+	// mount nested inside it and a few lsof rows inside it.
+	Mounts, GuardPoints int
 	// Compress is "gz", "zst" or "" (plain tar).
 	Compress string
+}
+
+// Shapes are the named bundle shapes of the performance harness.
+var Shapes = []string{"plain", "busy", "lsof-first", "status-late", "mounts", "lsof15"}
+
+// Shape returns the spec of a named shape of about total bytes
+// uncompressed (lsof15 has its own size): "plain" is SizedSpec; "busy"
+// adds 250,000 lsof rows inside the guard point from 60,000 processes;
+// "lsof-first" is busy with lsof stored before the mount table;
+// "status-late" is busy with the agent's guard point table after lsof;
+// "mounts" has 5,000 mounts, 50 guard points and nested mounts; "lsof15" is
+// a 15 MB lsof with 150,000 rows inside the guard point from 800 processes.
+func Shape(name string, total int64) (Spec, error) {
+	s := SizedSpec(total)
+	busy := func() {
+		s.GuardRows, s.GuardPids = 250_000, 60_000
+		s.LsofLines = max(0, s.LsofLines-s.GuardRows)
+	}
+	switch name {
+	case "plain":
+	case "busy":
+		busy()
+	case "lsof-first":
+		busy()
+		s.LsofFirst = true
+	case "status-late":
+		busy()
+		s.StatusLate = true
+	case "mounts":
+		s.Mounts, s.GuardPoints = 5000, 50
+	case "lsof15":
+		s = Spec{GuardRows: 150_000, GuardPids: 800, StraceLines: 2000, LogLines: 2000, SlabSamples: 2, GuardBusy: true}
+	default:
+		return s, fmt.Errorf("unknown shape %q (want one of %s)", name, strings.Join(Shapes, ", "))
+	}
+	return s, nil
+}
+
+// BusyProcesses is the number of distinct processes holding files inside
+// /secure, as gde.guardpoint-busy must count them.
+func (s Spec) BusyProcesses() int {
+	pids := map[int]bool{}
+	if s.GuardBusy {
+		pids[2199] = true // the shell
+	}
+	for j := 0; j < s.GuardRows; j++ {
+		if dir, pid := s.guardRowOf(j); dir == "/secure/oradata" {
+			pids[pid] = true
+		}
+	}
+	return len(pids)
+}
+
+// guardRowOf is the directory and process of the j-th row inside a guard
+// point.
+func (s Spec) guardRowOf(j int) (dir string, pid int) {
+	dir = "/secure/oradata"
+	if s.StatusLate && j%5 == 0 {
+		dir = "/archive/oradata"
+	}
+	return dir, 30000 + j%max(1, s.GuardPids)
+}
+
+// BusyRows is the number of lsof rows inside /secure.
+func (s Spec) BusyRows() int {
+	n := s.GuardRows
+	if s.StatusLate {
+		n -= (n + 4) / 5
+	}
+	if s.GuardBusy {
+		n++
+	}
+	return n
 }
 
 // SizedSpec returns a spec whose uncompressed bundle is about total bytes,
@@ -51,15 +140,28 @@ type artifact struct {
 }
 
 func (s Spec) artifacts() []artifact {
-	return []artifact{
-		{"sosreport-synth-1/sos_commands/filesys/mount_-l", s.mount},
-		{"sosreport-synth-1/sos_commands/kernel/lsmod", s.lsmod},
-		{"sosreport-synth-1/sos_commands/process/lsof_M_-n_-l_-c", s.lsof},
-		{"sosreport-synth-1/strace.out", s.strace},
-		{"sosreport-synth-1/var/log/messages", s.messages},
-		{"sosreport-synth-1/var/log/vormetric/vorvmd_root.log", s.agentLog},
-		{"sosreport-synth-1/sos_commands/process/ps_auxwwwm", s.ps},
+	mount := artifact{"sosreport-synth-1/sos_commands/filesys/mount_-l", s.mount}
+	lsof := artifact{"sosreport-synth-1/sos_commands/process/lsof_M_-n_-l_-c", s.lsof}
+	arts := []artifact{mount, {"sosreport-synth-1/sos_commands/kernel/lsmod", s.lsmod}, lsof}
+	if s.LsofFirst {
+		arts = []artifact{lsof, {"sosreport-synth-1/sos_commands/kernel/lsmod", s.lsmod}, mount}
 	}
+	if s.StatusLate {
+		arts = append(arts, artifact{"sosreport-synth-1/sos_commands/vormetric/secfsd_-status_guard", s.status})
+	}
+	return append(arts,
+		artifact{"sosreport-synth-1/strace.out", s.strace},
+		artifact{"sosreport-synth-1/var/log/messages", s.messages},
+		artifact{"sosreport-synth-1/var/log/vormetric/vorvmd_root.log", s.agentLog},
+		artifact{"sosreport-synth-1/sos_commands/process/ps_auxwwwm", s.ps},
+	)
+}
+
+func (s Spec) status(w io.Writer) {
+	io.WriteString(w, "GuardPoint  Policy   Type      ConfigState  Status   Reason\n")
+	io.WriteString(w, "----------  ------   ----      -----------  ------   ------\n")
+	io.WriteString(w, "/secure     db-pol   local     guarded      guarded  N/A\n")
+	io.WriteString(w, "/archive    db-pol   local     guarded      guarded  N/A\n")
 }
 
 // WriteBundle writes one bundle as a tar stream, compressed as the spec says.
@@ -168,6 +270,21 @@ func (s Spec) mount(w io.Writer) {
 	for i := 0; i < 40; i++ {
 		fmt.Fprintf(w, "tmpfs on /run/user/%d type tmpfs (rw,nosuid,nodev,relatime,size=1638400k,mode=700,uid=%d)\n", 1000+i, 1000+i)
 	}
+	every := 0
+	if s.GuardPoints > 0 {
+		every = max(1, s.Mounts/s.GuardPoints)
+	}
+	for i, g := 0, 0; i < s.Mounts; i++ {
+		if every > 0 && i%every == 0 && g < s.GuardPoints {
+			fmt.Fprintf(w, "/dev/mapper/vg%02d-gp on /gp/%02d type xfs (rw,relatime,attr2,inode64,noquota)\n", g, g)
+			fmt.Fprintf(w, "/gp/%02d on /gp/%02d type secfs2 (rw,relatime)\n", g, g)
+			fmt.Fprintf(w, "/dev/sdz%d on /gp/%02d/nested type ext4 (rw,relatime)\n", g, g)
+			g++
+			i += 2
+			continue
+		}
+		fmt.Fprintf(w, "/dev/mapper/vg-vol%d on /srv/vol/%d type xfs (rw,relatime,attr2,inode64,noquota)\n", i, i)
+	}
 }
 
 func (s Spec) lsmod(w io.Writer) {
@@ -178,27 +295,98 @@ func (s Spec) lsmod(w io.Writer) {
 	}
 }
 
+// lsofHeader is the header of the generated lsof; rows line up with it as
+// lsof's own output does (every column but COMMAND, TASKCMD and NAME ends
+// where its label ends).
+const lsofHeader = "COMMAND     PID   TID TASKCMD               USER   FD      TYPE             DEVICE  SIZE/OFF       NODE NAME"
+
+// lsofCols are the label ends of the right-aligned columns PID, USER, FD,
+// TYPE, DEVICE, SIZE/OFF and NODE, and where NAME starts.
+var lsofCols = func() (c [8]int) {
+	for i, l := range []string{" PID", " USER", " FD", " TYPE", " DEVICE", " SIZE/OFF", " NODE"} {
+		c[i] = strings.Index(lsofHeader, l) + len(l)
+	}
+	c[7] = strings.Index(lsofHeader, " NAME") + 1
+	return c
+}()
+
+// lsofRow writes one row aligned with lsofHeader, reusing buf. The FD
+// column's number ends at the label's end and its mode letter sticks out,
+// as in lsof.
+func lsofRow(w io.Writer, buf []byte, cmd string, pid int, user, fd, typ, dev, size, node, name string) []byte {
+	b := append(buf[:0], cmd...)
+	to := func(end int, v string) {
+		for n := max(1, end-len(b)-len(v)); n > 0; n-- {
+			b = append(b, ' ')
+		}
+		b = append(b, v...)
+	}
+	to(lsofCols[0], strconv.Itoa(pid))
+	to(lsofCols[1], user)
+	fdEnd := lsofCols[2]
+	if l := fd[len(fd)-1]; (l < '0' || l > '9') && fd[0] >= '0' && fd[0] <= '9' {
+		fdEnd++ // "3u": the mode letter sticks out
+	}
+	to(fdEnd, fd)
+	to(lsofCols[3], typ)
+	to(lsofCols[4], dev)
+	to(lsofCols[5], size)
+	to(lsofCols[6], node)
+	to(lsofCols[7]+len(name), name)
+	b = append(b, '\n')
+	w.Write(b)
+	return b
+}
+
 func (s Spec) lsof(w io.Writer) {
-	io.WriteString(w, "COMMAND     PID   TID TASKCMD               USER   FD      TYPE             DEVICE  SIZE/OFF       NODE NAME\n")
-	for i := 0; i < s.LsofLines; i++ {
+	io.WriteString(w, lsofHeader+"\n")
+	var buf []byte
+	itoa := strconv.Itoa
+	total := s.LsofLines + s.GuardRows
+	guard, gp := 0, 0
+	for i := 0; i < total; i++ {
+		// Guard rows are spread evenly through the file.
+		if s.GuardRows > 0 && int64(guard)*int64(total) <= int64(i)*int64(s.GuardRows) && guard < s.GuardRows {
+			buf = s.guardRow(w, buf, guard)
+			guard++
+			continue
+		}
+		if s.GuardPoints > 0 && i%97 == 0 && gp < 10*s.GuardPoints {
+			buf = lsofRow(w, buf, "postgres", 20000+gp%9000, "26", itoa(gp%900)+"u", "REG", "253,3", "16384", itoa(700000+gp),
+				fmt.Sprintf("/gp/%02d/base/%d", gp%s.GuardPoints, gp))
+			gp++
+			continue
+		}
 		c := commands[i%len(commands)]
 		pid := 1000 + (i/37)%30000
+		user := itoa(i % 100)
 		switch i % 5 {
 		case 0:
-			fmt.Fprintf(w, "%-9s %5d                         %4d  cwd       DIR              253,0      4096        128 /var/lib/%s\n", c, pid, i%100, c)
+			buf = lsofRow(w, buf, c, pid, user, "cwd", "DIR", "253,0", "4096", "128", "/var/lib/"+c)
 		case 1:
-			fmt.Fprintf(w, "%-9s %5d                         %4d  mem       REG              253,0   2156272   %8d /usr/lib64/libc-2.28.so\n", c, pid, i%100, 100000+i%5000)
+			buf = lsofRow(w, buf, c, pid, user, "mem", "REG", "253,0", "2156272", itoa(100000+i%5000), "/usr/lib64/libc-2.28.so")
 		case 2:
-			fmt.Fprintf(w, "%-9s %5d                         %4d %4du      IPv4          %9d       0t0        TCP 10.0.%d.%d:443->10.1.0.%d:5%04d (ESTABLISHED)\n", c, pid, i%100, i%900, 40000000+i, i%250, i%200, i%250, i%10000)
+			buf = lsofRow(w, buf, c, pid, user, itoa(i%900)+"u", "IPv4", itoa(40000000+i), "0t0", "TCP",
+				fmt.Sprintf("10.0.%d.%d:443->10.1.0.%d:5%04d (ESTABLISHED)", i%250, i%200, i%250, i%10000))
 		case 3:
-			fmt.Fprintf(w, "%-9s %5d                         %4d %4dw      REG              253,2  %8d   %8d /var/log/%s/access-%d.log\n", c, pid, i%100, i%900, i*7%99999999, 200000+i%90000, c, i%40)
+			buf = lsofRow(w, buf, c, pid, user, itoa(i%900)+"w", "REG", "253,2", itoa(i*7%99999999), itoa(200000+i%90000),
+				"/var/log/"+c+"/access-"+itoa(i%40)+".log")
 		default:
-			fmt.Fprintf(w, "%-9s %5d                         %4d %4du     unix 0x%016x       0t0   %8d type=STREAM\n", c, pid, i%100, i%900, 0xffff880000000000+uint64(i)*64, 3000000+i)
+			buf = lsofRow(w, buf, c, pid, user, itoa(i%900)+"u", "unix", fmt.Sprintf("0x%016x", 0xffff880000000000+uint64(i)*64), "0t0",
+				itoa(3000000+i), "type=STREAM")
 		}
 	}
 	if s.GuardBusy {
-		io.WriteString(w, "bash       2199                            0  cwd       DIR              253,0      4096   10977282 /secure/data\n")
+		lsofRow(w, buf, "bash", 2199, "0", "cwd", "DIR", "253,0", "4096", "10977282", "/secure/data")
 	}
+}
+
+// guardRow writes the j-th row inside a guard point: a database process
+// holding one of its data files.
+func (s Spec) guardRow(w io.Writer, buf []byte, j int) []byte {
+	dir, pid := s.guardRowOf(j)
+	return lsofRow(w, buf, "oracle", pid, strconv.Itoa(1000+j%50), strconv.Itoa(10+j%900)+"u", "REG", "253,2",
+		strconv.Itoa(8192*(j%1000)), strconv.Itoa(500000+j), dir+"/users"+strconv.Itoa(j%40)+"_"+strconv.Itoa(j%997)+".dbf")
 }
 
 func (s Spec) strace(w io.Writer) {

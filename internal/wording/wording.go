@@ -14,6 +14,22 @@ func Plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
+// Count writes a count with thousands separators: "149,980".
+func Count(n int) string {
+	s := strconv.Itoa(n)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
 // Bytes formats a size for people: "512 B", "16 MiB" for an exact
 // multiple (a limit reads as it was set), "1.5 KiB" otherwise.
 func Bytes(n int64) string {
