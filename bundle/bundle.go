@@ -9,6 +9,9 @@
 //     order, deterministic); mholt/archives does the decoding. Formats without
 //     a magic number (brotli, raw zlib) are not recognised, since their
 //     detection mistakes ordinary text for compressed data.
+//   - A zip whose central directory is damaged or missing (a cut download)
+//     is read from the local header before each entry, and a warning says
+//     how many entries were found that way.
 //   - Nothing is written to disk. A nested zip or 7z needs random access, so
 //     it is buffered in memory up to Limits.MaxBufferBytes; a larger one is
 //     listed in Others as not inspected.

@@ -4,8 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/fsagent/triage/bundle"
 	"github.com/fsagent/triage/internal/archivetest"
+	"github.com/mholt/archives"
 )
 
 // The archive fuzz targets open the bundle from memory (OpenReaderAt), so an
@@ -29,10 +33,13 @@ import (
 // .ci/fuzz runs every target of the repository briefly.
 
 // fuzzLimits keep one execution cheap: a few hundred bytes of input cannot
-// make a walk read more than 1 MiB or last longer than two seconds.
+// make a walk decompress more than 256 KiB (a mutated bzip2 or gzip run
+// easily expands that far, and producing each MiB costs milliseconds) or
+// last longer than two seconds. The ratio limit, which needs 1 MiB of output
+// to act, is left to the hostile-bundle tests.
 var fuzzLimits = bundle.Limits{
-	MaxTotalBytes: 1 << 20, MaxFileBytes: 256 << 10, MaxEntries: 64,
-	MaxDepth: 2, MaxRatio: 100, MaxBufferBytes: 256 << 10, Timeout: 2 * time.Second,
+	MaxTotalBytes: 256 << 10, MaxFileBytes: 64 << 10, MaxEntries: 64,
+	MaxDepth: 2, MaxRatio: 100, MaxBufferBytes: 64 << 10, Timeout: 2 * time.Second,
 }
 
 // fuzzResult is what one walk of a fuzzed bundle produced.
@@ -119,8 +126,104 @@ func trimTar(b []byte) []byte { return b[:len(b)-1024] }
 
 // seedCompressed adds comp versions of tinyTar and of one plain text file.
 func seedCompressed(f *testing.F, comp string) {
-	f.Add(archivetest.Compress(f, comp, tinyTar(f)))
-	f.Add(archivetest.Compress(f, comp, []byte("Mar  1 12:00:00 web01 kernel: secfs: loaded\n")))
+	f.Add(compressSeed(f, comp, tinyTar(f)))
+	f.Add(compressSeed(f, comp, []byte("Mar  1 12:00:00 web01 kernel: secfs: loaded\n")))
+}
+
+// compressSeed compresses data with comp, declaring the smallest window the
+// format allows where the compressor declares a large one: an xz stream
+// says 8 MiB of dictionary and an lz4 frame 4 MiB blocks, and their decoders
+// allocate that much, which would make every execution of a few hundred
+// bytes cost milliseconds. Small inputs decode the same with the small size.
+func compressSeed(t testing.TB, comp string, data []byte) []byte {
+	if comp == "bz2" { // 100 KB blocks rather than 900 KB
+		var buf bytes.Buffer
+		w, err := archives.Bz2{CompressionLevel: 1}.OpenWriter(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	b := archivetest.Compress(t, comp, data)
+	switch comp {
+	case "xz":
+		smallXzDict(t, b)
+	case "lz4":
+		smallLz4Blocks(t, b)
+	}
+	return b
+}
+
+// smallXzDict sets the LZMA2 dictionary of an xz stream's first block to
+// 4 KiB and fixes the block header's CRC-32. Block header (xz format 3.1):
+// size byte, flags, optional sizes, then the filter: id 0x21, 1, dict byte.
+func smallXzDict(t testing.TB, b []byte) {
+	h := b[12:]
+	size := (int(h[0]) + 1) * 4
+	i := 2
+	for _, present := range []bool{h[1]&0x40 != 0, h[1]&0x80 != 0} {
+		if present {
+			for h[i]&0x80 != 0 {
+				i++
+			}
+			i++
+		}
+	}
+	if h[1]&3 != 0 || h[i] != 0x21 || h[i+1] != 1 {
+		t.Fatalf("xz seed: unexpected block header % x", h[:size])
+	}
+	h[i+2] = 0 // 4 KiB
+	binary.LittleEndian.PutUint32(h[size-4:], crc32.ChecksumIEEE(h[:size-4]))
+}
+
+// smallLz4Blocks sets an lz4 frame's block size to 64 KiB and fixes the
+// descriptor checksum (the second byte of the XXH32 of the descriptor).
+func smallLz4Blocks(t testing.TB, b []byte) {
+	flg := b[4]
+	n := 2
+	if flg&0x08 != 0 {
+		n += 8 // content size
+	}
+	if flg&0x01 != 0 {
+		n += 4 // dictionary id
+	}
+	b[5] = 4 << 4 // 64 KiB blocks
+	b[4+n] = byte(xxh32(b[4:4+n]) >> 8)
+}
+
+// xxh32 is XXH32 with seed 0, for the short inputs of smallLz4Blocks.
+func xxh32(p []byte) uint32 {
+	const p1, p2, p3, p4, p5 = 2654435761, 2246822519, 3266489917, 668265263, 374761393
+	h := uint32(p5) + uint32(len(p))
+	for ; len(p) >= 4; p = p[4:] {
+		h += binary.LittleEndian.Uint32(p) * p3
+		h = bits.RotateLeft32(h, 17) * p4
+	}
+	for _, c := range p {
+		h += uint32(c) * p5
+		h = bits.RotateLeft32(h, 11) * p1
+	}
+	h ^= h >> 15
+	h *= p2
+	h ^= h >> 13
+	h *= p3
+	h ^= h >> 16
+	return h
+}
+
+// seedDamage adds the damaged files (see damages) whose names end in ext.
+func seedDamage(f *testing.F, ext string) {
+	for _, d := range damages {
+		if strings.HasSuffix(d.name, ext) {
+			f.Add(d.build(f))
+		}
+	}
 }
 
 // FuzzOpenWalk mixes seeds of every format in one corpus: a mutation can turn
@@ -128,7 +231,7 @@ func seedCompressed(f *testing.F, comp string) {
 func FuzzOpenWalk(f *testing.F) {
 	f.Add(tinyTar(f))
 	for _, comp := range []string{"gz", "xz", "zst", "bz2", "lz4"} {
-		f.Add(archivetest.Compress(f, comp, tinyTar(f)))
+		f.Add(compressSeed(f, comp, tinyTar(f)))
 	}
 	f.Add(archivetest.Zip(f, tiny...))
 	f.Add(archivetest.Tar(f, archivetest.Entry{Name: "../escape", Body: "x"},
@@ -141,6 +244,7 @@ func FuzzOpenWalk(f *testing.F) {
 // FuzzTar mutates tar headers: names, types, sizes, checksums, pax and GNU
 // extensions.
 func FuzzTar(f *testing.F) {
+	seedDamage(f, ".tar")
 	f.Add(tinyTar(f))
 	f.Add(trimTar(archivetest.Tar(f, archivetest.Entry{Name: "a/b", Type: tar.TypeLink, Link: "a/c"})))
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzWalk(t, "upload.tar", data) })
@@ -149,12 +253,14 @@ func FuzzTar(f *testing.F) {
 // FuzzGzip mutates gzip framing (header flags, extra fields, CRC, members)
 // around a small tar or text file.
 func FuzzGzip(f *testing.F) {
+	seedDamage(f, ".gz")
 	seedCompressed(f, "gz")
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzWalk(t, "upload.tar.gz", data) })
 }
 
 // FuzzXz mutates xz framing (stream flags, block headers, index, CRCs).
 func FuzzXz(f *testing.F) {
+	seedDamage(f, ".xz")
 	seedCompressed(f, "xz")
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzWalk(t, "upload.tar.xz", data) })
 }
@@ -180,6 +286,7 @@ func FuzzLz4(f *testing.F) {
 // FuzzZip mutates zip local headers, the central directory and its end
 // record; the bundle is read through a ReaderAt, as an upload is.
 func FuzzZip(f *testing.F) {
+	seedDamage(f, ".zip")
 	f.Add(archivetest.Zip(f, tiny...))
 	f.Add(archivetest.Zip(f, archivetest.Entry{Name: "x.txt", Body: "one line\n"}))
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzWalk(t, "upload.zip", data) })
@@ -242,7 +349,7 @@ func FuzzNested(f *testing.F) {
 func TestFuzzSeedsAreRead(t *testing.T) {
 	cases := map[string][]byte{"tar": tinyTar(t), "zip": archivetest.Zip(t, tiny...)}
 	for _, comp := range []string{"gz", "xz", "zst", "bz2", "lz4"} {
-		cases["tar."+comp] = archivetest.Compress(t, comp, tinyTar(t))
+		cases["tar."+comp] = compressSeed(t, comp, tinyTar(t))
 	}
 	seven, err := os.ReadFile("testdata/fuzz/Fuzz7z/seed-7zz-two-files")
 	if err != nil {

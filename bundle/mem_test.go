@@ -96,3 +96,12 @@ func TestOpenReaderAtUnreadable(t *testing.T) {
 		}
 	}
 }
+
+// TestBzip2Streams: bzip2 files written by parallel compressors (pbzip2,
+// lbzip2) are several streams end to end; every stream is read.
+func TestBzip2Streams(t *testing.T) {
+	one := archivetest.Compress(t, "bz2", []byte("first stream\n"))
+	two := archivetest.Compress(t, "bz2", []byte("second stream\n"))
+	_, got := walkMem(t, "messages.bz2", append(one, two...), bundle.Limits{})
+	sameFiles(t, got, []file{{Path: "messages", Body: "first stream\nsecond stream\n"}})
+}

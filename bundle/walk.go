@@ -341,6 +341,9 @@ func (w *walker) openArchive(l *layer, k kind, src io.Reader, ra io.ReaderAt, si
 			}
 			return nil
 		})
+		if k.arch == "zip" && err != nil && l.entries == 0 && w.salvageable(err) {
+			return w.endLayer(l, w.salvageZip(l, sr, size, err))
+		}
 		return w.endLayer(l, err)
 	}
 }
