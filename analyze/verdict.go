@@ -10,6 +10,7 @@ import (
 	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/parsers"
 	"github.com/fsagent/triage/rules"
+	"github.com/fsagent/triage/sections"
 )
 
 // The kinds of reason an analysis is incomplete (Reason.Kind).
@@ -198,10 +199,16 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	// whole and cut list, per kind, the artifacts read completely and
 	// those not read whole.
 	// warned lists those read whole but with warnings about some lines.
+	// empty lists those the collector said it could not gather.
 	whole := map[parsers.Kind]int{}
 	cut := map[parsers.Kind][]Artifact{}
 	warned := map[parsers.Kind][]Artifact{}
-	for _, a := range r.Inventory {
+	empty := map[parsers.Kind][]Artifact{}
+	for _, a := range flatten(r.Inventory) {
+		if a.Empty {
+			empty[a.Kind] = append(empty[a.Kind], a)
+			continue
+		}
 		if _, bad := damaged[a.Path]; bad {
 			cut[a.Kind] = append(cut[a.Kind], a)
 			continue
@@ -214,7 +221,7 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	var out []RuleCoverage
 	for _, rule := range set.Rules() {
 		c := RuleCoverage{RuleID: rule.ID, Status: CoverageEvaluated}
-		var absent, missing, partial []string
+		var absent, missing, partial, collector []string
 		var noisy []Artifact
 		for _, group := range rule.Needs {
 			n := 0
@@ -233,10 +240,19 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			default:
 				absent = append(absent, describeKinds(group))
 				c.Missing = append(c.Missing, group...)
+				for _, k := range group {
+					for _, a := range empty[k] {
+						if len(a.Warnings) > 0 {
+							collector = append(collector, a.Warnings[0].Msg)
+						}
+					}
+				}
 			}
 		}
 		for _, lp := range rule.Lines {
-			if !slices.ContainsFunc(r.Inventory, func(a Artifact) bool { return lp.Match(a.Path) }) {
+			if !slices.ContainsFunc(flatten(r.Inventory), func(a Artifact) bool {
+				return lp.Match(a.Path) || a.Section != "" && lp.Match(sections.NamePath(a.Section, false))
+			}) {
 				absent = append(absent, "file matching "+lp.Files)
 			}
 		}
@@ -244,6 +260,9 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			s := "no " + orList(absent) + " in the bundle"
 			if bundleCut {
 				s = "no " + orList(absent) + " in what was read of the bundle"
+			}
+			if len(collector) > 0 {
+				s += " (" + strings.Join(collector, "; ") + ")"
 			}
 			missing = append([]string{s}, missing...)
 		}
@@ -265,6 +284,21 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			c.Reason = "evaluated; some lines of its input were not understood: " + warnedText(noisy)
 		}
 		out = append(out, c)
+	}
+	return out
+}
+
+// flatten lists the artifacts of an inventory with the sections of a
+// sectioned file (supportconfig, AIX snap) in place of the file: each
+// section is an artifact of its own kind.
+func flatten(inv []Artifact) []Artifact {
+	var out []Artifact
+	for _, a := range inv {
+		if len(a.Sections) > 0 {
+			out = append(out, a.Sections...)
+		} else {
+			out = append(out, a)
+		}
 	}
 	return out
 }
