@@ -219,7 +219,7 @@ func parseEntry(e bundle.Entry, sec *sections.Section, r io.Reader, patterns []r
 	idPath := e.Path
 	if sec != nil {
 		idPath = sec.Path()
-		art.Section, art.Line, art.Note = sec.Name, sec.Line, sec.Note
+		art.Section, art.SectionPath, art.Line, art.Note = sec.Name, idPath, sec.Line, sec.Note
 		cr := &sectionCounter{r: r}
 		r = cr
 		defer func() {
