@@ -197,25 +197,32 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	}
 	// whole and cut list, per kind, the artifacts read completely and
 	// those not read whole.
+	// warned lists those read whole but with warnings about some lines.
 	whole := map[parsers.Kind]int{}
 	cut := map[parsers.Kind][]Artifact{}
+	warned := map[parsers.Kind][]Artifact{}
 	for _, a := range r.Artifacts() {
 		if _, bad := damaged[a.Path]; bad {
 			cut[a.Kind] = append(cut[a.Kind], a)
-		} else {
-			whole[a.Kind]++
+			continue
+		}
+		whole[a.Kind]++
+		if len(a.Warnings) > 0 {
+			warned[a.Kind] = append(warned[a.Kind], a)
 		}
 	}
 	var out []RuleCoverage
 	for _, rule := range set.Rules() {
 		c := RuleCoverage{RuleID: rule.ID, Status: CoverageEvaluated}
 		var absent, missing, partial []string
+		var noisy []Artifact
 		for _, group := range rule.Needs {
 			n := 0
 			var bad []Artifact
 			for _, k := range group {
 				n += whole[k]
 				bad = append(bad, cut[k]...)
+				noisy = append(noisy, warned[k]...)
 			}
 			switch {
 			case n > 0 && len(bad) > 0:
@@ -256,10 +263,23 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			c.Reason = strings.Join(missing, "; ")
 		case len(partial) > 0:
 			c.Reason = "evaluated, but some input was not read whole: " + strings.Join(partial, "; ")
+		case len(noisy) > 0:
+			c.Reason = "evaluated; some lines of its input were not understood: " + warnedText(noisy)
 		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// warnedText names the first artifact with warnings and counts the rest:
+// "lsof.out (lsof, 3 warnings, see the warnings); 2 more files with warnings".
+func warnedText(arts []Artifact) string {
+	first := arts[0]
+	s := fmt.Sprintf("%s (%s, %s, see the warnings)", first.Path, first.Kind, wording.Plural(len(first.Warnings), "warning", "warnings"))
+	if len(arts) > 1 {
+		s += fmt.Sprintf("; %s with warnings", wording.Plural(len(arts)-1, "more file", "more files"))
+	}
+	return s
 }
 
 // cutText names the artifacts that were not read whole and why, keeping

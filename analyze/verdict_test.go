@@ -182,3 +182,26 @@ func TestCoverageOfMissingInputs(t *testing.T) {
 		t.Errorf("coverage has %d entries for %d rules", len(res.Coverage), len(shipped(t).Rules()))
 	}
 }
+
+// An evaluated rule whose input had lines the parser did not understand
+// names that input, so the reader can judge how much to trust the silence.
+func TestCoverageNamesWarnedInput(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"mount.out": "/dev/sda1 on / type ext4 (rw)\nthis line is not a mount at all\n/data on /data type secfs2 (rw)\n",
+	})
+	res := run(t, dir, Options{Rules: shipped(t)})
+	var warned bool
+	for _, a := range res.Inventory {
+		warned = warned || a.Path == "mount.out" && len(a.Warnings) > 0
+	}
+	if !warned {
+		t.Fatalf("the mount parser no longer warns about a malformed line; the test needs one: %+v", res.Inventory)
+	}
+	c := coverageOf(res, "gde.nested-mount")
+	if c.Status != CoverageEvaluated || !strings.Contains(c.Reason, "mount.out (mount, 1 warning") {
+		t.Errorf("gde.nested-mount coverage %+v: want evaluated naming the warned mount.out", c)
+	}
+	if !res.Complete() {
+		t.Errorf("a malformed line made the analysis incomplete: %+v", res.Incomplete)
+	}
+}
