@@ -143,8 +143,8 @@ type parsed struct {
 	art        Artifact
 	facts      *model.Model
 	kind       parsers.Kind
-	requires   []parsers.Kind // the kinds its parser requires
-	finish     parsers.Finish // the work its parser deferred, or nil
+	requires   []parsers.Kind  // the kinds its parser requires
+	finish     parsers.Finish  // the work its parser deferred, or nil
 	sized      *sectionCounter // counts a file that declares no size
 	once       sync.Once
 	identified chan struct{} // closed once kind is set
