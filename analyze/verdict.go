@@ -231,7 +231,7 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			case len(bad) > 0:
 				missing = append(missing, describeKinds(group)+" not read whole: "+cutText(bad, damaged))
 			default:
-				absent = append(absent, "no "+describeKinds(group))
+				absent = append(absent, describeKinds(group))
 				c.Missing = append(c.Missing, group...)
 			}
 		}
@@ -239,13 +239,13 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			if !slices.ContainsFunc(r.Artifacts(), func(a Artifact) bool {
 				return lp.Match(a.Path) || a.SectionPath != "" && lp.Match(a.SectionPath)
 			}) {
-				absent = append(absent, "no file matching "+lp.Files)
+				absent = append(absent, "file matching "+lp.Files)
 			}
 		}
 		if len(absent) > 0 {
-			s := strings.Join(absent, " and ") + " in the bundle"
+			s := "no " + orList(absent) + " in the bundle"
 			if bundleCut {
-				s += " (the bundle was not read whole: it may be in the part not read)"
+				s = "no " + orList(absent) + " in what was read of the bundle"
 			}
 			missing = append([]string{s}, missing...)
 		}
@@ -269,6 +269,14 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 		out = append(out, c)
 	}
 	return out
+}
+
+// orList joins "a", "a or b", "a, b or c".
+func orList(items []string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }
 
 // warnedText names the first artifact with warnings and counts the rest:
