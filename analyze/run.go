@@ -29,6 +29,13 @@ type Options struct {
 	// Patterns are extra line patterns to collect (rule tests use them when
 	// they load a model without a whole rule set).
 	Patterns []rules.LinePattern
+	// Serial parses every file on the goroutine that reads the bundle,
+	// none on goroutines of their own. A caller that already runs one
+	// analysis per core (triage batch with --jobs at least the number of
+	// CPUs) gains nothing from per-file goroutines and pipes: they cost
+	// scheduling, copies and collector work on a core another analysis
+	// needs.
+	Serial bool
 }
 
 // Run reads the bundle at path, parses every artifact into the model and
@@ -65,12 +72,15 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 		slots = append(slots, slot)
 		prepare := func(p *parsers.Parser, in *parsers.Input) {
 			slot.identify(p.Kind)
+			if opts.Serial {
+				in.ParseSerially()
+			}
 			if len(p.Requires) > 0 {
 				in.SetDeps(depsOf(prior, p.Requires, true))
 				slot.requires = p.Requires
 			}
 		}
-		if e.Size >= 0 && e.Size < inlineMax {
+		if opts.Serial || e.Size >= 0 && e.Size < inlineMax {
 			// A small file is parsed right here: a goroutine and a pipe
 			// cost more than they save, and a batch of small bundles
 			// scales better with one core per bundle.
