@@ -148,7 +148,7 @@ func (r *Result) judge(set *rules.Set) {
 		}
 	}
 	identified := 0
-	for _, a := range r.Inventory {
+	for _, a := range r.Artifacts() {
 		if a.Kind != parsers.KindText && a.Kind != parsers.KindBinary {
 			identified++
 		}
@@ -201,7 +201,7 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	whole := map[parsers.Kind]int{}
 	cut := map[parsers.Kind][]Artifact{}
 	warned := map[parsers.Kind][]Artifact{}
-	for _, a := range r.Inventory {
+	for _, a := range r.Artifacts() {
 		if _, bad := damaged[a.Path]; bad {
 			cut[a.Kind] = append(cut[a.Kind], a)
 			continue
@@ -236,7 +236,9 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			}
 		}
 		for _, lp := range rule.Lines {
-			if !slices.ContainsFunc(r.Inventory, func(a Artifact) bool { return lp.Match(a.Path) }) {
+			if !slices.ContainsFunc(r.Artifacts(), func(a Artifact) bool {
+				return lp.Match(a.Path) || a.SectionPath != "" && lp.Match(a.SectionPath)
+			}) {
 				absent = append(absent, "file matching "+lp.Files)
 			}
 		}
