@@ -10,7 +10,6 @@ import (
 	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/parsers"
 	"github.com/fsagent/triage/rules"
-	"github.com/fsagent/triage/sections"
 )
 
 // The kinds of reason an analysis is incomplete (Reason.Kind).
@@ -149,7 +148,7 @@ func (r *Result) judge(set *rules.Set) {
 		}
 	}
 	identified := 0
-	for _, a := range r.Inventory {
+	for _, a := range r.Artifacts() {
 		if a.Kind != parsers.KindText && a.Kind != parsers.KindBinary {
 			identified++
 		}
@@ -204,7 +203,7 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	cut := map[parsers.Kind][]Artifact{}
 	warned := map[parsers.Kind][]Artifact{}
 	empty := map[parsers.Kind][]Artifact{}
-	for _, a := range flatten(r.Inventory) {
+	for _, a := range r.Artifacts() {
 		if a.Empty {
 			empty[a.Kind] = append(empty[a.Kind], a)
 			continue
@@ -250,8 +249,8 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			}
 		}
 		for _, lp := range rule.Lines {
-			if !slices.ContainsFunc(flatten(r.Inventory), func(a Artifact) bool {
-				return lp.Match(a.Path) || a.Section != "" && lp.Match(sections.NamePath(a.Section, false))
+			if !slices.ContainsFunc(r.Artifacts(), func(a Artifact) bool {
+				return lp.Match(a.Path) || a.SectionPath != "" && lp.Match(a.SectionPath)
 			}) {
 				absent = append(absent, "file matching "+lp.Files)
 			}
@@ -284,21 +283,6 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			c.Reason = "evaluated; some lines of its input were not understood: " + warnedText(noisy)
 		}
 		out = append(out, c)
-	}
-	return out
-}
-
-// flatten lists the artifacts of an inventory with the sections of a
-// sectioned file (supportconfig, AIX snap) in place of the file: each
-// section is an artifact of its own kind.
-func flatten(inv []Artifact) []Artifact {
-	var out []Artifact
-	for _, a := range inv {
-		if len(a.Sections) > 0 {
-			out = append(out, a.Sections...)
-		} else {
-			out = append(out, a)
-		}
 	}
 	return out
 }
