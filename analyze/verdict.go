@@ -148,7 +148,7 @@ func (r *Result) judge(set *rules.Set) {
 		}
 	}
 	identified := 0
-	for _, a := range r.Inventory {
+	for _, a := range r.Artifacts() {
 		if a.Kind != parsers.KindText && a.Kind != parsers.KindBinary {
 			identified++
 		}
@@ -201,7 +201,7 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	whole := map[parsers.Kind]int{}
 	cut := map[parsers.Kind][]Artifact{}
 	warned := map[parsers.Kind][]Artifact{}
-	for _, a := range r.Inventory {
+	for _, a := range r.Artifacts() {
 		if _, bad := damaged[a.Path]; bad {
 			cut[a.Kind] = append(cut[a.Kind], a)
 			continue
@@ -231,19 +231,21 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			case len(bad) > 0:
 				missing = append(missing, describeKinds(group)+" not read whole: "+cutText(bad, damaged))
 			default:
-				absent = append(absent, "no "+describeKinds(group))
+				absent = append(absent, describeKinds(group))
 				c.Missing = append(c.Missing, group...)
 			}
 		}
 		for _, lp := range rule.Lines {
-			if !slices.ContainsFunc(r.Inventory, func(a Artifact) bool { return lp.Match(a.Path) }) {
-				absent = append(absent, "no file matching "+lp.Files)
+			if !slices.ContainsFunc(r.Artifacts(), func(a Artifact) bool {
+				return lp.Match(a.Path) || a.SectionPath != "" && lp.Match(a.SectionPath)
+			}) {
+				absent = append(absent, "file matching "+lp.Files)
 			}
 		}
 		if len(absent) > 0 {
-			s := strings.Join(absent, " and ") + " in the bundle"
+			s := "no " + orList(absent) + " in the bundle"
 			if bundleCut {
-				s += " (the bundle was not read whole: it may be in the part not read)"
+				s = "no " + orList(absent) + " in what was read of the bundle"
 			}
 			missing = append([]string{s}, missing...)
 		}
@@ -267,6 +269,14 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 		out = append(out, c)
 	}
 	return out
+}
+
+// orList joins "a", "a or b", "a, b or c".
+func orList(items []string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }
 
 // warnedText names the first artifact with warnings and counts the rest:

@@ -86,7 +86,7 @@ func TestTruncatedArchiveIsIncomplete(t *testing.T) {
 		t.Errorf("the archive reason is not first: %+v", half.Incomplete)
 	}
 	c := coverageOf(half, "gde.guardpoint-busy")
-	if c.Status != CoverageNotEvaluated || !strings.Contains(c.Reason, "not read whole") && !strings.Contains(c.Reason, "part not read") {
+	if c.Status != CoverageNotEvaluated || !strings.Contains(c.Reason, "not read whole") && !strings.Contains(c.Reason, "in what was read of the bundle") {
 		t.Errorf("gde.guardpoint-busy coverage %+v: want not_evaluated naming the unread part", c)
 	}
 }
@@ -170,7 +170,7 @@ func TestCoverageOfMissingInputs(t *testing.T) {
 		{"kernel.module-in-use", CoverageNotEvaluated, "no module list (modules) in the bundle"},
 		{"kernel.hung-task", CoverageEvaluated, ""},
 		{"gde.nested-mount", CoverageEvaluated, ""},
-		{"av.ncp-volume-unmounted", CoverageNotEvaluated, "no file matching **/ncs/*.load"},
+		{"av.ncp-volume-unmounted", CoverageNotEvaluated, "or file matching **/ncs/*.load in the bundle"},
 	}
 	for _, tc := range cases {
 		c := coverageOf(res, tc.id)
