@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -186,5 +187,32 @@ func TestLargeLsofBeforeMountTable(t *testing.T) {
 	st := res.Model.LogStats[0]
 	if st.Kind != "lsof" || st.Kept != len(want) || st.Kept+st.Unkept != st.Lines-1 || st.Lost != 0 {
 		t.Fatalf("stats %+v: kept and unkept must add up to the %d rows", st, st.Lines-1)
+	}
+}
+
+// Serial parsing (triage batch with a bundle per core) reads the same
+// facts, warnings and inventory as parsing large files on goroutines.
+func TestSerialSameResult(t *testing.T) {
+	var lsof strings.Builder
+	lsof.WriteString(retainLsof)
+	for i := 0; lsof.Len() < 2*inlineMax; i++ {
+		fmt.Fprintf(&lsof, "java    %6d app     %3dr   REG  253,0     1024   %6d /var/lib/app/%d.dat\n", 4000+i%700, i%100, i%999999, i)
+	}
+	dir := writeTree(t, map[string]string{
+		"a/lsof.out": lsof.String(),
+		"b/big.txt":  bigText("first", 3*inlineMax),
+		"c/mount":    retainMount,
+	})
+	var got [2]*Result
+	for i, serial := range []bool{false, true} {
+		res, err := Run(context.Background(), dir, Options{Serial: serial})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[i] = res
+	}
+	if !reflect.DeepEqual(got[0].Inventory, got[1].Inventory) || !reflect.DeepEqual(got[0].Model.OpenFiles, got[1].Model.OpenFiles) ||
+		!reflect.DeepEqual(got[0].Model.LogStats, got[1].Model.LogStats) || len(got[1].Model.OpenFiles) != 3 {
+		t.Fatalf("serial differs:\n%+v\n%+v", got[1].Inventory, got[0].Inventory)
 	}
 }

@@ -148,7 +148,7 @@ func (r *Result) judge(set *rules.Set) {
 		}
 	}
 	identified := 0
-	for _, a := range r.Inventory {
+	for _, a := range r.Artifacts() {
 		if a.Kind != parsers.KindText && a.Kind != parsers.KindBinary {
 			identified++
 		}
@@ -197,25 +197,32 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	}
 	// whole and cut list, per kind, the artifacts read completely and
 	// those not read whole.
+	// warned lists those read whole but with warnings about some lines.
 	whole := map[parsers.Kind]int{}
 	cut := map[parsers.Kind][]Artifact{}
-	for _, a := range r.Inventory {
+	warned := map[parsers.Kind][]Artifact{}
+	for _, a := range r.Artifacts() {
 		if _, bad := damaged[a.Path]; bad {
 			cut[a.Kind] = append(cut[a.Kind], a)
-		} else {
-			whole[a.Kind]++
+			continue
+		}
+		whole[a.Kind]++
+		if len(a.Warnings) > 0 {
+			warned[a.Kind] = append(warned[a.Kind], a)
 		}
 	}
 	var out []RuleCoverage
 	for _, rule := range set.Rules() {
 		c := RuleCoverage{RuleID: rule.ID, Status: CoverageEvaluated}
 		var absent, missing, partial []string
+		var noisy []Artifact
 		for _, group := range rule.Needs {
 			n := 0
 			var bad []Artifact
 			for _, k := range group {
 				n += whole[k]
 				bad = append(bad, cut[k]...)
+				noisy = append(noisy, warned[k]...)
 			}
 			switch {
 			case n > 0 && len(bad) > 0:
@@ -224,19 +231,21 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			case len(bad) > 0:
 				missing = append(missing, describeKinds(group)+" not read whole: "+cutText(bad, damaged))
 			default:
-				absent = append(absent, "no "+describeKinds(group))
+				absent = append(absent, describeKinds(group))
 				c.Missing = append(c.Missing, group...)
 			}
 		}
 		for _, lp := range rule.Lines {
-			if !slices.ContainsFunc(r.Inventory, func(a Artifact) bool { return lp.Match(a.Path) }) {
-				absent = append(absent, "no file matching "+lp.Files)
+			if !slices.ContainsFunc(r.Artifacts(), func(a Artifact) bool {
+				return lp.Match(a.Path) || a.SectionPath != "" && lp.Match(a.SectionPath)
+			}) {
+				absent = append(absent, "file matching "+lp.Files)
 			}
 		}
 		if len(absent) > 0 {
-			s := strings.Join(absent, " and ") + " in the bundle"
+			s := "no " + orList(absent) + " in the bundle"
 			if bundleCut {
-				s += " (the bundle was not read whole: it may be in the part not read)"
+				s = "no " + orList(absent) + " in what was read of the bundle"
 			}
 			missing = append([]string{s}, missing...)
 		}
@@ -254,10 +263,31 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			c.Reason = strings.Join(missing, "; ")
 		case len(partial) > 0:
 			c.Reason = "evaluated, but some input was not read whole: " + strings.Join(partial, "; ")
+		case len(noisy) > 0:
+			c.Reason = "evaluated; some lines of its input were not understood: " + warnedText(noisy)
 		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// orList joins "a", "a or b", "a, b or c".
+func orList(items []string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+// warnedText names the first artifact with warnings and counts the rest:
+// "lsof.out (lsof, 3 warnings, see the warnings); 2 more files with warnings".
+func warnedText(arts []Artifact) string {
+	first := arts[0]
+	s := fmt.Sprintf("%s (%s, %s, see the warnings)", first.Path, first.Kind, wording.Plural(len(first.Warnings), "warning", "warnings"))
+	if len(arts) > 1 {
+		s += fmt.Sprintf("; %s with warnings", wording.Plural(len(arts)-1, "more file", "more files"))
+	}
+	return s
 }
 
 // cutText names the artifacts that were not read whole and why, keeping

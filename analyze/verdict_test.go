@@ -86,7 +86,7 @@ func TestTruncatedArchiveIsIncomplete(t *testing.T) {
 		t.Errorf("the archive reason is not first: %+v", half.Incomplete)
 	}
 	c := coverageOf(half, "gde.guardpoint-busy")
-	if c.Status != CoverageNotEvaluated || !strings.Contains(c.Reason, "not read whole") && !strings.Contains(c.Reason, "part not read") {
+	if c.Status != CoverageNotEvaluated || !strings.Contains(c.Reason, "not read whole") && !strings.Contains(c.Reason, "in what was read of the bundle") {
 		t.Errorf("gde.guardpoint-busy coverage %+v: want not_evaluated naming the unread part", c)
 	}
 }
@@ -170,7 +170,7 @@ func TestCoverageOfMissingInputs(t *testing.T) {
 		{"kernel.module-in-use", CoverageNotEvaluated, "no module list (modules) in the bundle"},
 		{"kernel.hung-task", CoverageEvaluated, ""},
 		{"gde.nested-mount", CoverageEvaluated, ""},
-		{"av.ncp-volume-unmounted", CoverageNotEvaluated, "no file matching **/ncs/*.load"},
+		{"av.ncp-volume-unmounted", CoverageNotEvaluated, "or file matching **/ncs/*.load in the bundle"},
 	}
 	for _, tc := range cases {
 		c := coverageOf(res, tc.id)
@@ -180,5 +180,28 @@ func TestCoverageOfMissingInputs(t *testing.T) {
 	}
 	if len(res.Coverage) != len(shipped(t).Rules()) {
 		t.Errorf("coverage has %d entries for %d rules", len(res.Coverage), len(shipped(t).Rules()))
+	}
+}
+
+// An evaluated rule whose input had lines the parser did not understand
+// names that input, so the reader can judge how much to trust the silence.
+func TestCoverageNamesWarnedInput(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"mount.out": "/dev/sda1 on / type ext4 (rw)\nthis line is not a mount at all\n/data on /data type secfs2 (rw)\n",
+	})
+	res := run(t, dir, Options{Rules: shipped(t)})
+	var warned bool
+	for _, a := range res.Inventory {
+		warned = warned || a.Path == "mount.out" && len(a.Warnings) > 0
+	}
+	if !warned {
+		t.Fatalf("the mount parser no longer warns about a malformed line; the test needs one: %+v", res.Inventory)
+	}
+	c := coverageOf(res, "gde.nested-mount")
+	if c.Status != CoverageEvaluated || !strings.Contains(c.Reason, "mount.out (mount, 1 warning") {
+		t.Errorf("gde.nested-mount coverage %+v: want evaluated naming the warned mount.out", c)
+	}
+	if !res.Complete() {
+		t.Errorf("a malformed line made the analysis incomplete: %+v", res.Incomplete)
 	}
 }

@@ -30,7 +30,7 @@ type derived struct {
 	services      map[string]bool // init script names and Provides
 	filesystems   map[string]bool
 	unfinished    map[string][]Syscall // by call name; "" holds every unfinished call
-	slowest       []Syscall            // completed calls with a duration, longest first
+	slowest       []int                // indexes of completed calls with a duration, longest first
 	initByName    map[string]int
 	procByCommand map[string][]int
 	pkgByName     map[string][]int
@@ -91,23 +91,27 @@ func (m *Model) ensure() {
 			d.filesystems[f.Name] = true
 		}
 		d.unfinished = map[string][]Syscall{}
-		for _, c := range m.Syscalls {
+		for i, c := range m.Syscalls {
 			if c.Unfinished {
 				d.unfinished[""] = append(d.unfinished[""], c)
 				d.unfinished[c.Name] = append(d.unfinished[c.Name], c)
 			}
 			if c.Duration > 0 {
-				d.slowest = append(d.slowest, c)
+				d.slowest = append(d.slowest, i)
 			}
 		}
-		sort.SliceStable(d.slowest, func(i, j int) bool { return d.slowest[i].Duration > d.slowest[j].Duration })
+		sort.SliceStable(d.slowest, func(i, j int) bool {
+			return m.Syscalls[d.slowest[i]].Duration > m.Syscalls[d.slowest[j]].Duration
+		})
 		d.procByCommand = map[string][]int{}
 		for i, p := range m.Processes {
 			d.procByCommand[p.Command] = append(d.procByCommand[p.Command], i)
 		}
 		d.pkgByName = map[string][]int{}
 		for i, p := range m.Packages {
-			d.pkgByName[p.Name] = append(d.pkgByName[p.Name], i)
+			if !p.NotInstalled {
+				d.pkgByName[p.Name] = append(d.pkgByName[p.Name], i)
+			}
 		}
 	})
 }
@@ -140,6 +144,21 @@ func cleanPath(p string) string {
 func (m *Model) OpenFilesUnder(dir string) []OpenFile {
 	m.ensure()
 	return pick(m.OpenFiles, m.derived.paths.open.under(dir))
+}
+
+// OpenFileRefsUnder is OpenFilesUnder without copying the facts: pointers
+// into the model, which must not be changed through them. A busy guard
+// point holds hundreds of thousands of rows; rules read them by reference.
+func (m *Model) OpenFileRefsUnder(dir string) []*OpenFile {
+	m.ensure()
+	return refs(m.OpenFiles, m.derived.paths.open.under(dir))
+}
+
+// FuserRefsUnder is FuserUnder without copying the facts (see
+// OpenFileRefsUnder).
+func (m *Model) FuserRefsUnder(dir string) []*FuserHit {
+	m.ensure()
+	return refs(m.Fuser, m.derived.paths.fuser.under(dir))
 }
 
 // FuserUnder lists, in file order, the fuser hits of real processes (not
@@ -388,11 +407,11 @@ func (m *Model) UnfinishedCalls(name string) []Syscall {
 // longest first (all of them when n is negative).
 func (m *Model) SlowestCalls(n int) []Syscall {
 	m.ensure()
-	out := m.derived.slowest
-	if n >= 0 && len(out) > n {
-		out = out[:n]
+	idx := m.derived.slowest
+	if n >= 0 && len(idx) > n {
+		idx = idx[:n]
 	}
-	return out
+	return pick(m.Syscalls, idx)
 }
 
 // EventsOf lists the log events of one kind (see the Event* constants), in
@@ -454,8 +473,9 @@ func (m *Model) InitScriptNamed(name string) InitScript {
 	return InitScript{}
 }
 
-// PackagesNamed lists the installed packages whose name matches a glob. A
-// glob without wildcards is a lookup; others read every package.
+// PackagesNamed lists the installed packages whose name matches a glob
+// (rows of packages that are not installed, like dpkg's "rc", are left
+// out). A glob without wildcards is a lookup; others read every package.
 func (m *Model) PackagesNamed(glob string) []Package {
 	m.ensure()
 	if !hasMeta(glob) {
@@ -463,7 +483,7 @@ func (m *Model) PackagesNamed(glob string) []Package {
 	}
 	var out []Package
 	for _, p := range m.Packages {
-		if globMatch(glob, p.Name) {
+		if !p.NotInstalled && globMatch(glob, p.Name) {
 			out = append(out, p)
 		}
 	}
@@ -495,6 +515,15 @@ func pick[T any](facts []T, idx []int) []T {
 	out := make([]T, len(idx))
 	for i, j := range idx {
 		out[i] = facts[j]
+	}
+	return out
+}
+
+// refs returns pointers to the facts at the given indexes, in that order.
+func refs[T any](facts []T, idx []int) []*T {
+	out := make([]*T, len(idx))
+	for i, j := range idx {
+		out[i] = &facts[j]
 	}
 	return out
 }

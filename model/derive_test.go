@@ -105,3 +105,25 @@ func TestCompareVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestPackagesNamedLeavesOutNotInstalled: a dpkg "rc" row (removed, its
+// configuration kept) is a fact of the model but no rule sees the package
+// as installed, by exact name or by glob, nor as a service.
+func TestPackagesNamedLeavesOutNotInstalled(t *testing.T) {
+	m := &Model{Packages: []Package{
+		{Name: "nails", Version: "1.0", State: "rc", Manager: "dpkg", NotInstalled: true},
+		{Name: "nails-doc", Version: "1.0", State: "ii", Manager: "dpkg"},
+	}}
+	if got := m.PackagesNamed("nails"); len(got) != 0 {
+		t.Errorf("PackagesNamed(nails) = %+v, want none: the package was removed", got)
+	}
+	if got := m.PackagesNamed("nails*"); len(got) != 1 || got[0].Name != "nails-doc" {
+		t.Errorf("PackagesNamed(nails*) = %+v, want only nails-doc", got)
+	}
+	if m.HasService("nails") {
+		t.Error("HasService(nails) is true for a removed package")
+	}
+	if len(m.Packages) != 2 {
+		t.Error("the rc row must stay in the model")
+	}
+}

@@ -87,4 +87,9 @@ type Package struct {
 	Manager string `json:"manager,omitempty"`
 	// State is the package manager's state code (dpkg "ii", lslpp "C").
 	State string `json:"state,omitempty"`
+	// NotInstalled marks a row the package manager lists for a package
+	// that is not installed: dpkg's "rc" (removed, its configuration files
+	// kept) and "un"/"pn". Such rows are kept as evidence of what was once
+	// there, and the queries of rules (PackagesNamed) leave them out.
+	NotInstalled bool `json:"not_installed,omitempty"`
 }

@@ -145,6 +145,7 @@ type Input struct {
 	deps     *model.Model // see Deps
 	finish   Finish       // see Defer
 	spoolMax int          // lsof spool budget in bytes; 0: lsofSpoolMax (tests lower it)
+	serial   bool         // parse on this goroutine only (tests compare with the parallel parse)
 }
 
 // Finish completes the parse of a file whose parser declared Requires and
@@ -158,6 +159,11 @@ type Finish func(deps, out *model.Model) []Warning
 // names, from the files read before this one. The pipeline calls it; a
 // parser run alone gets no Deps and keeps everything.
 func (in *Input) SetDeps(m *model.Model) { in.deps = m }
+
+// ParseSerially keeps a parser that splits a large file across cores
+// (lsof) on the calling goroutine: the caller already runs one analysis per
+// core.
+func (in *Input) ParseSerially() { in.serial = true }
 
 // Deps returns what SetDeps gave, or nil.
 func (in *Input) Deps() *model.Model { return in.deps }

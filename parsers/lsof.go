@@ -457,18 +457,28 @@ func parseLsof(in *Input, out *model.Model) {
 			}
 			continue
 		}
-		if st.parseRow(in, b, st.recs.next()) {
-			continue
+		st.line(in, b)
+		if in.Line() == lsofParallelAfter && !in.serial {
+			// A large file: the rest is parsed on every core.
+			parseLsofParallel(in, st)
+			return
 		}
-		st.recs.drop()
-		t, _ := trimBlank(b)
-		switch {
-		case len(t) == 0:
-		case bytes.HasPrefix(t, []byte("lsof:")) || bytes.HasPrefix(t, []byte("Output information may be incomplete")):
-			in.Warnf("lsof reported: %s", in.Text())
-		default:
-			in.Warnf("not an lsof row: %s", quotedExcerpt(in.Text()))
-		}
+	}
+}
+
+// line reads one line that is not a header: a row, or a warning.
+func (st *lsofState) line(in *Input, b []byte) {
+	if st.parseRow(in, b, st.recs.next()) {
+		return
+	}
+	st.recs.drop()
+	t, _ := trimBlank(b)
+	switch {
+	case len(t) == 0:
+	case bytes.HasPrefix(t, []byte("lsof:")) || bytes.HasPrefix(t, []byte("Output information may be incomplete")):
+		in.Warnf("lsof reported: %s", in.Text())
+	default:
+		in.Warnf("not an lsof row: %s", quotedExcerpt(in.Text()))
 	}
 }
 

@@ -3,6 +3,7 @@ package parsers
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -231,6 +232,69 @@ func TestLsofDeferred(t *testing.T) {
 			}
 			if len(m.OpenFileTallies) != 1 || m.OpenFileTallies[0].Listening != 1 {
 				t.Fatalf("tallies %+v, want the listening socket", m.OpenFileTallies)
+			}
+		})
+	}
+}
+
+// TestLsofParallel: a large lsof parsed in batches on every core gives the
+// same facts, counts, tallies, held rows and warnings, in the same order, as
+// one parsed on one goroutine, with or without guard points to keep.
+func TestLsofParallel(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("COMMAND   PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n")
+	for i := 0; i < 3*lsofParallelAfter; i++ {
+		switch {
+		case i == 2*lsofParallelAfter:
+			b.WriteString("COMMAND     PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n") // a second capture
+		case i%1001 == 0:
+			b.WriteString("lsof: WARNING: can't stat() fuse.gvfsd-fuse file system /run/user/1000/gvfs\n")
+		case i%777 == 0:
+			fmt.Fprintf(&b, "ba\x1bsh    %5d root  cwd    DIR  253,0     4096 10977282 /data/esc%d\n", 2000+i%5000, i)
+		case i%3 == 0:
+			fmt.Fprintf(&b, "sshd    %5d root    3u  IPv4  41234      0t0      TCP *:%d (LISTEN)\n", 900+i%300, i%65000)
+		default:
+			dir := [...]string{"/data", "/late", "/usr/lib", "/data2"}[i%4]
+			fmt.Fprintf(&b, "bash    %5d root  cwd    DIR  253,0     4096 10977282 %s/f%d\n", 2000+i%5000, dir, i)
+		}
+	}
+	known := &model.Model{Mounts: []model.Mount{{Device: "/data", Path: "/data", FSType: "secfs2"}}}
+	final := &model.Model{Mounts: append(known.Mounts, model.Mount{Device: "/late", Path: "/late", FSType: "secfs2"})}
+	for _, tc := range []struct {
+		name string
+		deps *model.Model
+	}{{"alone", nil}, {"guard points known in part", known}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got [2]model.Model
+			var warns [2][]Warning
+			for i, serial := range []bool{true, false} {
+				in := NewInputString("lsof.out", b.String())
+				in.serial = serial
+				if tc.deps != nil {
+					in.SetDeps(tc.deps)
+				}
+				parseLsof(in, &got[i])
+				if fin := in.Deferred(); fin != nil {
+					in.warnings = append(in.warnings, fin(final, &got[i])...)
+				}
+				warns[i] = in.Warnings()
+			}
+			if len(got[0].OpenFiles) < 1000 {
+				t.Fatalf("only %d rows kept", len(got[0].OpenFiles))
+			}
+			if !reflect.DeepEqual(got[0].OpenFiles, got[1].OpenFiles) {
+				for i := range min(len(got[0].OpenFiles), len(got[1].OpenFiles)) {
+					if !reflect.DeepEqual(got[0].OpenFiles[i], got[1].OpenFiles[i]) {
+						t.Fatalf("%d and %d rows; row %d differs:\n%+v\n%+v", len(got[0].OpenFiles), len(got[1].OpenFiles), i, got[0].OpenFiles[i], got[1].OpenFiles[i])
+					}
+				}
+				t.Fatalf("%d rows serially, %d in parallel", len(got[0].OpenFiles), len(got[1].OpenFiles))
+			}
+			if !reflect.DeepEqual(got[0].LogStats, got[1].LogStats) || !reflect.DeepEqual(got[0].OpenFileTallies, got[1].OpenFileTallies) {
+				t.Fatalf("stats or tallies differ:\n%+v %+v\n%+v %+v", got[0].LogStats, got[0].OpenFileTallies, got[1].LogStats, got[1].OpenFileTallies)
+			}
+			if !reflect.DeepEqual(warns[0], warns[1]) || len(warns[0]) == 0 {
+				t.Fatalf("warnings differ:\n%v\n%v", warns[0], warns[1])
 			}
 		})
 	}

@@ -44,7 +44,12 @@ type lsofSpool struct {
 	hdrLine int
 	max     int // bytes it may hold; 0 means lsofSpoolMax
 	rows    int // rows spooled
-	lost    int // rows naming a path not spooled: lsofSpoolMax reached
+	// collect makes a batch's spool (see lsofpar.go) only record rows:
+	// no budget, no frames; the batch's records join the file's spool in
+	// order. firstRow is the line of its first row.
+	collect  bool
+	firstRow int
+	lost     int // rows naming a path not spooled: lsofSpoolMax reached
 	// firstLost is the line of the first lost row.
 	firstLost int
 }
@@ -83,7 +88,15 @@ func (s *lsofSpool) header(line int, b []byte) {
 
 // row spools one row, or counts it lost once the budget is spent.
 func (s *lsofSpool) row(line int, b []byte) {
-	if limit := cmp.Or(s.max, lsofSpoolMax); s.packed+len(s.cur) >= limit {
+	if s.collect {
+		if s.rows == 0 {
+			s.firstRow = line
+		}
+		s.record(line, false, b)
+		s.rows++
+		return
+	}
+	if s.full() {
 		if s.lost == 0 {
 			s.firstLost = line
 		}
@@ -95,12 +108,37 @@ func (s *lsofSpool) row(line int, b []byte) {
 	}
 	s.record(line, false, b)
 	s.rows++
+	s.frameDone()
+}
+
+// full reports whether the budget is spent.
+func (s *lsofSpool) full() bool {
+	return s.packed+len(s.cur) >= cmp.Or(s.max, lsofSpoolMax)
+}
+
+// frameDone seals the frame being filled once it is large enough, and
+// starts the next one with the header.
+func (s *lsofSpool) frameDone() {
 	if len(s.cur) >= lsofSpoolFrame {
 		s.seal()
 		if s.hdr != nil {
 			s.record(s.hdrLine, true, s.hdr)
 		}
 	}
+}
+
+// appendRecords adds the rows a batch held, the next in file order.
+func (s *lsofSpool) appendRecords(o *lsofSpool) {
+	if s.full() {
+		if s.lost == 0 {
+			s.firstLost = o.firstRow
+		}
+		s.lost += o.rows
+		return
+	}
+	s.cur = append(s.cur, o.cur...)
+	s.rows += o.rows
+	s.frameDone()
 }
 
 // seal compresses the frame being filled.

@@ -197,10 +197,9 @@ func parseDpkg(in *Input, out *model.Model) {
 			p.Arch = f[3]
 		}
 		// Rows whose status is "not installed" or "config files only"
-		// describe packages that are no longer on the host.
-		if f[0][1] == 'n' || f[0][1] == 'c' {
-			continue
-		}
+		// ("rc": removed, configuration kept) describe packages that are no
+		// longer on the host: kept with their state, marked not installed.
+		p.NotInstalled = f[0][1] == 'n' || f[0][1] == 'c'
 		out.Packages = append(out.Packages, p)
 	}
 }
@@ -212,11 +211,50 @@ func dpkgStatus(s string) bool {
 
 func sniffLslpp(h *Head) bool {
 	for _, l := range h.nonBlankRows(4) {
-		if lslppHeader(l) {
+		if lslppHeader(l) || lslppColonHeader(l) {
 			return true
 		}
 	}
 	return false
+}
+
+// lslppColonHeader recognises the header of lslpp's colon form (-lc, -Lc):
+// "#Path:Fileset:Level:PTF Id:State:Type:Description:EFIX Locked" or,
+// for -Lc, "#Package Name:Fileset:Level:State:...".
+func lslppColonHeader(l string) bool {
+	l = strings.TrimSpace(l)
+	return strings.HasPrefix(l, "#") && strings.Contains(l, ":Fileset:Level:")
+}
+
+// lslppColonRow reads one row of the colon form whose header was h (its
+// fields). A fileset is listed once per object repository it has parts in
+// (/usr/lib/objrepos, /etc/objrepos); seen keeps the first.
+func lslppColonRow(in *Input, h []string, t string, seen map[string]bool, out *model.Model) {
+	f := strings.Split(t, ":")
+	col := func(name string) string {
+		for i, n := range h {
+			if n == name && i < len(f) {
+				return strings.TrimSpace(f[i])
+			}
+		}
+		return ""
+	}
+	name, level := col("Fileset"), col("Level")
+	if name == "" || !lslppLevel(level) {
+		in.Warnf("expected an lslpp colon row \"path:fileset:level:...\": %q", excerpt(t))
+		return
+	}
+	if seen[name] {
+		return
+	}
+	seen[name] = true
+	// -lc writes the state as a word (COMMITTED, APPLIED, BROKEN); keep
+	// the one-letter code of -L.
+	state := col("State")
+	if len(state) > 1 {
+		state = state[:1]
+	}
+	out.Packages = append(out.Packages, model.Package{Name: name, Version: level, State: state, Manager: "lslpp", Src: in.Src()})
 }
 
 func lslppHeader(l string) bool {
@@ -227,9 +265,19 @@ func lslppHeader(l string) bool {
 func parseLslpp(in *Input, out *model.Model) {
 	footer := false
 	var last *model.Package
+	var colon []string // the colon form's header fields, once met
+	seen := map[string]bool{}
 	for in.Next() {
 		t := in.Text()
 		trimmed := strings.TrimSpace(t)
+		if lslppColonHeader(trimmed) {
+			colon = strings.Split(strings.TrimPrefix(trimmed, "#"), ":")
+			continue
+		}
+		if colon != nil && trimmed != "" {
+			lslppColonRow(in, colon, trimmed, seen, out)
+			continue
+		}
 		switch {
 		case trimmed == "", lslppHeader(t), strings.Trim(trimmed, "-") == "":
 			continue

@@ -30,10 +30,11 @@ func TestPackagesParse(t *testing.T) {
 			},
 		},
 		{
-			name: "dpkg -l: removed packages left out", parser: "dpkg", path: "sos_commands/dpkg/dpkg_-l", file: "dpkg-l.txt", count: 3,
+			name: "dpkg -l: removed packages kept with their state, not installed", parser: "dpkg", path: "sos_commands/dpkg/dpkg_-l", file: "dpkg-l.txt", count: 4,
 			wants: map[int]model.Package{
 				0: {Name: "auditd", Version: "1:2.8.5-2ubuntu6", Arch: "amd64", Manager: "dpkg", State: "ii"},
-				2: {Name: "libc6", Version: "2.31-0ubuntu9.9", Arch: "amd64", Manager: "dpkg", State: "ii"},
+				2: {Name: "old-agent", Version: "1.0-1", Arch: "amd64", Manager: "dpkg", State: "rc", NotInstalled: true},
+				3: {Name: "libc6", Version: "2.31-0ubuntu9.9", Arch: "amd64", Manager: "dpkg", State: "ii"},
 			},
 		},
 		{
@@ -119,5 +120,47 @@ func TestRPMJSONWarnings(t *testing.T) {
 		if len(warns) != 1 || warns[0].Line != 2 || !strings.Contains(warns[0].Msg, c.want) || strings.Contains(warns[0].Msg, "<nil>") {
 			t.Errorf("%q: warnings %v, want one at line 2 containing %q", c.content, warns, c.want)
 		}
+	}
+}
+
+// TestCollectorPackageForms reads the package lists of the collectors that
+// concatenate outputs: AIX snap's lslpp -lc (colon form, a fileset once per
+// object repository) and supportconfig's rpm.txt table (NAME, a
+// distribution of several words, VERSION-RELEASE).
+func TestCollectorPackageForms(t *testing.T) {
+	cases := []struct {
+		name, parser, content string
+		want                  []model.Package
+		warns                 int
+	}{
+		{"lslpp -lc", "lslpp", "#Path:Fileset:Level:PTF Id:State:Type:Description:EFIX Locked\n" +
+			"/usr/lib/objrepos:bos.rte:7.2.5.200::COMMITTED:I:Base Operating System Runtime:\n" +
+			"/usr/lib/objrepos:vee-fs:7.5.0.59::APPLIED:I:Transparent Encryption Agent:\n" +
+			"/etc/objrepos:bos.rte:7.2.5.200::COMMITTED:I:Base Operating System Runtime:\n" +
+			"/usr/lib/objrepos:broken\n",
+			[]model.Package{{Name: "bos.rte", Version: "7.2.5.200", State: "C", Manager: "lslpp"}, {Name: "vee-fs", Version: "7.5.0.59", State: "A", Manager: "lslpp"}}, 1},
+		{"supportconfig rpm table", "rpm", "NAME                                DISTRIBUTION                        VERSION\n" +
+			"bash                                SUSE Linux Enterprise 15            4.4-150400.27.3.2\n" +
+			"vee-fs                              (none)                              7.5.0.59-1\n" +
+			"short\n",
+			[]model.Package{{Name: "bash", Version: "4.4-150400.27.3.2", Manager: "rpm"}, {Name: "vee-fs", Version: "7.5.0.59-1", Manager: "rpm"}}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, warns := parseString(t, c.parser, "pkgs", c.content)
+			if len(warns) != c.warns {
+				t.Errorf("warnings %v, want %d", warns, c.warns)
+			}
+			if len(m.Packages) != len(c.want) {
+				t.Fatalf("packages %+v, want %+v", m.Packages, c.want)
+			}
+			for i, w := range c.want {
+				g := m.Packages[i]
+				g.Src = model.Source{}
+				if g != w {
+					t.Errorf("package %d = %+v, want %+v", i, g, w)
+				}
+			}
+		})
 	}
 }

@@ -81,6 +81,7 @@ type htmlView struct {
 	Verdict      string
 	Incomplete   []analyze.Reason
 	NotEvaluated []analyze.RuleCoverage
+	NotEvalBy    []notEvaluatedGroup
 	NotSeenIntro string
 	RuleNotes    []string
 	HasCoverage  bool
@@ -101,7 +102,7 @@ func HTML(w io.Writer, r *analyze.Result, opts ...Option) error {
 		BundleSize: bundleSize(r.Bundle), Host: h, Errors: r.Errors,
 		Warnings: allWarnings(r), WarningCount: warningCount(r), Others: sortedOthers(r.Others),
 	}
-	v.Verdict, v.Incomplete, v.NotEvaluated = verdictLine(r), r.Incomplete, r.NotEvaluated()
+	v.Verdict, v.Incomplete, v.NotEvaluated, v.NotEvalBy = verdictLine(r), r.Incomplete, r.NotEvaluated(), notEvaluatedGroups(r)
 	v.NotSeenIntro, v.RuleNotes, v.HasCoverage = notSeenIntro, r.RuleNotes, len(r.Coverage) > 0
 	v.Title = "Triage report"
 	if h.Hostname != "" {

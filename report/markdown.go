@@ -74,8 +74,12 @@ func Markdown(w io.Writer, r *analyze.Result, opts ...Option) error {
 		for _, x := range r.Incomplete {
 			p("- **%s** %s: %s\n", x.Kind, mdCode(reasonLoc(x)), mdText(x.Message))
 		}
-		for _, c := range r.NotEvaluated() {
-			p("- not evaluated %s: %s\n", mdCode(c.RuleID), mdText(c.Reason))
+		for _, g := range notEvaluatedGroups(r) {
+			ids := make([]string, len(g.RuleIDs))
+			for i, id := range g.RuleIDs {
+				ids[i] = mdCode(id)
+			}
+			p("- not evaluated %s: %s\n", strings.Join(ids, ", "), mdText(g.Reason))
 		}
 		p("\n")
 	}

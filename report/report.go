@@ -388,3 +388,30 @@ func reasonLoc(x analyze.Reason) string {
 	}
 	return "(bundle)"
 }
+
+// notEvaluatedGroup is the rules that could not be evaluated for one same
+// reason, so the section stays short when many rules lack one input.
+type notEvaluatedGroup struct {
+	RuleIDs []string
+	Reason  string
+}
+
+// IDs joins the group's rule ids.
+func (g notEvaluatedGroup) IDs() string { return strings.Join(g.RuleIDs, ", ") }
+
+// notEvaluatedGroups groups the rules not evaluated by reason, in the
+// order the reasons first appear (rule id order).
+func notEvaluatedGroups(r *analyze.Result) []notEvaluatedGroup {
+	var out []notEvaluatedGroup
+	at := map[string]int{}
+	for _, c := range r.NotEvaluated() {
+		i, ok := at[c.Reason]
+		if !ok {
+			i = len(out)
+			at[c.Reason] = i
+			out = append(out, notEvaluatedGroup{Reason: c.Reason})
+		}
+		out[i].RuleIDs = append(out[i].RuleIDs, c.RuleID)
+	}
+	return out
+}

@@ -175,8 +175,8 @@ func Text(w io.Writer, r *analyze.Result, opts TextOptions) error {
 		if ne := r.NotEvaluated(); len(ne) > 0 {
 			t.line("")
 			t.line("  Rules not evaluated (" + strconv.Itoa(len(ne)) + "):")
-			for _, c := range ne {
-				t.item(c.RuleID, c.Reason)
+			for _, g := range notEvaluatedGroups(r) {
+				t.item(g.IDs(), g.Reason)
 			}
 		}
 	}

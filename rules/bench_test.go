@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/fsagent/triage/model"
 )
@@ -135,4 +136,66 @@ func BenchmarkEvaluateShipped(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(n), "findings")
+}
+
+// stressModel is the issue-12 shape: 250,000 open files inside one guard
+// point from 60,000 distinct pids, 200,000 mounts (50 guard points with
+// mounts nested inside), 1,000,000 system calls, and the other kinds as in
+// bigModel.
+func stressModel() *model.Model {
+	m := bigModel(50)
+	m.OpenFiles = m.OpenFiles[:0]
+	s := func(p string, n int) model.Source { return model.Source{Path: p, Line: n} }
+	cmds := []string{"oracle", "ora_dbw0", "ora_lgwr", "bash", "java", "sqlplus"}
+	for i := 0; i < 250_000; i++ {
+		pid := 10_000 + i%60_000
+		m.OpenFiles = append(m.OpenFiles, model.OpenFile{Command: cmds[pid%len(cmds)], PID: pid, FD: "3u", Type: "REG",
+			Name: fmt.Sprintf("/gp0/oradata/f%d.dbf", i%7000), Src: s("lsof", i+2)})
+	}
+	m.Syscalls = m.Syscalls[:0]
+	for i := 0; i < 1_000_000; i++ {
+		c := model.Syscall{PID: 100 + i%5000, Name: "stat", Args: "\"/x\"", Ret: "0", Duration: float64(i%100) / 1000, Src: s("strace.out", i+1)}
+		if i%100_000 == 0 {
+			c = model.Syscall{PID: 100 + i%5000, Name: "mount", Args: "\"shadowfs\", \"/media/shadowfs/v\", \"fuse\"", Unfinished: true, Src: s("strace.out", i+1)}
+		}
+		m.Syscalls = append(m.Syscalls, c)
+	}
+	for i := 0; i < 2_000; i++ {
+		m.Events = append(m.Events, model.Event{Kind: model.EventModuleInUse, Log: "kernel-log", Subject: fmt.Sprintf("mod%d", i%50), Message: "in use", Src: s("messages", i+1)})
+	}
+	return m
+}
+
+// BenchmarkShippedRulePerFact evaluates each shipped rule alone on the
+// stress model and reports its cost per fact of the model (ns/fact): a
+// linear rule stays at a small constant whatever the size. Run it with
+//
+//	go test ./rules -run '^$' -bench ShippedRulePerFact -benchtime 3x
+func BenchmarkShippedRulePerFact(b *testing.B) {
+	set, err := LoadShipped()
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := stressModel()
+	m.MountTree() // views are built once per model, outside the loop
+	facts := float64(m.FactCount())
+	base := modelEnv(m)
+	for _, r := range set.Rules() {
+		b.Run(r.ID, func(b *testing.B) {
+			var n int
+			start := cpuTime()
+			for i := 0; i < b.N; i++ {
+				fs, err := r.run(context.Background(), time.Minute, 0, base, m, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(fs)
+			}
+			// Wall time on a shared machine follows the neighbours; CPU
+			// time of the process (GC included) is the steadier figure.
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/facts, "ns/fact")
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/facts, "cpu-ns/fact")
+			b.ReportMetric(float64(n), "findings")
+		})
+	}
 }

@@ -392,6 +392,35 @@ func collectSources(v reflect.Value, depth int, parentKey string, add func(model
 	if !v.IsValid() || depth > 4 {
 		return
 	}
+	if v.Kind() == reflect.Slice && v.CanInterface() {
+		// The big fact lists, without reflection per element.
+		switch l := v.Interface().(type) {
+		case []model.OpenFile:
+			for i := range l {
+				add(l[i].Src, pidKey(l[i].PID, l[i].Src))
+			}
+			return
+		case []*model.OpenFile:
+			for _, f := range l {
+				if f != nil {
+					add(f.Src, pidKey(f.PID, f.Src))
+				}
+			}
+			return
+		case []model.FuserHit:
+			for i := range l {
+				add(l[i].Src, pidKey(l[i].PID, l[i].Src))
+			}
+			return
+		case []*model.FuserHit:
+			for _, f := range l {
+				if f != nil {
+					add(f.Src, pidKey(f.PID, f.Src))
+				}
+			}
+			return
+		}
+	}
 	switch v.Kind() {
 	case reflect.Interface, reflect.Pointer:
 		if !v.IsNil() {
@@ -476,6 +505,14 @@ func (f factFields) key(v reflect.Value, s model.Source) string {
 		return "file:" + s.Path
 	}
 	return ""
+}
+
+// pidKey is factFields.key for a fact with a PID and no path spread.
+func pidKey(pid int, s model.Source) string {
+	if pid > 0 {
+		return "pid:" + strconv.Itoa(pid)
+	}
+	return "file:" + s.Path
 }
 
 // DefaultEvidenceLimit is how many evidence lines a finding keeps unless
@@ -584,6 +621,12 @@ func subjectOf(it any) string {
 		}
 		for i := 0; i < v.NumField(); i++ {
 			if f := v.Field(i); f.Kind() == reflect.Struct && v.Type().Field(i).IsExported() {
+				// A line read from one section of a collector's file
+				// (supportconfig, AIX snap) is about what the section
+				// holds: the copied file or command its header names.
+				if sec := f.FieldByName("Section"); sec.IsValid() && sec.Kind() == reflect.String && sec.String() != "" {
+					return sec.String()
+				}
 				if s := namedField(f); s != "" {
 					return s
 				}

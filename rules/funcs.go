@@ -89,10 +89,10 @@ var funcTable = []Func{
 		bind: func(q *query) any { return func() bool { return q.agent.Present } }},
 	{Name: "OpenFilesUnder", Sig: "OpenFilesUnder(dir) []OpenFile", Cost: Lookup, Result: PerKey,
 		Doc:  "lsof rows whose name is dir or inside it, in file order",
-		bind: func(q *query) any { return q.m.OpenFilesUnder }},
+		bind: func(q *query) any { return q.m.OpenFileRefsUnder }},
 	{Name: "FuserUnder", Sig: "FuserUnder(dir) []FuserHit", Cost: Lookup, Result: PerKey,
 		Doc:  "fuser hits of real processes for dir or a path inside it, in file order",
-		bind: func(q *query) any { return q.m.FuserUnder }},
+		bind: func(q *query) any { return q.m.FuserRefsUnder }},
 	{Name: "MountsInside", Sig: "MountsInside(dir) []Mount", Cost: Lookup, Result: PerKey,
 		Doc:  "mounts strictly inside dir, one per mount point, without the agent's private mount",
 		bind: func(q *query) any { return func(dir string) []model.Mount { return knowledge.NestedMounts(q.m, dir) } }},
@@ -221,8 +221,26 @@ type Count struct {
 	Count int `json:"count"`
 }
 
-// items walks a list of any element type.
+// items walks a list of any element type (without reflection for the
+// lists expr builds and the plain ones).
 func items(list any, f func(v any)) {
+	switch l := list.(type) {
+	case []any:
+		for _, v := range l {
+			f(v)
+		}
+		return
+	case []string:
+		for _, v := range l {
+			f(v)
+		}
+		return
+	case []int:
+		for _, v := range l {
+			f(v)
+		}
+		return
+	}
 	v := reflect.ValueOf(list)
 	if !v.IsValid() || (v.Kind() != reflect.Slice && v.Kind() != reflect.Array) {
 		return

@@ -55,6 +55,34 @@ var (
 // yamlLine finds the line number in a yaml.v3 error message.
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// yamlParserError tells yaml.v3's parser errors, whose line it reports
+// counting from 0, from its scanner errors, counted from 1.
+func yamlParserError(msg string) bool {
+	for _, p := range []string{"did not find expected", "found duplicate %", "found undefined tag handle", "found incompatible YAML document"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// indentTab finds the first tab in the indentation of a line (1-based line
+// and column), or 0: yaml.v3 only says "found character that cannot start
+// any token" about it.
+func indentTab(data []byte) (int, int) {
+	for i, l := range strings.Split(string(data), "\n") {
+		for j, r := range l {
+			if r == '\t' {
+				return i + 1, j + 1
+			}
+			if r != ' ' && r != '-' {
+				break
+			}
+		}
+	}
+	return 0, 0
+}
+
 // parser holds the state of reading one rule file.
 type parser struct {
 	file string
@@ -93,6 +121,13 @@ func parseRuleEnv(file string, data []byte, errs *LoadErrors, extra map[string]a
 		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 			line, _ = strconv.Atoi(m[1])
 			msg = m[2]
+			if yamlParserError(msg) {
+				line++ // yaml.v3 numbers lines from 0 in its parser's (not scanner's) errors
+			}
+		}
+		if tl, tc := indentTab(data); tl > 0 {
+			errs.add(file, tl, tc, "YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces")
+			return nil, nil
 		}
 		errs.add(file, line, 1, "YAML syntax error: %s", msg)
 		return nil, nil

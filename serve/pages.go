@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/fsagent/triage/diff"
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/store"
 )
 
@@ -36,20 +37,8 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"pathesc": url.PathEscape,
 	"add":     func(a, b int) int { return a + b },
 	"short":   func(h string) string { return h[:min(12, len(h))] },
-	"bytes":   humanBytes,
+	"bytes":   wording.Bytes,
 }).ParseFS(templateFS, "templates/*.html"))
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
 
 // page is what every page template gets.
 type page struct {
@@ -78,7 +67,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, code int, msg
 
 func (s *Server) pageUpload(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "upload.html", page{Title: "Upload a bundle",
-		Data: map[string]any{"Ticket": r.URL.Query().Get("ticket"), "Max": humanBytes(s.cfg.MaxUpload)}})
+		Data: map[string]any{"Ticket": r.URL.Query().Get("ticket"), "Max": wording.Bytes(s.cfg.MaxUpload)}})
 }
 
 func (s *Server) formUpload(w http.ResponseWriter, r *http.Request) {

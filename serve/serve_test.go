@@ -479,7 +479,7 @@ func TestImportReanalyzeDelete(t *testing.T) {
 	if resp.StatusCode != 200 || json.Unmarshal(body, &imp) != nil || imp.Added != 3 || !imp.Torn {
 		t.Fatalf("import: %s %s", resp.Status, body)
 	}
-	resp, body = h.do(t, "POST", "/api/v1/import", strings.NewReader(results))
+	_, body = h.do(t, "POST", "/api/v1/import", strings.NewReader(results))
 	json.Unmarshal(body, &imp)
 	if imp.Added != 0 || imp.Skipped != 3 {
 		t.Errorf("re-import: %s", body)
@@ -523,7 +523,7 @@ func TestImportReanalyzeDelete(t *testing.T) {
 	if files, _ := filepath.Glob(filepath.Join(h.dir, "data", "bundles", "*", "*")); len(files) != 0 {
 		t.Errorf("bundle files left after deleting the only ticket: %v", files)
 	}
-	resp, body = h.do(t, "GET", "/api/v1/openapi.json", nil)
+	_, body = h.do(t, "GET", "/api/v1/openapi.json", nil)
 	var doc struct {
 		OpenAPI string
 		Paths   map[string]any

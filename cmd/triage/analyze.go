@@ -193,7 +193,7 @@ func incomplete(res *analyze.Result) error {
 	first := res.Incomplete[0]
 	more := ""
 	if len(res.Incomplete) > 1 {
-		more = fmt.Sprintf(" (and %d more reasons)", len(res.Incomplete)-1)
+		more = fmt.Sprintf(" (and %s)", wording.Plural(len(res.Incomplete)-1, "more reason", "more reasons"))
 	}
 	loc := first.Path
 	if first.RuleID != "" {

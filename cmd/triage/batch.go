@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,10 +83,12 @@ the status recorded for them.`,
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		limits := *lim
+		// With a bundle per core already, each is parsed on one goroutine.
+		serial := jobs <= 0 || jobs >= runtime.GOMAXPROCS(0)
 		opts := batch.Options{
 			Jobs: jobs, Timeout: limits.Timeout, Resume: resume, Force: force, Shard: sh,
 			Analyze: func(ctx context.Context, p string) (*analyze.Result, error) {
-				return analyze.Run(ctx, p, analyze.Options{Limits: limits, Rules: set})
+				return analyze.Run(ctx, p, analyze.Options{Limits: limits, Rules: set, Serial: serial})
 			},
 		}
 		if !quiet && term.IsTerminal(int(os.Stderr.Fd())) {

@@ -307,13 +307,12 @@ func TestServeLoad(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	toReport := time.Since(t0)
 	resp, err := http.Get(fmt.Sprintf("%s/analyses/%d/report.html", s.url, id))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("report: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	toReport = time.Since(t0)
+	toReport := time.Since(t0)
 
 	// Fill the store with imported analyses (batch results), so the list
 	// page is measured at size.
@@ -402,4 +401,57 @@ func TestServeRefusesExposedWithoutAuth(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "16 characters") {
 		t.Errorf("a guessable token: exit %d: %s", code, stderr)
 	}
+}
+
+// TestServeBigBundlesRSS measures the server's peak RSS while 4 workers
+// analyze four 1 GiB bundles (uncompressed size) at once. It writes about
+// 1 GB of test data and takes minutes, so it runs only with
+// TRIAGE_SERVE_BIG=1; the figure is logged, not asserted.
+func TestServeBigBundlesRSS(t *testing.T) {
+	if os.Getenv("TRIAGE_SERVE_BIG") != "1" {
+		t.Skip("set TRIAGE_SERVE_BIG=1 to measure peak RSS with 4 workers on 1 GiB bundles (writes ~1 GB, takes minutes)")
+	}
+	tmp := t.TempDir()
+	gen := tmp
+	if d := os.Getenv("TRIAGE_SERVE_BIG_DIR"); d != "" {
+		gen = d // keep the bundles between runs: writing them takes minutes
+	}
+	var files []string
+	for i := range 4 {
+		sp := synth.SizedSpec(1 << 30)
+		sp.LogLines += i // distinct bytes, so four files and four analyses
+		sp.Compress = "gz"
+		p := filepath.Join(gen, fmt.Sprintf("big-%d.tar.gz", i))
+		if _, err := os.Stat(p); err != nil {
+			if err := synth.WriteFile(p, sp); err != nil {
+				t.Fatal(err)
+			}
+		}
+		files = append(files, p)
+	}
+	s := startServe(t, filepath.Join(tmp, "data"), "--workers", "4")
+	start := time.Now()
+	var ids []int64
+	for _, p := range files {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Post(s.url+"/api/v1/analyses?ticket=BIG", "application/octet-stream", f)
+		f.Close()
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("upload %s: %v %v", p, err, resp)
+		}
+		var out struct{ ID int64 }
+		json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		ids = append(ids, out.ID)
+	}
+	s.waitIdle(t, 60*time.Minute)
+	elapsed := time.Since(start)
+	rss := s.stop(t)
+	checkExactlyOnce(t, filepath.Join(tmp, "data"), ids, 0)
+	st, _ := os.Stat(files[0])
+	t.Logf("big: 4 bundles of 1 GiB uncompressed (%d MiB gzipped) analyzed by 4 workers in %s; server peak RSS %d MiB",
+		st.Size()>>20, elapsed.Round(time.Second), rss/1024)
 }

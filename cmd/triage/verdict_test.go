@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -26,11 +27,16 @@ func TestIncompleteExitCodes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A compression bomb of text, so that reading goes on until the ratio
+	// limit stops it.
+	bomb := archivetest.Write(t, "dmesg.gz", archivetest.Compress(t, "gz",
+		bytes.Repeat([]byte("[    1.000000] all quiet\n"), (32<<20)/25)))
 	cases := []struct {
 		name string
 		args []string
 		code int
 	}{
+		{"compression bomb stopped at --max-ratio", []string{"analyze", bomb, "--max-ratio", "50", "--fail-on", "high"}, exitIncomplete},
 		{"whole archive, finding reaches --fail-on", []string{"analyze", full, "--fail-on", "high"}, exitFindings},
 		{"whole archive, complete, no --fail-on", []string{"analyze", full}, exitOK},
 		{"half archive, --fail-on high", []string{"analyze", half, "--fail-on", "high"}, exitIncomplete},
@@ -173,7 +179,8 @@ func TestBatchIncompleteBundle(t *testing.T) {
 		}
 	}
 
-	put("TS-3", "junk.tar.gz", []byte("not an archive at all"))
+	// Binary junk: a plain-text upload would be read as a one-file bundle.
+	put("TS-3", "junk.tar.gz", []byte("\x00\x01not an archive at all\xff"))
 	code, _, stderr = triage(t, nil, "batch", root, "--out", out, "--resume", "--quiet")
 	if code != exitUnreadable {
 		t.Fatalf("batch with a failed bundle: exit %d, want %d\n%s", code, exitUnreadable, stderr)

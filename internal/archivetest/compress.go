@@ -1,6 +1,7 @@
 package archivetest
 
 import (
+	"archive/tar"
 	"bytes"
 	"os/exec"
 	"testing"
@@ -160,4 +161,32 @@ func NcompressCommand() string {
 		return ""
 	}
 	return p
+}
+
+// SnapPaxZ builds the tree at dir the way AIX snap -c packs /tmp/ibmsupt:
+// a pax archive (POSIX.1-2001 headers) compressed with compress.
+func SnapPaxZ(t testing.TB, dir string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range treeEntries(t, dir) {
+		h := &tar.Header{Name: e.Name, Typeflag: e.Type, Linkname: e.Link, Mode: 0o644, ModTime: stamp, Format: tar.FormatPAX,
+			PAXRecords: map[string]string{"comment": "snap"}}
+		switch e.Type {
+		case 0:
+			h.Typeflag, h.Size = tar.TypeReg, int64(len(e.Body))
+		case tar.TypeDir:
+			h.Mode = 0o755
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatalf("archivetest: pax header %q: %v", e.Name, err)
+		}
+		if _, err := tw.Write([]byte(e.Body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return CompressZ(t, buf.Bytes(), 16)
 }

@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
@@ -154,5 +155,39 @@ func TestImportsFollowArchitecture(t *testing.T) {
 		if _, ok := got[pkg]; !ok {
 			t.Errorf("docs/architecture.md lists package %s, which does not exist", pkg)
 		}
+	}
+}
+
+// TestHelpersOnce keeps the wording helpers in one place: a function that
+// pluralizes or formats byte sizes outside internal/wording is a copy that
+// will drift ("4.0 KiB" here, "4 KiB" there).
+func TestHelpersOnce(t *testing.T) {
+	dup := regexp.MustCompile(`(?i)^(plural(ize)?|human(ize)?(bytes|size)|(format|pretty)?bytes(ize|string)?|sizeh)$`)
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); p != root && (strings.HasPrefix(n, ".") || n == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") || strings.Contains(filepath.ToSlash(p), "internal/wording/") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), p, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		for _, decl := range f.Decls {
+			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil && dup.MatchString(fd.Name.Name) {
+				t.Errorf("%s: func %s repeats a helper of internal/wording (Plural, Bytes): use that one", p, fd.Name.Name)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

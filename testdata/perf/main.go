@@ -49,8 +49,8 @@ func main() {
 		fail(fmt.Errorf("building triage: %v\n%s", err, out))
 	}
 	if *shapes != "none" {
-		fmt.Printf("%-11s %-7s %-4s %10s %9s %9s %6s %5s %7s %5s  %s\n",
-			"shape", "size", "comp", "bytes", "base s", "triage s", "ratio", "goal", "RSS MB", "goal", "gde.guardpoint-busy")
+		fmt.Printf("%-11s %-7s %-4s %10s %11s %11s %6s %5s %7s %5s %5s  %s\n",
+			"shape", "size", "comp", "bytes", "base s/cpu", "triage/cpu", "ratio", "goal", "RSS MB", "goal", "load", "gde.guardpoint-busy")
 	}
 	for _, shape := range strings.Split(*shapes, ",") {
 		if shape == "none" {
@@ -104,8 +104,8 @@ func measure(bin, dir, shape, sz, c string, spec synth.Spec, runs int, skip stri
 	if shape == "lsof15" {
 		rssGoal = 64
 	}
-	fmt.Printf("%-11s %-7s %-4s %10d %9.2f %9.2f %5.2fx %4.1fx %7.0f %5.0f  %s\n", shape, sz, c, st.Size(),
-		bt.Seconds(), tt.Seconds(), tt.Seconds()/bt.Seconds(), goals[c], float64(rss)/1024, rssGoal, check(report, spec, skip))
+	fmt.Printf("%-11s %-7s %-4s %10d %5.2f/%5.2f %5.2f/%5.2f %5.2fx %4.1fx %7.0f %5.0f %5s  %s\n", shape, sz, c, st.Size(),
+		bt.wall.Seconds(), bt.cpu.Seconds(), tt.wall.Seconds(), tt.cpu.Seconds(), tt.wall.Seconds()/bt.wall.Seconds(), goals[c], float64(rss)/1024, rssGoal, load(), check(report, spec, skip))
 	if shape == "lsof15" {
 		text := exec.Command(bin, "analyze", path, "--format", "text", "--only", "gde.guardpoint-busy")
 		out, _ := text.Output() // exits 1 only with --fail-on
@@ -219,8 +219,8 @@ func batch(bin, dir string, n, runs int) {
 		return exec.Command(bin, "batch", root, "--out", out, "--force", "--quiet", "--jobs", jobs)
 	}
 	one, two, rss := race(runs, cmd("1"), cmd("2"))
-	fmt.Printf("batch of %d bundles: --jobs 1 %.2f s, --jobs 2 %.2f s: %.2fx (goal >= 1.8x), peak RSS %.0f MB\n",
-		n, one.Seconds(), two.Seconds(), one.Seconds()/two.Seconds(), float64(rss)/1024)
+	fmt.Printf("batch of %d bundles: --jobs 1 %.2f s (%.2f cpu-s), --jobs 2 %.2f s (%.2f cpu-s): %.2fx (goal >= 1.8x), peak RSS %.0f MB, load %s\n",
+		n, one.wall.Seconds(), one.cpu.Seconds(), two.wall.Seconds(), two.cpu.Seconds(), one.wall.Seconds()/two.wall.Seconds(), float64(rss)/1024, load())
 }
 
 // baseline is the command that only decompresses the bundle.
@@ -235,16 +235,20 @@ func baseline(c, path string) *exec.Cmd {
 	}
 }
 
+// timing is one command's best wall time and the CPU time (user and
+// system) of that run.
+type timing struct{ wall, cpu time.Duration }
+
 // race runs a and b alternately n times with stdout discarded and returns
-// the best wall time of each and b's largest peak RSS in KiB.
-func race(n int, a, b *exec.Cmd) (ta, tb time.Duration, rss int64) {
+// the best run of each and b's largest peak RSS in KiB.
+func race(n int, a, b *exec.Cmd) (ta, tb timing, rss int64) {
 	for i := 0; i < n; i++ {
 		d, _ := run(a)
-		if ta == 0 || d < ta {
+		if ta.wall == 0 || d.wall < ta.wall {
 			ta = d
 		}
 		d, r := run(b)
-		if tb == 0 || d < tb {
+		if tb.wall == 0 || d.wall < tb.wall {
 			tb = d
 		}
 		rss = max(rss, r)
@@ -252,7 +256,17 @@ func race(n int, a, b *exec.Cmd) (ta, tb time.Duration, rss int64) {
 	return ta, tb, rss
 }
 
-func run(proto *exec.Cmd) (time.Duration, int64) {
+// load is the one-minute load average: the machine is shared, and a figure
+// taken under a load above its two cores is a worst case.
+func load() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
+}
+
+func run(proto *exec.Cmd) (timing, int64) {
 	cmd := exec.Command(proto.Path, proto.Args[1:]...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
@@ -267,7 +281,7 @@ func run(proto *exec.Cmd) (time.Duration, int64) {
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		maxRSS = ru.Maxrss
 	}
-	return d, maxRSS
+	return timing{d, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, maxRSS
 }
 
 func firstLines(s string, n int) string {

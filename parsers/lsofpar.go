@@ -1,0 +1,174 @@
+package parsers
+
+import "runtime"
+
+// A busy host's lsof holds millions of rows, and on a bundle that
+// decompresses fast (zstd) parsing them on one core made lsof the length
+// of the whole analysis. Rows are independent once the header is known, so
+// past lsofParallelAfter lines the reading goroutine only cuts the file
+// into batches of whole lines, workers on every core parse them, and the
+// results are joined in file order: the same facts, counts, held rows and
+// warnings as a serial parse, in the same order.
+
+// lsofParallelAfter is the line after which a file is parsed in batches:
+// small files, the most common, never start a goroutine.
+const lsofParallelAfter = 20000
+
+// lsofBatchSize is the size of one batch of lines.
+const lsofBatchSize = 1 << 20
+
+// lsofBatch is a run of consecutive lines and, once a worker is done, what
+// parsing them gave.
+type lsofBatch struct {
+	buf   []byte
+	ends  []int32 // end of each line in buf
+	first int     // number of the first line
+	hdr   *lsofHeader
+
+	st      *lsofState
+	spool   lsofSpool // the rows held for later, records only
+	warns   []Warning
+	dropped int
+	done    chan struct{}
+}
+
+// parse runs on a worker.
+func (bt *lsofBatch) parse(path string, dirs []string, lim, hold bool) {
+	defer close(bt.done)
+	in := &Input{Path: path, maxLine: DefaultMaxLine}
+	if lim {
+		in.KeepOpenFilesUnder(dirs)
+	}
+	st := &lsofState{toks: make([]span, 0, 16), hdr: bt.hdr}
+	if hold {
+		st.spool = &bt.spool
+		bt.spool.collect = true
+	}
+	start := 0
+	for i, end := range bt.ends {
+		b := bt.buf[start:end]
+		start = int(end)
+		in.raw, in.line, in.hasText = b, bt.first+i, false
+		st.line(in, b)
+	}
+	st.spool = nil
+	bt.st, bt.warns, bt.dropped = st, in.warnings, in.dropped
+	bt.buf, bt.ends = nil, nil
+}
+
+// parseLsofParallel parses the rest of in (from the line after the current
+// one) in batches on every core, joining the results into st.
+func parseLsofParallel(in *Input, st *lsofState) {
+	workers := runtime.GOMAXPROCS(0)
+	work := make(chan *lsofBatch)
+	defer close(work)
+	dirs := append([]string(nil), in.openDirs...)
+	lim, hold := in.openLim, st.spool != nil
+	for range workers {
+		go func() {
+			for bt := range work {
+				bt.parse(in.Path, dirs, lim, hold)
+			}
+		}()
+	}
+	var queue []*lsofBatch // sent, in file order
+	join := func() {
+		bt := queue[0]
+		queue = queue[1:]
+		<-bt.done
+		st.join(in, bt)
+	}
+	var cur *lsofBatch
+	send := func() {
+		if cur == nil || len(cur.ends) == 0 {
+			return
+		}
+		if len(queue) == 2*workers {
+			join()
+		}
+		queue = append(queue, cur)
+		work <- cur
+		cur = nil
+	}
+	for in.Next() {
+		b := in.Bytes()
+		if h, ok := parseLsofHeader(b); ok {
+			// Rows before a new header are joined before it is recorded,
+			// so the held rows stay in file order.
+			send()
+			for len(queue) > 0 {
+				join()
+			}
+			st.hdr = h
+			if st.spool != nil {
+				st.spool.header(in.Line(), b)
+			}
+			continue
+		}
+		if cur == nil {
+			cur = &lsofBatch{buf: make([]byte, 0, lsofBatchSize+len(b)), first: in.Line(), hdr: st.hdr, done: make(chan struct{})}
+		}
+		cur.buf = append(cur.buf, b...)
+		cur.ends = append(cur.ends, int32(len(cur.buf)))
+		if len(cur.buf) >= lsofBatchSize {
+			send()
+		}
+	}
+	send()
+	for len(queue) > 0 {
+		join()
+	}
+}
+
+// join adds the results of one batch, the next in file order, to st.
+func (st *lsofState) join(in *Input, bt *lsofBatch) {
+	o := bt.st
+	// Rows kept: their chunks follow st's; the facts of rows whose text
+	// cleaning moved their fields are renumbered into st.slow.
+	if o.recs.n > 0 {
+		off := uint32(len(st.slow))
+		st.slow = append(st.slow, o.slow...)
+		chunks := append(o.recs.chunks, o.recs.cur)
+		for _, ch := range chunks {
+			for i := range ch {
+				if ch[i].slow {
+					ch[i].pid += off
+				}
+			}
+		}
+		if len(st.recs.cur) > 0 {
+			st.recs.chunks = append(st.recs.chunks, st.recs.cur)
+		}
+		st.recs.chunks = append(st.recs.chunks, chunks[:len(chunks)-1]...)
+		st.recs.cur = chunks[len(chunks)-1]
+		st.recs.n += o.recs.n
+	}
+	st.unkept += o.unkept
+	st.counted += o.counted
+	for i, t := range o.tallies {
+		j := -1
+		for k := range st.tallies {
+			if st.tallies[k].Type == t.Type {
+				j = k
+				break
+			}
+		}
+		if j < 0 {
+			st.tallies = append(st.tallies, t)
+			st.tallyPids = append(st.tallyPids, o.tallyPids[i])
+			continue
+		}
+		st.tallies[j].Rows += t.Rows
+		st.tallies[j].Listening += t.Listening
+		for pid := range o.tallyPids[i] {
+			st.tallyPids[j][pid] = struct{}{}
+		}
+	}
+	if st.spool != nil && bt.spool.rows+bt.spool.lost > 0 {
+		st.spool.appendRecords(&bt.spool)
+	}
+	for _, w := range bt.warns {
+		in.WarnAt(w.Line, "%s", w.Msg)
+	}
+	in.dropped += bt.dropped
+}
