@@ -29,8 +29,8 @@ import (
 
 // jcFormat is one kind of fixture and how its records map onto facts.
 type jcFormat struct {
-	globs  []string // fixture outputs, relative to the fixtures directory
-	parser string   // the parser triage should pick (it is identified as in a bundle)
+	globs  []string          // fixture outputs, relative to the fixtures directory
+	parser string            // the parser triage should pick (it is identified as in a bundle)
 	key    string            // the jc field that pairs records
 	fields map[string]string // jc field -> triage record field
 	facts  func(m *model.Model) []map[string]string
@@ -96,7 +96,7 @@ var jcFormats = []jcFormat{
 	{globs: []string{"linux-proc/pid_mountinfo"}, parser: "mountinfo", key: "mount_point",
 		fields: map[string]string{"mount_point": "path", "mount_source": "device", "fs_type": "fstype", "mount_id": "id",
 			"parent_id": "parent_id", "root": "root"},
-		facts:  mountRecords},
+		facts: mountRecords},
 	{globs: []string{"*/df.out", "*/df-h.out", "*/df-hh.out", "generic/df-*.out"}, parser: "df", key: "mounted_on",
 		fields: map[string]string{"filesystem": "filesystem", "mounted_on": "mounted_on", "1k_blocks": "size", "size": "size",
 			"512_blocks": "size", "used": "used", "available": "avail", "use_percent": "use_pct"},
