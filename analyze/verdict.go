@@ -198,10 +198,16 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	// whole and cut list, per kind, the artifacts read completely and
 	// those not read whole.
 	// warned lists those read whole but with warnings about some lines.
+	// empty lists those the collector said it could not gather.
 	whole := map[parsers.Kind]int{}
 	cut := map[parsers.Kind][]Artifact{}
 	warned := map[parsers.Kind][]Artifact{}
+	empty := map[parsers.Kind][]Artifact{}
 	for _, a := range r.Artifacts() {
+		if a.Empty {
+			empty[a.Kind] = append(empty[a.Kind], a)
+			continue
+		}
 		if _, bad := damaged[a.Path]; bad {
 			cut[a.Kind] = append(cut[a.Kind], a)
 			continue
@@ -214,7 +220,7 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	var out []RuleCoverage
 	for _, rule := range set.Rules() {
 		c := RuleCoverage{RuleID: rule.ID, Status: CoverageEvaluated}
-		var absent, missing, partial []string
+		var absent, missing, partial, collector []string
 		var noisy []Artifact
 		for _, group := range rule.Needs {
 			n := 0
@@ -233,6 +239,13 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			default:
 				absent = append(absent, describeKinds(group))
 				c.Missing = append(c.Missing, group...)
+				for _, k := range group {
+					for _, a := range empty[k] {
+						if len(a.Warnings) > 0 {
+							collector = append(collector, a.Warnings[0].Msg)
+						}
+					}
+				}
 			}
 		}
 		for _, lp := range rule.Lines {
@@ -246,6 +259,9 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			s := "no " + orList(absent) + " in the bundle"
 			if bundleCut {
 				s = "no " + orList(absent) + " in what was read of the bundle"
+			}
+			if len(collector) > 0 {
+				s += " (" + strings.Join(collector, "; ") + ")"
 			}
 			missing = append([]string{s}, missing...)
 		}
