@@ -31,7 +31,11 @@ type Artifact struct {
 	// Section is the command or file named by the section's header, Note
 	// what the header adds ("Last 500 Lines", "File not found") and Line
 	// the header's line in the file; only set for a section.
-	Section      string            `json:"section,omitempty"`
+	Section string `json:"section,omitempty"`
+	// SectionPath is the path that names the section's content the way a
+	// file of its own would be named ("proc/mounts", "lsmod_sort"): what
+	// identified it and what the file globs of rules' `lines:` match.
+	SectionPath  string            `json:"section_path,omitempty"`
 	Note         string            `json:"note,omitempty"`
 	Line         int               `json:"line,omitempty"`
 	Size         int64             `json:"size"`
@@ -42,6 +46,10 @@ type Artifact struct {
 	Warnings     []parsers.Warning `json:"warnings"`
 	// Sections are the sections of a sectioned file, in file order.
 	Sections []Artifact `json:"sections,omitempty"`
+	// Empty says the collector wrote, in place of the output, that it
+	// could not gather it (a file not found, a command that did not run):
+	// for coverage the artifact is absent, its warning says why.
+	Empty bool `json:"empty,omitempty"`
 }
 
 // Result is the outcome of analyzing one bundle.

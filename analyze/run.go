@@ -62,6 +62,12 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 	)
 	walkErr := b.Walk(ctx, func(e bundle.Entry, r io.Reader) error {
 		slot := &parsed{identified: make(chan struct{}), done: make(chan struct{})}
+		if e.Size < 0 {
+			// The content of a single compressed file declares no size:
+			// count what it holds (see the drain below).
+			slot.sized = &sectionCounter{r: r}
+			r = slot.sized
+		}
 		prior := slots // the files before this one; never changed again
 		slots = append(slots, slot)
 		prepare := func(p *parsers.Parser, in *parsers.Input) {
@@ -93,19 +99,28 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 			defer slot.identify("") // in case parseEntry did not get that far
 			defer pipe.close()
 			slot.art, slot.facts, slot.finish = parseEntry(e, nil, pipe, patterns, prepare)
+			if slot.sized != nil {
+				_, _ = io.Copy(io.Discard, pipe) // read it all, so its size is known
+			}
 		}()
 		pipe.fill(r)
 		return nil
 	})
 	wg.Wait()
+	for _, s := range slots {
+		if s.sized != nil {
+			s.art.Size = s.sized.n
+		}
+	}
 	finishDeferred(slots)
+	res.Warnings = append(res.Warnings, severalHosts(slots)...)
 	for i, s := range slots {
 		res.Inventory = append(res.Inventory, s.art)
 		res.Model.Merge(s.facts)
 		slots[i] = nil // the merged model holds the facts now
 	}
 	res.Bundle = BundleInfo{Path: bundlePath, SHA256: b.SHA256(), Size: b.Size, Format: b.Format}
-	res.Warnings = b.Warnings()
+	res.Warnings = append(b.Warnings(), res.Warnings...)
 	res.Others = b.Others()
 	if walkErr != nil {
 		if ctx.Err() != nil {
@@ -138,8 +153,9 @@ type parsed struct {
 	art        Artifact
 	facts      *model.Model
 	kind       parsers.Kind
-	requires   []parsers.Kind // the kinds its parser requires
-	finish     parsers.Finish // the work its parser deferred, or nil
+	requires   []parsers.Kind  // the kinds its parser requires
+	finish     parsers.Finish  // the work its parser deferred, or nil
+	sized      *sectionCounter // counts a file that declares no size
 	once       sync.Once
 	identified chan struct{} // closed once kind is set
 	done       chan struct{} // closed once art, facts and finish are set
@@ -229,7 +245,7 @@ func parseEntry(e bundle.Entry, sec *sections.Section, r io.Reader, patterns []r
 	idPath := e.Path
 	if sec != nil {
 		idPath = sec.Path()
-		art.Section, art.Line, art.Note = sec.Name, sec.Line, sec.Note
+		art.Section, art.SectionPath, art.Line, art.Note = sec.Name, idPath, sec.Line, sec.Note
 		cr := &sectionCounter{r: r}
 		r = cr
 		defer func() {
@@ -290,6 +306,7 @@ func parseEntry(e bundle.Entry, sec *sections.Section, r io.Reader, patterns []r
 			// The collector wrote why the output is missing in its place:
 			// there is nothing to parse, and the warning says so.
 			art.Warnings = append(art.Warnings, ws...)
+			art.Empty = true
 			id.Parser = nil
 		}
 	}

@@ -54,9 +54,11 @@ func parseSectioned(e bundle.Entry, f sections.Format, r io.Reader, patterns []r
 	})
 	switch {
 	case errors.Is(err, sections.ErrTooMany):
-		art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path, Msg: err.Error()})
+		// Read all the same, as output of the last section: what a header
+		// past the limit introduced was not parsed as its kind.
+		art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path, Msg: err.Error(), Loss: parsers.LossArtifact})
 	case err != nil:
-		art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path, Line: lines,
+		art.Warnings = append(art.Warnings, parsers.Warning{Path: e.Path, Line: lines, Loss: parsers.LossArtifact,
 			Msg: fmt.Sprintf("read error after the section at line %d: %v; the sections after it are missing", lines, err)})
 	}
 	art.Facts = facts.FactCount()
@@ -89,6 +91,29 @@ var sectionedKinds = map[sections.Format]parsers.Kind{
 // sectioned reports whether k is the kind of a sectioned file, whose
 // sections may hold any kind: files that require some kind wait on it too.
 func sectioned(k parsers.Kind) bool { return k == parsers.KindSupportconfig || k == parsers.KindSnap }
+
+// Artifacts lists what rules can read: every file of the inventory that is
+// not split into sections, and every section of those that are (each with
+// its file's Path). The verdict counts kinds and losses over these, so that
+// a mount table inside fs-diskio.txt counts as a mount table.
+func (r *Result) Artifacts() []Artifact {
+	out := make([]Artifact, 0, len(r.Inventory))
+	for _, a := range r.Inventory {
+		if a.Sections == nil {
+			out = append(out, a)
+			continue
+		}
+		out = append(out, a.Sections...)
+		if len(a.Warnings) > 0 {
+			// The file's own warnings (a read error, too many sections)
+			// concern all of it.
+			f := a
+			f.Kind, f.Sections = parsers.KindText, nil
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 // blank reports whether a section held no bytes but blank lines (the text
 // before a file's first header usually does).

@@ -148,7 +148,7 @@ func (r *Result) judge(set *rules.Set) {
 		}
 	}
 	identified := 0
-	for _, a := range r.Inventory {
+	for _, a := range r.Artifacts() {
 		if a.Kind != parsers.KindText && a.Kind != parsers.KindBinary {
 			identified++
 		}
@@ -198,10 +198,16 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	// whole and cut list, per kind, the artifacts read completely and
 	// those not read whole.
 	// warned lists those read whole but with warnings about some lines.
+	// empty lists those the collector said it could not gather.
 	whole := map[parsers.Kind]int{}
 	cut := map[parsers.Kind][]Artifact{}
 	warned := map[parsers.Kind][]Artifact{}
-	for _, a := range r.Inventory {
+	empty := map[parsers.Kind][]Artifact{}
+	for _, a := range r.Artifacts() {
+		if a.Empty {
+			empty[a.Kind] = append(empty[a.Kind], a)
+			continue
+		}
 		if _, bad := damaged[a.Path]; bad {
 			cut[a.Kind] = append(cut[a.Kind], a)
 			continue
@@ -214,7 +220,7 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	var out []RuleCoverage
 	for _, rule := range set.Rules() {
 		c := RuleCoverage{RuleID: rule.ID, Status: CoverageEvaluated}
-		var absent, missing, partial []string
+		var absent, missing, partial, collector []string
 		var noisy []Artifact
 		for _, group := range rule.Needs {
 			n := 0
@@ -233,10 +239,19 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			default:
 				absent = append(absent, describeKinds(group))
 				c.Missing = append(c.Missing, group...)
+				for _, k := range group {
+					for _, a := range empty[k] {
+						if len(a.Warnings) > 0 {
+							collector = append(collector, a.Warnings[0].Msg)
+						}
+					}
+				}
 			}
 		}
 		for _, lp := range rule.Lines {
-			if !slices.ContainsFunc(r.Inventory, func(a Artifact) bool { return lp.Match(a.Path) }) {
+			if !slices.ContainsFunc(r.Artifacts(), func(a Artifact) bool {
+				return lp.Match(a.Path) || a.SectionPath != "" && lp.Match(a.SectionPath)
+			}) {
 				absent = append(absent, "file matching "+lp.Files)
 			}
 		}
@@ -244,6 +259,9 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			s := "no " + orList(absent) + " in the bundle"
 			if bundleCut {
 				s = "no " + orList(absent) + " in what was read of the bundle"
+			}
+			if len(collector) > 0 {
+				s += " (" + strings.Join(collector, "; ") + ")"
 			}
 			missing = append([]string{s}, missing...)
 		}

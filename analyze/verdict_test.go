@@ -205,3 +205,38 @@ func TestCoverageNamesWarnedInput(t *testing.T) {
 		t.Errorf("a malformed line made the analysis incomplete: %+v", res.Incomplete)
 	}
 }
+
+// In a supportconfig file each section counts as an artifact of its own
+// kind; a section in which the collector wrote that it could not run the
+// command counts as absent, and the reason quotes the collector.
+func TestCoverageOfSections(t *testing.T) {
+	scc := "#==[ Command ]======================================#\n" +
+		"# /usr/bin/mount\n" +
+		"/dev/sda2 on / type btrfs (rw,relatime)\n" +
+		"/dev/sdb1 on /data type secfs2 (rw)\n" +
+		"\n" +
+		"#==[ Command ]======================================#\n" +
+		"# /usr/bin/lsof -b -w -n\n" +
+		"ERROR: Command not found or not executable\n" +
+		"\n" +
+		"#==[ Command ]======================================#\n" +
+		"# /sbin/lsmod\n" +
+		"Module                  Size  Used by\n" +
+		"secfs2                200000  3\n"
+	dir := writeTree(t, map[string]string{"fs-diskio.txt": scc})
+	res := run(t, dir, Options{Rules: shipped(t)})
+	if !res.Complete() {
+		t.Fatalf("incomplete: %+v", res.Incomplete)
+	}
+	cases := []struct{ id, status, reason string }{
+		{"gde.nested-mount", CoverageEvaluated, ""},
+		{"gde.guardpoint-busy", CoverageNotEvaluated, "no open-file listing (lsof/fuser) in the bundle (lsof: the collector could not run"},
+		{"kernel.module-in-use", CoverageNotEvaluated, "no kernel log (kernel-log) in the bundle"},
+	}
+	for _, tc := range cases {
+		c := coverageOf(res, tc.id)
+		if c.Status != tc.status || !strings.Contains(c.Reason, tc.reason) {
+			t.Errorf("%s: got %+v, want %s %q", tc.id, c, tc.status, tc.reason)
+		}
+	}
+}

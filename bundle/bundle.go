@@ -179,7 +179,9 @@ type Bundle struct {
 	Path string
 	// Format is "directory", "tar", "tar.gz", "tar.xz", "tar.zst",
 	// "tar.bz2", "tar.lz4", "zip", "7z", or for a single compressed file
-	// "gz", "xz", "zst", "bz2", "lz4", "Z" (and "tar.Z", as AIX snap.pax.Z).
+	// "gz", "xz", "zst", "bz2", "lz4", "Z" (and "tar.Z", as AIX snap.pax.Z),
+	// or "file" for one plain-text file uploaded as it is (a pasted lsof
+	// output, a lone agent log): a bundle of that one file.
 	Format string
 	// Size is the size in bytes of the bundle file (0 for a directory).
 	Size int64

@@ -25,7 +25,10 @@ func OpenReaderAt(ctx context.Context, name string, r io.ReaderAt, size int64, l
 		return nil, &unreadableError{name, err.Error()}
 	}
 	if !k.known() {
-		return nil, &unreadableError{name, "not a supported archive (content looks like " + looks + ")"}
+		if looks != "plain text" {
+			return nil, &unreadableError{name, "not a supported archive (content looks like " + looks + ")"}
+		}
+		k = plainFile
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

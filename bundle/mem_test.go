@@ -76,7 +76,7 @@ func TestOpenReaderAtUnreadable(t *testing.T) {
 		msg  string
 	}{
 		{"empty", nil, "bundle empty: empty upload (0 bytes)"},
-		{"notes.txt", []byte("just some notes\n"), "bundle notes.txt: not a supported archive (content looks like plain text)"},
+		{"blob.bin", []byte{0, 1, 2, 3, 0xff, 0xfe, 9, 0}, "bundle blob.bin: not a supported archive (content looks like binary data)"},
 		{"bad.gz", []byte{0x1f, 0x8b, 0xff, 0xff}, "bundle bad.gz: corrupt gz data"},
 	} {
 		_, err := bundle.OpenReaderAt(context.Background(), tc.name, bytes.NewReader(tc.data), int64(len(tc.data)), bundle.Limits{})

@@ -18,7 +18,7 @@ import (
 // decompressing (see walker.openArchive).
 type kind struct {
 	comp string // "", "gz", "xz", "zst", "bz2", "lz4", "Z"
-	arch string // "", "tar", "zip", "7z"
+	arch string // "", "tar", "zip", "7z", or "file": one plain-text file
 }
 
 func (k kind) String() string {
@@ -33,6 +33,10 @@ func (k kind) String() string {
 }
 
 func (k kind) known() bool { return k.comp != "" || k.arch != "" }
+
+// plainFile is the kind of a bundle that is one plain-text file (a pasted
+// lsof or mount output, a lone agent log): read as a bundle of that file.
+var plainFile = kind{arch: "file"}
 
 // sniffLen is how many bytes sniff wants to see.
 const sniffLen = 1024
@@ -191,4 +195,23 @@ func innerName(base, comp string) string {
 		return base[:len(base)-4] + ".tar"
 	}
 	return base
+}
+
+// looksLikeArchiveName reports whether a file name ends like an archive or a
+// compressed file, for the warning about one that holds plain text.
+func looksLikeArchiveName(name string) bool {
+	lower := strings.ToLower(name)
+	for _, ext := range []string{".tar", ".tgz", ".tbz", ".txz", ".zip", ".7z", ".pax"} {
+		if strings.HasSuffix(lower, ext) {
+			return true
+		}
+	}
+	for _, exts := range compExts {
+		for _, ext := range exts {
+			if strings.HasSuffix(lower, ext) {
+				return true
+			}
+		}
+	}
+	return false
 }

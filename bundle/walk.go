@@ -62,7 +62,10 @@ func Open(ctx context.Context, path string, lim Limits) (*Bundle, error) {
 		return nil, &unreadableError{path, err.Error()}
 	}
 	if !k.known() {
-		return nil, &unreadableError{path, "not a supported archive (content looks like " + looks + ")"}
+		if looks != "plain text" {
+			return nil, &unreadableError{path, "not a supported archive (content looks like " + looks + ")"}
+		}
+		k = plainFile
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -271,7 +274,7 @@ func (w *walker) walkFile() error {
 			}
 		}
 	} else {
-		werr = w.openArchive(l, b.kind, io.TeeReader(f, h), nil, 0, filepath.Base(b.Path))
+		werr = w.openArchive(l, b.kind, io.TeeReader(f, h), nil, b.Size, filepath.Base(b.Path))
 		if w.parent.Err() == nil {
 			_, err = io.Copy(h, f) // the bytes the walk did not need
 		}
@@ -302,6 +305,19 @@ func (w *walker) openArchive(l *layer, k kind, src io.Reader, ra io.ReaderAt, si
 	}()
 	top := l.path == ""
 	switch {
+	case k == plainFile:
+		// One plain-text file uploaded as it is: a bundle of that file.
+		l.format = "file"
+		src = &meter{w: w, r: src, st: l.st, path: l.path}
+		if looksLikeArchiveName(base) {
+			w.warn(Escape(base), "named like an archive or compressed file, but it holds plain text: read as a single text file")
+		}
+		err := w.handleEntry(l, rawEntry{name: base, mode: 0o644, size: size,
+			open: func() (io.ReadCloser, error) { return io.NopCloser(src), nil }})
+		if errors.Is(err, errSkipped) {
+			err = nil
+		}
+		return w.endLayer(l, err)
 	case k.comp != "":
 		l.format = k.comp
 		dec, err := decompressor(k.comp, &countReader{r: src, n: &l.st.in})
@@ -335,6 +351,11 @@ func (w *walker) openArchive(l *layer, k kind, src io.Reader, ra io.ReaderAt, si
 			ex = archives.SevenZip{}
 		}
 		sr := io.NewSectionReader(&countReaderAt{ra: ra, n: &l.st.in}, 0, size)
+		if k.arch == "7z" {
+			if err := check7z(sr, size); err != nil {
+				return w.endLayer(l, &readError{err: err})
+			}
+		}
 		err := ex.Extract(w.ctx, sr, func(_ context.Context, fi archives.FileInfo) error {
 			if err := w.handleEntry(l, fromArchives(fi)); !errors.Is(err, errSkipped) {
 				return err

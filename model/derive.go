@@ -19,6 +19,7 @@ import (
 
 // derived holds the views computed once from the raw facts.
 type derived struct {
+	built         bool      // the views exist: the model is frozen
 	paths         pathIndex // see index.go
 	slabSeries    []SlabSeries
 	slabBest      map[string]int // cache -> index in slabSeries of its largest growth
@@ -39,6 +40,7 @@ type derived struct {
 func (m *Model) ensure() {
 	m.once.Do(func() {
 		d := &m.derived
+		d.built = true
 		d.paths = m.buildPathIndex()
 		d.slabSeries = m.computeSlabSeries()
 		d.slabBest = map[string]int{}

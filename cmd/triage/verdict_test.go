@@ -179,7 +179,8 @@ func TestBatchIncompleteBundle(t *testing.T) {
 		}
 	}
 
-	put("TS-3", "junk.tar.gz", []byte("not an archive at all"))
+	// Binary junk: a plain-text upload would be read as a one-file bundle.
+	put("TS-3", "junk.tar.gz", []byte("\x00\x01not an archive at all\xff"))
 	code, _, stderr = triage(t, nil, "batch", root, "--out", out, "--resume", "--quiet")
 	if code != exitUnreadable {
 		t.Fatalf("batch with a failed bundle: exit %d, want %d\n%s", code, exitUnreadable, stderr)
