@@ -169,8 +169,12 @@ func Text(w io.Writer, r *analyze.Result, opts TextOptions) error {
 			t.line("")
 			t.line("  Not read or not run (" + strconv.Itoa(len(r.Incomplete)) + "):")
 		}
-		for _, x := range r.Incomplete {
+		shown, more := shownReasons(r)
+		for _, x := range shown {
 			t.item(x.Kind+" "+reasonLoc(x), x.Message)
+		}
+		if more > 0 {
+			t.line(fmt.Sprintf("  +%d more (the JSON report lists them all)", more))
 		}
 		if ne := r.NotEvaluated(); len(ne) > 0 {
 			t.line("")

@@ -21,8 +21,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsagent/triage/analyze"
 	"github.com/fsagent/triage/bundle"
 	"github.com/fsagent/triage/internal/archivetest"
+	"github.com/fsagent/triage/report"
 	"github.com/fsagent/triage/rules"
 	"github.com/fsagent/triage/store"
 )
@@ -611,5 +613,30 @@ func TestParseRetain(t *testing.T) {
 		if (err != nil) != tc.bad || got != tc.want {
 			t.Errorf("ParseRetain(%q) = %v, %v", tc.in, got, err)
 		}
+	}
+}
+
+// TestReportIsAnalyzeHTML checks that the stored report is byte for byte
+// the page `triage analyze --format html` writes for the same bundle.
+func TestReportIsAnalyzeHTML(t *testing.T) {
+	h := newHarness(t, nil)
+	data := bundleBytes(t, "sample-bundle")
+	id := h.upload(t, data, "T")
+	h.wait(t, id)
+	_, got := h.do(t, "GET", fmt.Sprintf("/analyses/%d/report.html", id), nil)
+
+	p := filepath.Join(t.TempDir(), "b.tgz")
+	os.WriteFile(p, data, 0o644)
+	res, err := analyze.Run(context.Background(), p, analyze.Options{Rules: shippedRules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Bundle.Path = "b.tgz"
+	var want bytes.Buffer
+	if err := report.HTML(&want, res, report.WithTool("triage", "dev")); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("the served report (%d bytes) differs from analyze's HTML (%d bytes)", len(got), want.Len())
 	}
 }
