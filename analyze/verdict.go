@@ -152,14 +152,24 @@ func (r *Result) judge(set *rules.Set) {
 		if a.Kind != parsers.KindText && a.Kind != parsers.KindBinary {
 			identified++
 		}
+		lost := false
 		for _, w := range a.Warnings {
 			if w.Loss == "" {
 				continue
 			}
+			lost = true
 			r.Incomplete = append(r.Incomplete, Reason{Kind: w.Loss, Path: a.Path, Message: w.Msg})
 			if _, seen := damaged[a.Path]; !seen {
 				damaged[a.Path] = w.Msg
 			}
+		}
+		if !lost && unparsable(a) && !refusal(a) {
+			// A file named like an artifact of which no line made sense
+			// is unreadable, not an artifact that shows nothing wrong.
+			msg := fmt.Sprintf("this %s artifact yielded nothing: every line drew a warning (%s; the first: %s)",
+				a.Kind, wording.Plural(len(a.Warnings), "warning", "warnings"), a.Warnings[0].Msg)
+			r.Incomplete = append(r.Incomplete, Reason{Kind: ReasonArtifact, Path: a.Path, Message: msg})
+			damaged[artifactKey(a)] = msg
 		}
 	}
 	for _, e := range r.Errors {
@@ -204,11 +214,11 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	warned := map[parsers.Kind][]Artifact{}
 	empty := map[parsers.Kind][]Artifact{}
 	for _, a := range r.Artifacts() {
-		if a.Empty {
+		if a.Empty || refusal(a) {
 			empty[a.Kind] = append(empty[a.Kind], a)
 			continue
 		}
-		if _, bad := damaged[a.Path]; bad {
+		if damagedMsg(a, damaged) != "" {
 			cut[a.Kind] = append(cut[a.Kind], a)
 			continue
 		}
@@ -287,6 +297,62 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	return out
 }
 
+// unparsable reports whether a parsed artifact yielded no fact at all and
+// only warnings: its parser understood none of its lines.
+func unparsable(a Artifact) bool {
+	return a.Parser != "" && !a.Empty && a.Facts == 0 && len(a.Warnings) > 0 &&
+		a.Kind != parsers.KindText && a.Kind != parsers.KindBinary && len(a.Sections) == 0
+}
+
+// refusal reports whether an artifact holds only the host's refusal to
+// give it ("fopen /proc/slabinfo: Permission denied"): the collector could
+// not gather it, so for coverage it is absent, and the analysis is no less
+// complete than for a bundle without the file.
+func refusal(a Artifact) bool {
+	if !unparsable(a) {
+		return false
+	}
+	for _, w := range a.Warnings {
+		low := strings.ToLower(w.Msg)
+		if !strings.Contains(low, "permission denied") && !strings.Contains(low, "not permitted") {
+			return false
+		}
+	}
+	return true
+}
+
+// artifactKey names one artifact among the damaged: a section of a
+// sectioned file by its file and section, anything else by its path.
+func artifactKey(a Artifact) string {
+	if a.Section != "" {
+		return a.Path + "\x00" + a.Section
+	}
+	return a.Path
+}
+
+// damagedMsg is why an artifact was not read whole: the loss of its own
+// (a section), else that of its file; "" when it was.
+func damagedMsg(a Artifact, damaged map[string]string) string {
+	if m, ok := damaged[artifactKey(a)]; ok {
+		return m
+	}
+	return damaged[a.Path]
+}
+
+// firstClause shortens a loss message for a coverage reason, which names
+// the file; the whole message is among the incomplete reasons. "file
+// truncated after 64 MiB: it is larger than ..." becomes "file truncated
+// after 64 MiB".
+func firstClause(msg string) string {
+	end := len(msg)
+	for _, sep := range []string{": ", " (", "; "} {
+		if i := strings.Index(msg, sep); i > 0 && i < end {
+			end = i
+		}
+	}
+	return msg[:end]
+}
+
 // orList joins "a", "a or b", "a, b or c".
 func orList(items []string) string {
 	if len(items) == 1 {
@@ -311,7 +377,7 @@ func warnedText(arts []Artifact) string {
 // (lsof): file truncated after 64.0 MiB ...").
 func cutText(arts []Artifact, damaged map[string]string) string {
 	first := arts[0]
-	s := fmt.Sprintf("%s (%s): %s", first.Path, first.Kind, damaged[first.Path])
+	s := fmt.Sprintf("%s (%s): %s", first.Path, first.Kind, firstClause(damagedMsg(first, damaged)))
 	if len(arts) > 1 {
 		names := make([]string, 0, len(arts)-1)
 		for _, a := range arts[1:] {

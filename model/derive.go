@@ -78,6 +78,9 @@ func (m *Model) ensure() {
 			g.Events = append(g.Events, e)
 		}
 		d.services = map[string]bool{}
+		for _, s := range m.Services {
+			d.services[s.Name] = true
+		}
 		d.initByName = map[string]int{}
 		for i, s := range m.InitScripts {
 			d.services[s.Name] = true
@@ -493,8 +496,8 @@ func (m *Model) PackagesNamed(glob string) []Package {
 }
 
 // HasService reports whether a service is present on the host: an init
-// script (by name or Provides), a package or a running process of that
-// name.
+// script (by name or Provides), a service manager's listing (chkconfig,
+// systemctl), a package or a running process of that name.
 func (m *Model) HasService(name string) bool {
 	m.ensure()
 	if m.derived.services[name] {
