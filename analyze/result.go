@@ -46,6 +46,10 @@ type Artifact struct {
 	Warnings     []parsers.Warning `json:"warnings"`
 	// Sections are the sections of a sectioned file, in file order.
 	Sections []Artifact `json:"sections,omitempty"`
+	// Empty says the collector wrote, in place of the output, that it
+	// could not gather it (a file not found, a command that did not run):
+	// for coverage the artifact is absent, its warning says why.
+	Empty bool `json:"empty,omitempty"`
 }
 
 // Result is the outcome of analyzing one bundle.

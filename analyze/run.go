@@ -306,6 +306,7 @@ func parseEntry(e bundle.Entry, sec *sections.Section, r io.Reader, patterns []r
 			// The collector wrote why the output is missing in its place:
 			// there is nothing to parse, and the warning says so.
 			art.Warnings = append(art.Warnings, ws...)
+			art.Empty = true
 			id.Parser = nil
 		}
 	}

@@ -152,14 +152,24 @@ func (r *Result) judge(set *rules.Set) {
 		if a.Kind != parsers.KindText && a.Kind != parsers.KindBinary {
 			identified++
 		}
+		lost := false
 		for _, w := range a.Warnings {
 			if w.Loss == "" {
 				continue
 			}
+			lost = true
 			r.Incomplete = append(r.Incomplete, Reason{Kind: w.Loss, Path: a.Path, Message: w.Msg})
 			if _, seen := damaged[a.Path]; !seen {
 				damaged[a.Path] = w.Msg
 			}
+		}
+		if !lost && unparsable(a) && !refusal(a) {
+			// A file named like an artifact of which no line made sense
+			// is unreadable, not an artifact that shows nothing wrong.
+			msg := fmt.Sprintf("this %s artifact yielded nothing: every line drew a warning (%s; the first: %s)",
+				a.Kind, wording.Plural(len(a.Warnings), "warning", "warnings"), a.Warnings[0].Msg)
+			r.Incomplete = append(r.Incomplete, Reason{Kind: ReasonArtifact, Path: a.Path, Message: msg})
+			damaged[artifactKey(a)] = msg
 		}
 	}
 	for _, e := range r.Errors {
@@ -198,11 +208,17 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	// whole and cut list, per kind, the artifacts read completely and
 	// those not read whole.
 	// warned lists those read whole but with warnings about some lines.
+	// empty lists those the collector said it could not gather.
 	whole := map[parsers.Kind]int{}
 	cut := map[parsers.Kind][]Artifact{}
 	warned := map[parsers.Kind][]Artifact{}
+	empty := map[parsers.Kind][]Artifact{}
 	for _, a := range r.Artifacts() {
-		if _, bad := damaged[a.Path]; bad {
+		if a.Empty || refusal(a) {
+			empty[a.Kind] = append(empty[a.Kind], a)
+			continue
+		}
+		if damagedMsg(a, damaged) != "" {
 			cut[a.Kind] = append(cut[a.Kind], a)
 			continue
 		}
@@ -214,7 +230,7 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	var out []RuleCoverage
 	for _, rule := range set.Rules() {
 		c := RuleCoverage{RuleID: rule.ID, Status: CoverageEvaluated}
-		var absent, missing, partial []string
+		var absent, missing, partial, collector []string
 		var noisy []Artifact
 		for _, group := range rule.Needs {
 			n := 0
@@ -233,6 +249,13 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			default:
 				absent = append(absent, describeKinds(group))
 				c.Missing = append(c.Missing, group...)
+				for _, k := range group {
+					for _, a := range empty[k] {
+						if len(a.Warnings) > 0 {
+							collector = append(collector, a.Warnings[0].Msg)
+						}
+					}
+				}
 			}
 		}
 		for _, lp := range rule.Lines {
@@ -246,6 +269,9 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			s := "no " + orList(absent) + " in the bundle"
 			if bundleCut {
 				s = "no " + orList(absent) + " in what was read of the bundle"
+			}
+			if len(collector) > 0 {
+				s += " (" + strings.Join(collector, "; ") + ")"
 			}
 			missing = append([]string{s}, missing...)
 		}
@@ -269,6 +295,62 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 		out = append(out, c)
 	}
 	return out
+}
+
+// unparsable reports whether a parsed artifact yielded no fact at all and
+// only warnings: its parser understood none of its lines.
+func unparsable(a Artifact) bool {
+	return a.Parser != "" && !a.Empty && a.Facts == 0 && len(a.Warnings) > 0 &&
+		a.Kind != parsers.KindText && a.Kind != parsers.KindBinary && len(a.Sections) == 0
+}
+
+// refusal reports whether an artifact holds only the host's refusal to
+// give it ("fopen /proc/slabinfo: Permission denied"): the collector could
+// not gather it, so for coverage it is absent, and the analysis is no less
+// complete than for a bundle without the file.
+func refusal(a Artifact) bool {
+	if !unparsable(a) {
+		return false
+	}
+	for _, w := range a.Warnings {
+		low := strings.ToLower(w.Msg)
+		if !strings.Contains(low, "permission denied") && !strings.Contains(low, "not permitted") {
+			return false
+		}
+	}
+	return true
+}
+
+// artifactKey names one artifact among the damaged: a section of a
+// sectioned file by its file and section, anything else by its path.
+func artifactKey(a Artifact) string {
+	if a.Section != "" {
+		return a.Path + "\x00" + a.Section
+	}
+	return a.Path
+}
+
+// damagedMsg is why an artifact was not read whole: the loss of its own
+// (a section), else that of its file; "" when it was.
+func damagedMsg(a Artifact, damaged map[string]string) string {
+	if m, ok := damaged[artifactKey(a)]; ok {
+		return m
+	}
+	return damaged[a.Path]
+}
+
+// firstClause shortens a loss message for a coverage reason, which names
+// the file; the whole message is among the incomplete reasons. "file
+// truncated after 64 MiB: it is larger than ..." becomes "file truncated
+// after 64 MiB".
+func firstClause(msg string) string {
+	end := len(msg)
+	for _, sep := range []string{": ", " (", "; "} {
+		if i := strings.Index(msg, sep); i > 0 && i < end {
+			end = i
+		}
+	}
+	return msg[:end]
 }
 
 // orList joins "a", "a or b", "a, b or c".
@@ -295,7 +377,7 @@ func warnedText(arts []Artifact) string {
 // (lsof): file truncated after 64.0 MiB ...").
 func cutText(arts []Artifact, damaged map[string]string) string {
 	first := arts[0]
-	s := fmt.Sprintf("%s (%s): %s", first.Path, first.Kind, damaged[first.Path])
+	s := fmt.Sprintf("%s (%s): %s", first.Path, first.Kind, firstClause(damagedMsg(first, damaged)))
 	if len(arts) > 1 {
 		names := make([]string, 0, len(arts)-1)
 		for _, a := range arts[1:] {

@@ -205,3 +205,76 @@ func TestCoverageNamesWarnedInput(t *testing.T) {
 		t.Errorf("a malformed line made the analysis incomplete: %+v", res.Incomplete)
 	}
 }
+
+// In a supportconfig file each section counts as an artifact of its own
+// kind; a section in which the collector wrote that it could not run the
+// command counts as absent, and the reason quotes the collector.
+func TestCoverageOfSections(t *testing.T) {
+	scc := "#==[ Command ]======================================#\n" +
+		"# /usr/bin/mount\n" +
+		"/dev/sda2 on / type btrfs (rw,relatime)\n" +
+		"/dev/sdb1 on /data type secfs2 (rw)\n" +
+		"\n" +
+		"#==[ Command ]======================================#\n" +
+		"# /usr/bin/lsof -b -w -n\n" +
+		"ERROR: Command not found or not executable\n" +
+		"\n" +
+		"#==[ Command ]======================================#\n" +
+		"# /sbin/lsmod\n" +
+		"Module                  Size  Used by\n" +
+		"secfs2                200000  3\n"
+	dir := writeTree(t, map[string]string{"fs-diskio.txt": scc})
+	res := run(t, dir, Options{Rules: shipped(t)})
+	if !res.Complete() {
+		t.Fatalf("incomplete: %+v", res.Incomplete)
+	}
+	cases := []struct{ id, status, reason string }{
+		{"gde.nested-mount", CoverageEvaluated, ""},
+		{"gde.guardpoint-busy", CoverageNotEvaluated, "no open-file listing (lsof/fuser) in the bundle (lsof: the collector could not run"},
+		{"kernel.module-in-use", CoverageNotEvaluated, "no kernel log (kernel-log) in the bundle"},
+	}
+	for _, tc := range cases {
+		c := coverageOf(res, tc.id)
+		if c.Status != tc.status || !strings.Contains(c.Reason, tc.reason) {
+			t.Errorf("%s: got %+v, want %s %q", tc.id, c, tc.status, tc.reason)
+		}
+	}
+}
+
+// A file named like an artifact of which the parser understood no line is
+// unreadable: the analysis is incomplete and the rules needing it are not
+// evaluated. One that holds only the host's refusal is absent instead.
+func TestUnparsableAndRefusedArtifacts(t *testing.T) {
+	garbage := writeTree(t, map[string]string{
+		"mount.out": "/dev/sda1 on / type ext4 (rw)\n/data on /data type secfs2 (rw)\n",
+		"lsof.out":  "COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\n%%garbage one\n%%garbage two\n",
+	})
+	res := run(t, garbage, Options{Rules: shipped(t)})
+	if res.Complete() || !hasReason(res, ReasonArtifact, "this lsof artifact yielded nothing") {
+		t.Errorf("an lsof of garbage: complete %v, reasons %+v", res.Complete(), res.Incomplete)
+	}
+	if c := coverageOf(res, "gde.guardpoint-busy"); c.Status != CoverageNotEvaluated || !strings.Contains(c.Reason, "lsof.out (lsof): this lsof artifact yielded nothing") {
+		t.Errorf("gde.guardpoint-busy: %+v", c)
+	}
+	refused := writeTree(t, map[string]string{
+		"mount.out":          "/dev/sda1 on / type ext4 (rw)\n",
+		"slabtop_-o.out":     "fopen /proc/slabinfo: Permission denied\n",
+		"sos_commands/dmesg": "[    1.000000] Linux version 5.14\n",
+	})
+	res = run(t, refused, Options{Rules: shipped(t)})
+	var kind string
+	for _, a := range res.Artifacts() {
+		if a.Path == "slabtop_-o.out" {
+			kind = string(a.Kind)
+		}
+	}
+	if kind != "slab" {
+		t.Fatalf("the refused slabtop is identified as %q; the test needs a slab artifact", kind)
+	}
+	if !res.Complete() {
+		t.Errorf("a refused slabtop made the analysis incomplete: %+v", res.Incomplete)
+	}
+	if c := coverageOf(res, "kernel.slab-growth"); c.Status != CoverageNotEvaluated || !strings.Contains(c.Reason, "no slab statistics (slab) in the bundle (") || !strings.Contains(c.Reason, "Permission denied") {
+		t.Errorf("kernel.slab-growth: %+v", c)
+	}
+}

@@ -398,3 +398,31 @@ func TestIncompleteRecord(t *testing.T) {
 		t.Errorf("resume over an incomplete record: %+v, want it counted", st)
 	}
 }
+
+// A rule that could not look at some bundles is listed with how many, and
+// its share counts only the bundles it could look at.
+func TestSummaryNotEvaluatedRules(t *testing.T) {
+	recs := []Record{
+		{Ticket: "A", Bundle: "a", Status: StatusOK, Findings: []RecordFinding{{RuleID: "gde.guardpoint-busy", Severity: "high"}}},
+		{Ticket: "B", Bundle: "b", Status: StatusOK},
+		{Ticket: "C", Bundle: "c", Status: StatusOK, NotEvaluated: []string{"gde.guardpoint-busy"}},
+		{Ticket: "D", Bundle: "d", Status: StatusOK, NotEvaluated: []string{"gde.guardpoint-busy"}},
+		{Ticket: "E", Bundle: "e", Status: StatusError, Error: "corrupt", NotEvaluated: []string{"gde.guardpoint-busy"}},
+	}
+	s := Summarize(recs)
+	if len(s.Unchecked) != 1 || s.Unchecked[0] != (RuleGap{RuleID: "gde.guardpoint-busy", Bundles: 2, Of: 4}) {
+		t.Fatalf("not evaluated: %+v", s.Unchecked)
+	}
+	if s.Rules[0].Share != 0.5 {
+		t.Errorf("share %v: want 1 of the 2 bundles the rule could look at", s.Rules[0].Share)
+	}
+	for _, f := range []string{"text", "markdown", "html"} {
+		var b bytes.Buffer
+		if err := s.Write(&b, f); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), "could not look at every bundle") {
+			t.Errorf("%s summary does not list the rules not evaluated:\n%s", f, b.String())
+		}
+	}
+}

@@ -44,6 +44,9 @@ type Record struct {
 	// whole, at most maxReasons of them; IncompleteTotal counts them all.
 	Incomplete      []RecordReason `json:"incomplete,omitempty"`
 	IncompleteTotal int            `json:"incomplete_total,omitempty"`
+	// NotEvaluated are the rules that could not look at this bundle (an
+	// input they need is missing or was not read whole), by id.
+	NotEvaluated []string `json:"not_evaluated,omitempty"`
 }
 
 // RecordReason is one reason a bundle's analysis is incomplete, as in the

@@ -271,6 +271,9 @@ func analyzeOne(parent context.Context, in Input, opts Options) (rec Record) {
 			rec.Incomplete = append(rec.Incomplete, RecordReason(x))
 		}
 	}
+	for _, c := range res.NotEvaluated() {
+		rec.NotEvaluated = append(rec.NotEvaluated, c.RuleID)
+	}
 	rec.Warnings = len(res.Warnings)
 	for _, a := range res.Inventory {
 		rec.Warnings += len(a.Warnings)

@@ -38,6 +38,17 @@ type Summary struct {
 	Incomplete []Unfinished `json:"incomplete"`
 	// Rows are one per bundle, for the CSV (and JSON) summary.
 	Rows []BundleRow `json:"bundle_rows"`
+	// Unchecked are the rules that could not look at some analyzed
+	// bundles, most such bundles first: their share counts only the
+	// bundles they could look at.
+	Unchecked []RuleGap `json:"not_evaluated"`
+}
+
+// RuleGap is a rule that could not be evaluated on some bundles.
+type RuleGap struct {
+	RuleID  string `json:"rule_id"`
+	Bundles int    `json:"bundles"` // analyzed bundles it could not look at
+	Of      int    `json:"of"`      // bundles analyzed
 }
 
 // Unfinished is a bundle whose analysis is incomplete and why.
@@ -68,7 +79,7 @@ type RuleStat struct {
 	Severity string   `json:"severity"`
 	Bundles  int      `json:"bundles"`       // bundles it fired in (once per bundle)
 	Findings int      `json:"findings"`      // findings in all (a rule may fire per guard point)
-	Share    float64  `json:"share"`         // Bundles / bundles analyzed (ok or incomplete)
+	Share    float64  `json:"share"`         // Bundles / bundles it could look at (analyzed, ok or incomplete, and evaluated)
 	Examples []string `json:"examples"`      // ticket ids, at most maxExamples
 	More     int      `json:"more_examples"` // bundles it fired in beyond Examples
 }
@@ -111,6 +122,7 @@ func Summarize(recs []Record) Summary {
 	s := Summary{Bundles: len(recs), ByStatus: map[string]int{}, Rules: []RuleStat{}, Slowest: []Slow{},
 		Errors: []Failed{}, Incomplete: []Unfinished{}, Rows: []BundleRow{}}
 	stats := map[string]*RuleStat{}
+	unchecked := map[string]int{}
 	analyzed := 0
 	for _, r := range recs {
 		s.ByStatus[r.Status]++
@@ -129,6 +141,11 @@ func Summarize(recs []Record) Summary {
 		default:
 			s.Errors = append(s.Errors, Failed{r.Ticket, r.Bundle, r.Error})
 			row.Note = r.Error
+		}
+		if r.Status != StatusError {
+			for _, id := range r.NotEvaluated {
+				unchecked[id]++
+			}
 		}
 		seen := map[string]bool{}
 		for _, f := range r.Findings {
@@ -156,8 +173,8 @@ func Summarize(recs []Record) Summary {
 		s.Rows = append(s.Rows, row)
 	}
 	for _, st := range stats {
-		if analyzed > 0 {
-			st.Share = float64(st.Bundles) / float64(analyzed)
+		if looked := analyzed - unchecked[st.RuleID]; looked > 0 {
+			st.Share = float64(st.Bundles) / float64(looked)
 		}
 		s.Rules = append(s.Rules, *st)
 	}
@@ -166,6 +183,16 @@ func Summarize(recs []Record) Summary {
 			return s.Rules[i].Bundles > s.Rules[j].Bundles
 		}
 		return s.Rules[i].RuleID < s.Rules[j].RuleID
+	})
+	s.Unchecked = []RuleGap{}
+	for id, n := range unchecked {
+		s.Unchecked = append(s.Unchecked, RuleGap{RuleID: id, Bundles: n, Of: analyzed})
+	}
+	sort.Slice(s.Unchecked, func(i, j int) bool {
+		if s.Unchecked[i].Bundles != s.Unchecked[j].Bundles {
+			return s.Unchecked[i].Bundles > s.Unchecked[j].Bundles
+		}
+		return s.Unchecked[i].RuleID < s.Unchecked[j].RuleID
 	})
 	slow := append([]Record(nil), recs...)
 	sort.SliceStable(slow, func(i, j int) bool { return slow[i].DurationMS > slow[j].DurationMS })
@@ -283,6 +310,16 @@ func (s Summary) text(w io.Writer) error {
 	for _, sl := range s.Slowest {
 		fmt.Fprintf(w, "  %8d ms  %s  %s\n", sl.DurationMS, sl.Ticket, sl.Bundle)
 	}
+	if len(s.Unchecked) > 0 {
+		fmt.Fprintf(w, "\nRules that could not look at every bundle (an input they need was missing):\n")
+		list, more := cut(s.Unchecked)
+		for _, g := range list {
+			fmt.Fprintf(w, "  %s: not evaluated in %d of %d bundles\n", g.RuleID, g.Bundles, g.Of)
+		}
+		if more > 0 {
+			fmt.Fprintf(w, "  +%d more (--format json lists them all)\n", more)
+		}
+	}
 	if len(s.Incomplete) > 0 {
 		fmt.Fprintf(w, "\nBundles analyzed only in part (%d): a rule that did not fire there proves nothing\n", len(s.Incomplete))
 		list, more := cut(s.Incomplete)
@@ -357,6 +394,16 @@ func (s Summary) markdown(w io.Writer) error {
 	for _, r := range s.Rules {
 		fmt.Fprintf(w, "| `%s` | %s | %d | %s | %d | %s |\n", r.RuleID, r.Severity, r.Bundles, pct(r.Share), r.Findings, mdCell(r.examples(", ")))
 	}
+	if len(s.Unchecked) > 0 {
+		fmt.Fprintf(w, "\n### Rules that could not look at every bundle\n\n| rule | not evaluated in | of bundles |\n|---|---:|---:|\n")
+		list, more := cut(s.Unchecked)
+		for _, g := range list {
+			fmt.Fprintf(w, "| `%s` | %d | %d |\n", g.RuleID, g.Bundles, g.Of)
+		}
+		if more > 0 {
+			fmt.Fprintf(w, "\n+%d more (`--format json` lists them all)\n", more)
+		}
+	}
 	if len(s.Incomplete) > 0 {
 		fmt.Fprintf(w, "\n### Bundles analyzed only in part (%d)\n\nA rule that did not fire in these bundles proves nothing.\n\n| ticket | bundle | reason |\n|---|---|---|\n", len(s.Incomplete))
 		list, more := cut(s.Incomplete)
@@ -400,7 +447,9 @@ func (s Summary) htmlData() map[string]any {
 	}
 	incomplete, moreIncomplete := cut(s.Incomplete)
 	failed, moreFailed := cut(s.Errors)
+	unchecked, moreUnchecked := cut(s.Unchecked)
 	return map[string]any{"S": s, "Status": s.statusLine(), "Bars": bars, "Height": len(bars)*26 + 4,
+		"Unchecked": unchecked, "MoreUnchecked": moreUnchecked,
 		"Incomplete": incomplete, "MoreIncomplete": moreIncomplete, "Failed": failed, "MoreFailed": moreFailed}
 }
 
@@ -425,6 +474,10 @@ th{background:#f1f3f6}.n{text-align:right}svg text{font:12px system-ui,sans-seri
 <h2>Slowest bundles</h2>
 <table><tr><th class="n">ms</th><th>ticket</th><th>bundle</th></tr>
 {{range .S.Slowest}}<tr><td class="n">{{.DurationMS}}</td><td>{{.Ticket}}</td><td>{{.Bundle}}</td></tr>{{end}}</table>
+{{if .Unchecked}}<h2>Rules that could not look at every bundle</h2>
+<table><tr><th>rule</th><th class="n">not evaluated in</th><th class="n">of bundles</th></tr>
+{{range .Unchecked}}<tr><td>{{.RuleID}}</td><td class="n">{{.Bundles}}</td><td class="n">{{.Of}}</td></tr>{{end}}</table>
+{{if .MoreUnchecked}}<p>+{{.MoreUnchecked}} more (<code>--format json</code> lists them all)</p>{{end}}{{end}}
 {{if .Incomplete}}<h2>Bundles analyzed only in part ({{len .S.Incomplete}})</h2>
 <p>A rule that did not fire in these bundles proves nothing.</p>
 <table><tr><th>ticket</th><th>bundle</th><th>reason</th></tr>

@@ -96,6 +96,23 @@ var damages = []damage{
 		also:    [][2]string{{"h/messages", "read error (unexpected EOF); the file may be incomplete"}},
 	},
 	{
+		name: "damaged-header.7z",
+		build: func(t testing.TB) []byte {
+			b := sevenZipSeed(t)
+			b[len(b)-20] ^= 0x55 // inside the (next) header at the end
+			return b
+		},
+		msg: "7z archive is truncated or corrupt (the 7z header fails its checksum); 0 entries before the damage were read, the rest is skipped",
+	},
+	{
+		name: "truncated-download.7z",
+		build: func(t testing.TB) []byte {
+			b := sevenZipSeed(t)
+			return b[:len(b)*2/3]
+		},
+		msg: "7z archive is truncated or corrupt (the 7z header lies past the end of the file (a cut download?))",
+	},
+	{
 		name: "member-after-garbage.gz",
 		build: func(t testing.TB) []byte {
 			first := archivetest.Compress(t, "gz", []byte("first member\n"))

@@ -311,6 +311,7 @@ func Fuzz7z(f *testing.F) {
 	} else {
 		f.Log("7z not installed: fuzzing only from the committed corpus in testdata/fuzz/Fuzz7z")
 	}
+	seedDamage(f, ".7z")
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzWalk(t, "upload.7z", data) })
 }
 
@@ -351,16 +352,7 @@ func TestFuzzSeedsAreRead(t *testing.T) {
 	for _, comp := range []string{"gz", "xz", "zst", "bz2", "lz4"} {
 		cases["tar."+comp] = compressSeed(t, comp, tinyTar(t))
 	}
-	seven, err := os.ReadFile("testdata/fuzz/Fuzz7z/seed-7zz-two-files")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, quoted, _ := strings.Cut(strings.TrimSpace(string(seven)), "[]byte(")
-	raw, err := strconv.Unquote(strings.TrimSuffix(quoted, ")"))
-	if err != nil {
-		t.Fatalf("7z corpus file: %v", err)
-	}
-	cases["7z"] = []byte(raw)
+	cases["7z"] = sevenZipSeed(t)
 	for format, data := range cases {
 		t.Run(format, func(t *testing.T) {
 			res := fuzzWalk(t, "seed", data)
@@ -372,4 +364,19 @@ func TestFuzzSeedsAreRead(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sevenZipSeed is the 7z archive of the committed Fuzz7z corpus (two small
+// files written by 7zz), so that tests need no 7z command.
+func sevenZipSeed(t testing.TB) []byte {
+	seven, err := os.ReadFile("testdata/fuzz/Fuzz7z/seed-7zz-two-files")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, quoted, _ := strings.Cut(strings.TrimSpace(string(seven)), "[]byte(")
+	raw, err := strconv.Unquote(strings.TrimSuffix(quoted, ")"))
+	if err != nil {
+		t.Fatalf("7z corpus file: %v", err)
+	}
+	return []byte(raw)
 }

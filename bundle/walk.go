@@ -351,6 +351,11 @@ func (w *walker) openArchive(l *layer, k kind, src io.Reader, ra io.ReaderAt, si
 			ex = archives.SevenZip{}
 		}
 		sr := io.NewSectionReader(&countReaderAt{ra: ra, n: &l.st.in}, 0, size)
+		if k.arch == "7z" {
+			if err := check7z(sr, size); err != nil {
+				return w.endLayer(l, &readError{err: err})
+			}
+		}
 		err := ex.Extract(w.ctx, sr, func(_ context.Context, fi archives.FileInfo) error {
 			if err := w.handleEntry(l, fromArchives(fi)); !errors.Is(err, errSkipped) {
 				return err

@@ -19,6 +19,7 @@ import (
 
 // derived holds the views computed once from the raw facts.
 type derived struct {
+	built         bool      // the views exist: the model is frozen
 	paths         pathIndex // see index.go
 	slabSeries    []SlabSeries
 	slabBest      map[string]int // cache -> index in slabSeries of its largest growth
@@ -39,6 +40,7 @@ type derived struct {
 func (m *Model) ensure() {
 	m.once.Do(func() {
 		d := &m.derived
+		d.built = true
 		d.paths = m.buildPathIndex()
 		d.slabSeries = m.computeSlabSeries()
 		d.slabBest = map[string]int{}
@@ -76,6 +78,9 @@ func (m *Model) ensure() {
 			g.Events = append(g.Events, e)
 		}
 		d.services = map[string]bool{}
+		for _, s := range m.Services {
+			d.services[s.Name] = true
+		}
 		d.initByName = map[string]int{}
 		for i, s := range m.InitScripts {
 			d.services[s.Name] = true
@@ -491,8 +496,8 @@ func (m *Model) PackagesNamed(glob string) []Package {
 }
 
 // HasService reports whether a service is present on the host: an init
-// script (by name or Provides), a package or a running process of that
-// name.
+// script (by name or Provides), a service manager's listing (chkconfig,
+// systemctl), a package or a running process of that name.
 func (m *Model) HasService(name string) bool {
 	m.ensure()
 	if m.derived.services[name] {

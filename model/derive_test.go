@@ -127,3 +127,19 @@ func TestPackagesNamedLeavesOutNotInstalled(t *testing.T) {
 		t.Error("the rc row must stay in the model")
 	}
 }
+
+// TestViewsAreFrozen: the derived views are built once, on the first
+// query; merging more facts into a queried model is refused instead of
+// leaving the views stale.
+func TestViewsAreFrozen(t *testing.T) {
+	m := &Model{Mounts: []Mount{{Path: "/a", Src: Source{Path: "mount", Line: 1}}}}
+	if got := m.MountsAt("/a"); len(got) != 1 {
+		t.Fatalf("MountsAt = %v", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Merge into a queried model must panic")
+		}
+	}()
+	m.Merge(&Model{Mounts: []Mount{{Path: "/a", Src: Source{Path: "mount2", Line: 1}}}})
+}

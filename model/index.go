@@ -82,14 +82,3 @@ func (m *Model) buildPathIndex() pathIndex {
 	}
 	return x
 }
-
-// withinClean is Within for paths already cleaned.
-func withinClean(p, dir string) bool {
-	if p == "" || dir == "" {
-		return false
-	}
-	if dir == "/" {
-		return p[0] == '/'
-	}
-	return strings.HasPrefix(p, dir) && (len(p) == len(dir) || p[len(dir)] == '/')
-}

@@ -12,6 +12,11 @@ import "reflect"
 // fact slice into an empty one only doubled peak memory. o must therefore
 // not be changed after the call.
 func (m *Model) Merge(o *Model) {
+	if m.derived.built {
+		// A programming error, not a bundle problem: the views rules and
+		// reports read would no longer match the facts.
+		panic("model: Merge into a model that was already queried (its derived views are frozen)")
+	}
 	mv, ov := reflect.ValueOf(m).Elem(), reflect.ValueOf(o).Elem()
 	for i := 0; i < mv.NumField(); i++ {
 		f := mv.Field(i)

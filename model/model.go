@@ -44,6 +44,7 @@ type Model struct {
 	Filesystems     []Filesystem    `json:"filesystems"`
 	Processes       []Process       `json:"processes"`
 	Packages        []Package       `json:"packages"`
+	Services        []Service       `json:"services,omitempty"` // what service managers list
 	// Lines holds the lines that rules asked for by name (a rule's `lines:`
 	// block: a file glob and a regex), keyed by that name. Other raw lines
 	// are not kept, so memory does not grow with the bundle.

@@ -75,6 +75,15 @@ type Process struct {
 	Src     Source `json:"src"`
 }
 
+// Service is one service a service manager lists (chkconfig --list,
+// systemctl list-unit-files): the host has it, enabled or not.
+type Service struct {
+	Name    string `json:"name"`    // without ".service"
+	State   string `json:"state"`   // "enabled", "disabled", "static", or chkconfig's runlevels ("3:on 5:on"; "off" when none)
+	Manager string `json:"manager"` // chkconfig or systemd
+	Src     Source `json:"src"`
+}
+
 // Package is one installed software package.
 type Package struct {
 	Name    string `json:"name"`

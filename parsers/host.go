@@ -63,12 +63,18 @@ func splitUname(l string) (model.Host, bool) {
 	switch {
 	case f[0] == "Linux" && len(f) >= 3 && f[2] != "" && f[2][0] >= '0' && f[2][0] <= '9':
 		h.OS, h.Hostname, h.Kernel = "Linux", f[1], f[2]
-		last := f[len(f)-1]
-		if last == "GNU/Linux" && len(f) >= 5 {
-			last = f[len(f)-2]
+		// The line ends "MACHINE [PROCESSOR HARDWARE-PLATFORM] [GNU/Linux]"
+		// (-m -p -i -o): the machine is the first of the trailing names.
+		end := len(f)
+		if f[end-1] == "GNU/Linux" {
+			end--
 		}
-		if len(f) >= 5 && unameArch(last) {
-			h.Arch = last
+		first := end
+		for first > 3 && end-first < 3 && unameArch(f[first-1]) {
+			first--
+		}
+		if len(f) >= 5 && first < end {
+			h.Arch = f[first]
 		}
 		return h, true
 	case f[0] == "AIX" && len(f) >= 4 && allDigits(f[2]) && allDigits(f[3]):

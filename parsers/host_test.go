@@ -73,3 +73,19 @@ func FuzzHost(f *testing.F) {
 		sysFuzzOne(t, "collect-manifest", data)
 	})
 }
+
+// TestUnameMachineFirst: uname -a ends with machine, processor and
+// hardware platform; the machine is the first of them ("i686 i686 i386").
+func TestUnameMachineFirst(t *testing.T) {
+	for line, want := range map[string]string{
+		"Linux mymachine 2.6.18-194.e15PAE #1 SMP Fri Apr 2 15:37:44 EDT 2010 i686 i686 i386 GNU/Linux":        "i686",
+		"Linux db01 3.10.0-1160.el7.x86_64 #1 SMP Mon Oct 19 16:18:59 UTC 2020 x86_64 x86_64 x86_64 GNU/Linux": "x86_64",
+		"Linux h 4.19.0-17-amd64 #1 SMP Debian 4.19.194-3 (2021-07-18) x86_64 GNU/Linux":                       "x86_64",
+		"Linux h 5.15.0 #1 SMP x86_64 unknown unknown GNU/Linux":                                               "x86_64",
+	} {
+		h, ok := splitUname(line)
+		if !ok || h.Arch != want {
+			t.Errorf("splitUname(%q) arch %q, want %q", line, h.Arch, want)
+		}
+	}
+}

@@ -24,6 +24,7 @@ const (
 	KindProcesses   Kind = "processes"    // ps listings
 	KindPackages    Kind = "packages"     // rpm, dpkg and lslpp package lists
 	KindHost        Kind = "host"         // host name, OS, kernel, date, collector manifest
+	KindServices    Kind = "services"     // service listings: chkconfig --list, systemctl list-unit-files
 	// KindText is every file no parser recognised. Such files are still
 	// offered to the `lines:` collectors of rules.
 	KindText Kind = "text"
@@ -43,7 +44,7 @@ const (
 var kindDocs = []Kind{
 	KindMount, KindDF, KindLsof, KindFuser, KindModules, KindStrace, KindSlab,
 	KindAgentStatus, KindAgentLog, KindKernelLog, KindInitScript, KindFilesystems,
-	KindProcesses, KindPackages, KindHost, KindText, KindBinary,
+	KindProcesses, KindPackages, KindHost, KindServices, KindText, KindBinary,
 	KindSupportconfig, KindSnap,
 }
 

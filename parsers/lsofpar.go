@@ -53,7 +53,6 @@ func (bt *lsofBatch) parse(path string, dirs []string, lim, hold bool) {
 	}
 	st.spool = nil
 	bt.st, bt.warns, bt.dropped = st, in.warnings, in.dropped
-	bt.buf, bt.ends = nil, nil
 }
 
 // parseLsofParallel parses the rest of in (from the line after the current
@@ -72,11 +71,16 @@ func parseLsofParallel(in *Input, st *lsofState) {
 		}()
 	}
 	var queue []*lsofBatch // sent, in file order
+	// Line buffers are reused once their batch is joined: every fact
+	// copies what it keeps, and a new megabyte per batch was most of what
+	// a large lsof allocated.
+	var free []*lsofBatch
 	join := func() {
 		bt := queue[0]
 		queue = queue[1:]
 		<-bt.done
 		st.join(in, bt)
+		free = append(free, &lsofBatch{buf: bt.buf[:0], ends: bt.ends[:0]})
 	}
 	var cur *lsofBatch
 	send := func() {
@@ -106,7 +110,12 @@ func parseLsofParallel(in *Input, st *lsofState) {
 			continue
 		}
 		if cur == nil {
-			cur = &lsofBatch{buf: make([]byte, 0, lsofBatchSize+len(b)), first: in.Line(), hdr: st.hdr, done: make(chan struct{})}
+			if n := len(free); n > 0 {
+				cur, free = free[n-1], free[:n-1]
+			} else {
+				cur = &lsofBatch{buf: make([]byte, 0, lsofBatchSize+64<<10)}
+			}
+			cur.first, cur.hdr, cur.done = in.Line(), st.hdr, make(chan struct{})
 		}
 		cur.buf = append(cur.buf, b...)
 		cur.ends = append(cur.ends, int32(len(cur.buf)))

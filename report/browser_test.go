@@ -56,6 +56,9 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Fatalf("chromium --dump-dom: %v\n%s", err, stderr.String())
 	}
 	dom := string(out)
+	if v, h := strings.Index(dom, `id="verdict"`), strings.Index(dom, "<h1>"); v < 0 || v > h {
+		t.Errorf("the incomplete-analysis verdict does not come before the title")
+	}
 	if !strings.Contains(dom, "<title>Triage report: db01.example.com</title>") {
 		t.Errorf("the page title changed or is missing: a script may have run\n%.600s", dom)
 	}
@@ -71,6 +74,10 @@ func TestHTMLInBrowser(t *testing.T) {
 		"A filesystem is mounted inside a guard point",
 		`<svg class="slab-chart"`, `<svg class="mount-tree"`, `<svg class="event-timeline"`,
 		"<polyline", "guard point", "hung-task (1)",
+		// The verdict comes first, and the section saying what was not seen.
+		`<p class="incomplete" id="verdict"><strong>Incomplete analysis: `,
+		`<section id="not-seen">`, "What this analysis could not see",
+		"<code>kernel.slab-growth</code>: no slab statistics (slab) in the bundle &lt;b&gt;|`x`&lt;/b&gt;",
 	} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the DOM lacks %q", want)

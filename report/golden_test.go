@@ -3,8 +3,10 @@ package report
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fsagent/triage/analyze"
@@ -117,6 +119,30 @@ func TestDeterministic(t *testing.T) {
 			if !bytes.Equal(a, c) {
 				t.Errorf("%s.%s: render depends on the order of findings or inventory", fx.name, f.ext)
 			}
+		}
+	}
+}
+
+// A bundle with more incomplete reasons than a report should list shows
+// the first ones and "+N more" in text, Markdown and HTML; JSON has all.
+func TestManyReasonsAreCut(t *testing.T) {
+	r := cutQuiet()
+	r.Incomplete = nil
+	for i := 0; i < maxReasonsShown+7; i++ {
+		r.Incomplete = append(r.Incomplete, analyze.Reason{Kind: analyze.ReasonArtifact,
+			Path: fmt.Sprintf("var/log/f%03d.log", i), Message: "cannot be read (permission denied); skipped"})
+	}
+	for _, format := range []string{"txt", "md", "html", "json"} {
+		out := string(render(t, format, r))
+		last := fmt.Sprintf("var/log/f%03d.log", maxReasonsShown+6)
+		if format == "json" {
+			if !strings.Contains(out, last) || strings.Contains(out, "+7 more") {
+				t.Errorf("json does not list every reason")
+			}
+			continue
+		}
+		if !strings.Contains(out, "+7 more") || strings.Contains(out, last) {
+			t.Errorf("%s does not cut the reasons at %d with +7 more", format, maxReasonsShown)
 		}
 	}
 }

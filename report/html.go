@@ -80,6 +80,8 @@ type htmlView struct {
 	// Verdict is the "Incomplete analysis: ..." headline, "" when complete.
 	Verdict      string
 	Incomplete   []analyze.Reason
+	MoreReasons  int
+	ReasonCount  int
 	NotEvaluated []analyze.RuleCoverage
 	NotEvalBy    []notEvaluatedGroup
 	NotSeenIntro string
@@ -102,7 +104,9 @@ func HTML(w io.Writer, r *analyze.Result, opts ...Option) error {
 		BundleSize: bundleSize(r.Bundle), Host: h, Errors: r.Errors,
 		Warnings: allWarnings(r), WarningCount: warningCount(r), Others: sortedOthers(r.Others),
 	}
-	v.Verdict, v.Incomplete, v.NotEvaluated, v.NotEvalBy = verdictLine(r), r.Incomplete, r.NotEvaluated(), notEvaluatedGroups(r)
+	v.Incomplete, v.MoreReasons = shownReasons(r)
+	v.ReasonCount = len(r.Incomplete)
+	v.Verdict, v.NotEvaluated, v.NotEvalBy = verdictLine(r), r.NotEvaluated(), notEvaluatedGroups(r)
 	v.NotSeenIntro, v.RuleNotes, v.HasCoverage = notSeenIntro, r.RuleNotes, len(r.Coverage) > 0
 	v.Title = "Triage report"
 	if h.Hostname != "" {

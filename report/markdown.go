@@ -71,8 +71,12 @@ func Markdown(w io.Writer, r *analyze.Result, opts ...Option) error {
 
 	if hasNotSeen(r) {
 		p("## What this analysis could not see\n\n%s\n\n", notSeenIntro)
-		for _, x := range r.Incomplete {
+		shown, more := shownReasons(r)
+		for _, x := range shown {
 			p("- **%s** %s: %s\n", x.Kind, mdCode(reasonLoc(x)), mdText(x.Message))
+		}
+		if more > 0 {
+			p("- +%d more (the JSON report lists them all)\n", more)
 		}
 		for _, g := range notEvaluatedGroups(r) {
 			ids := make([]string, len(g.RuleIDs))

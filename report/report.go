@@ -415,3 +415,17 @@ func notEvaluatedGroups(r *analyze.Result) []notEvaluatedGroup {
 	}
 	return out
 }
+
+// maxReasonsShown is how many incomplete reasons the text, Markdown and
+// HTML reports list before "+N more": a bundle of thousands of unreadable
+// files must not bury the report. JSON lists them all.
+const maxReasonsShown = 20
+
+// shownReasons returns the reasons a report lists and how many it leaves
+// out.
+func shownReasons(r *analyze.Result) ([]analyze.Reason, int) {
+	if len(r.Incomplete) <= maxReasonsShown {
+		return r.Incomplete, 0
+	}
+	return r.Incomplete[:maxReasonsShown], len(r.Incomplete) - maxReasonsShown
+}

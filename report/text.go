@@ -23,7 +23,11 @@ type TextOptions struct {
 	// Color adds ANSI colours. The CLI sets it only when stdout is a
 	// terminal and NO_COLOR is unset, so redirected output stays plain.
 	Color bool
-	// Verbose adds the inventory table: every file, its kind and parser.
+	// Verbose adds the inventory table (every file, its kind and parser)
+	// and each finding's whole knowledge-base article. Without it a
+	// finding shows its summary, resolution steps and references, and
+	// names `triage rules show ID` for the symptoms, cause, diagnosis and
+	// caveats, so that a busy host's finding stays one screen long.
 	Verbose bool
 	// Tool is printed in the header; zero means "triage" and the build
 	// version.
@@ -156,7 +160,7 @@ func Text(w io.Writer, r *analyze.Result, opts TextOptions) error {
 			return err
 		}
 		for i, f := range findings {
-			t.finding(i+1, f)
+			t.finding(i+1, f, opts.Verbose)
 		}
 	}
 
@@ -169,8 +173,12 @@ func Text(w io.Writer, r *analyze.Result, opts TextOptions) error {
 			t.line("")
 			t.line("  Not read or not run (" + strconv.Itoa(len(r.Incomplete)) + "):")
 		}
-		for _, x := range r.Incomplete {
+		shown, more := shownReasons(r)
+		for _, x := range shown {
 			t.item(x.Kind+" "+reasonLoc(x), x.Message)
+		}
+		if more > 0 {
+			t.line(fmt.Sprintf("  +%d more (the JSON report lists them all)", more))
 		}
 		if ne := r.NotEvaluated(); len(ne) > 0 {
 			t.line("")
@@ -340,7 +348,10 @@ func ellipsize(s string, n int) string {
 	return "…" + string(r[len(r)-(n-1):])
 }
 
-func (t *textWriter) finding(n int, f rules.Finding) {
+// finding writes one finding: what was found and its proof first, then
+// what to do. With full unset the article's background (symptoms, cause,
+// diagnosis, caveats) is left to `triage rules show`, which the block names.
+func (t *textWriter) finding(n int, f rules.Finding, full bool) {
 	t.line("")
 	t.line(fmt.Sprintf("%s %s  %s", t.style(ansiBold, fmt.Sprintf("[%d]", n)), t.sev(f.Severity),
 		t.style(ansiBold, safeText(f.Title))))
@@ -369,14 +380,18 @@ func (t *textWriter) finding(n int, f rules.Finding) {
 		t.label("Summary")
 		t.prose("  ", f.Summary)
 	}
-	t.steps("Symptoms", f.Symptoms, false)
-	if f.Cause != "" {
-		t.label("Cause")
-		t.prose("  ", f.Cause)
+	if full {
+		t.steps("Symptoms", f.Symptoms, false)
+		if f.Cause != "" {
+			t.label("Cause")
+			t.prose("  ", f.Cause)
+		}
+		t.steps("Diagnosis", f.Diagnosis, true)
 	}
-	t.steps("Diagnosis", f.Diagnosis, true)
 	t.steps("Resolution", f.Resolution, true)
-	t.steps("Caveats", f.Caveats, false)
+	if full {
+		t.steps("Caveats", f.Caveats, false)
+	}
 	if len(f.References) > 0 {
 		t.label("References")
 		for _, ref := range f.References {
@@ -390,6 +405,36 @@ func (t *textWriter) finding(n int, f rules.Finding) {
 			t.line("      - " + s)
 		}
 	}
+	if more := articleRest(f); !full && more != "" {
+		t.line("")
+		t.prose("", more+": `triage rules show "+safeText(f.RuleID)+"` or --verbose.")
+	}
+}
+
+// articleRest names the parts of f's article the short text form leaves
+// out, or "" when it has none.
+func articleRest(f rules.Finding) string {
+	var parts []string
+	if len(f.Symptoms) > 0 {
+		parts = append(parts, "symptoms")
+	}
+	if f.Cause != "" {
+		parts = append(parts, "cause")
+	}
+	if len(f.Diagnosis) > 0 {
+		parts = append(parts, "diagnosis")
+	}
+	if len(f.Caveats) > 0 {
+		parts = append(parts, "caveats")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	s := strings.Join(parts, ", ")
+	if i := strings.LastIndex(s, ", "); i >= 0 {
+		s = s[:i] + " and " + s[i+2:]
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func (t *textWriter) label(s string) {

@@ -1,9 +1,14 @@
 package rules
 
 import (
+	"context"
+	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/fsagent/triage/model"
 )
 
 // TestLintRejectsSuperlinear: every construct whose cost grows faster than
@@ -113,5 +118,47 @@ func TestAggregates(t *testing.T) {
 	sum := fold([]int{3, 1, 2}, func(a, b float64) float64 { return a + b }, 0)
 	if mn != 1 || sum != 6 {
 		t.Errorf("min %v sum %v", mn, sum)
+	}
+}
+
+// TestEveryModelFieldCompiles: each fact list of the model, and each
+// field of its elements, can be named in a rule, checked and evaluated
+// without crashing the compiler (Host once did).
+func TestEveryModelFieldCompiles(t *testing.T) {
+	mt := reflect.TypeOf(model.Model{})
+	for i := 0; i < mt.NumField(); i++ {
+		f := mt.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		exprs := []string{f.Name + " != nil"}
+		et := f.Type
+		for et.Kind() == reflect.Slice || et.Kind() == reflect.Map {
+			et = et.Elem()
+		}
+		if et.Kind() == reflect.Struct {
+			for j := 0; j < et.NumField(); j++ {
+				if sf := et.Field(j); sf.IsExported() {
+					switch f.Type.Kind() {
+					case reflect.Struct:
+						exprs = append(exprs, fmt.Sprintf("%s.%s != nil", f.Name, sf.Name))
+					case reflect.Slice:
+						exprs = append(exprs, fmt.Sprintf("len(map(%s, .%s)) >= 0", f.Name, sf.Name))
+					}
+				}
+			}
+		}
+		for _, e := range exprs {
+			rule := "id: t.f\ntitle: T\nseverity: low\nwhen: '" + e + "'\nmessage: m\n"
+			var errs LoadErrors
+			r, _ := parseRule("r.yaml", []byte(rule), &errs)
+			if r == nil || len(errs.Errs) > 0 {
+				t.Errorf("%s: %v", e, errs.Errs)
+				continue
+			}
+			if _, evalErrs := newSet([]*Rule{r}).Evaluate(context.Background(), fixture()); len(evalErrs) > 0 {
+				t.Errorf("%s: %v", e, evalErrs)
+			}
+		}
 	}
 }

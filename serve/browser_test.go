@@ -56,6 +56,8 @@ func TestBrowserUploadReportCompare(t *testing.T) {
 		err := chromedp.Do(ctx,
 			chromedp.Navigate(h.ts.URL+"/upload"),
 			chromedp.WaitVisible(chromedp.ID("file")),
+			// app.js ran despite the strict CSP: it marks the form.
+			chromedp.WaitReady(chromedp.CSS("form#upload[data-enhanced='1']")),
 			chromedp.SendKeys(chromedp.ID("ticket"), "CASE-77"),
 			chromedp.SetUploadFiles(chromedp.ID("file"), []string{file}),
 			chromedp.Click(chromedp.CSS("button[type=submit]")),

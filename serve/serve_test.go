@@ -21,8 +21,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsagent/triage/analyze"
 	"github.com/fsagent/triage/bundle"
 	"github.com/fsagent/triage/internal/archivetest"
+	"github.com/fsagent/triage/report"
 	"github.com/fsagent/triage/rules"
 	"github.com/fsagent/triage/store"
 )
@@ -557,5 +559,84 @@ func TestSlowClientDropped(t *testing.T) {
 	}
 	if resp, _ := h.do(t, "GET", "/analyses", nil); resp.StatusCode != 200 {
 		t.Errorf("the service stopped answering: %s", resp.Status)
+	}
+}
+
+func TestLoginSetsCookie(t *testing.T) {
+	tok := "0123456789abcdef-secret"
+	h := newHarness(t, func(c *Config) { c.Tokens = []string{tok} })
+	c := &http.Client{Jar: newJar(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(h.ts.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	i := bytes.Index(page, []byte(`name="csrf" value="`))
+	if i < 0 {
+		t.Fatal("no csrf field on the login page")
+	}
+	csrf := string(page[i+19 : i+19+64])
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{"wrong-token-0123456789", 401}, {tok, 303}} {
+		resp, err := c.PostForm(h.ts.URL+"/login", url.Values{"csrf": {csrf}, "token": {tc.token}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("login with %q: %d, want %d", tc.token, resp.StatusCode, tc.want)
+		}
+	}
+	resp, err = c.Get(h.ts.URL + "/analyses")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("after login the list page answers %d", resp.StatusCode)
+	}
+}
+
+func TestParseRetain(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		bad  bool
+	}{
+		{"", 0, false}, {"0", 0, false}, {"90d", 90 * 24 * time.Hour, false}, {"36h", 36 * time.Hour, false},
+		{"-1h", 0, true}, {"1.5d", 0, true}, {"d", 0, true}, {"soon", 0, true}, {"07d", 0, true},
+	} {
+		got, err := ParseRetain(tc.in)
+		if (err != nil) != tc.bad || got != tc.want {
+			t.Errorf("ParseRetain(%q) = %v, %v", tc.in, got, err)
+		}
+	}
+}
+
+// TestReportIsAnalyzeHTML checks that the stored report is byte for byte
+// the page `triage analyze --format html` writes for the same bundle.
+func TestReportIsAnalyzeHTML(t *testing.T) {
+	h := newHarness(t, nil)
+	data := bundleBytes(t, "sample-bundle")
+	id := h.upload(t, data, "T")
+	h.wait(t, id)
+	_, got := h.do(t, "GET", fmt.Sprintf("/analyses/%d/report.html", id), nil)
+
+	p := filepath.Join(t.TempDir(), "b.tgz")
+	os.WriteFile(p, data, 0o644)
+	res, err := analyze.Run(context.Background(), p, analyze.Options{Rules: shippedRules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Bundle.Path = "b.tgz"
+	var want bytes.Buffer
+	if err := report.HTML(&want, res, report.WithTool("triage", "dev")); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("the served report (%d bytes) differs from analyze's HTML (%d bytes)", len(got), want.Len())
 	}
 }

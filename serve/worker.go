@@ -53,12 +53,15 @@ func (s *Server) notify() {
 }
 
 // run analyzes one claimed bundle and records the outcome. When ctx ends
-// first (shutdown) nothing is recorded: the analysis stays running in the
-// store and is queued again at the next start.
+// first (shutdown) nothing is recorded and the analysis goes back to the
+// queue (were that to fail too, the next start requeues it).
 func (s *Server) run(ctx context.Context, j store.Job) {
 	start := time.Now()
 	o := s.outcome(ctx, j)
 	if ctx.Err() != nil {
+		if err := s.st.Release(context.WithoutCancel(ctx), j.ID); err != nil {
+			s.log.Error("requeueing an interrupted analysis", "id", j.ID, "err", err)
+		}
 		return
 	}
 	// Recording must not be cut by a shutdown that begins meanwhile.

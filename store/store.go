@@ -298,6 +298,15 @@ func (s *Store) Claim(ctx context.Context) (j Job, ok bool, err error) {
 	return j, true, nil
 }
 
+// Release puts a claimed analysis back in the queue without recording an
+// outcome: the service is stopping and the analysis was cut short.
+func (s *Store) Release(ctx context.Context, id int64) error {
+	if _, err := s.w.ExecContext(ctx, `UPDATE analyses SET status = 'queued' WHERE id = ? AND status = 'running'`, id); err != nil {
+		return fmt.Errorf("requeueing analysis %d: %w", id, err)
+	}
+	return nil
+}
+
 // Finding is the part of a finding the store indexes.
 type Finding struct {
 	RuleID   string

@@ -90,6 +90,12 @@ func TestCrashRequeuesAndFinishesOnce(t *testing.T) {
 	if _, ok, _ := s.Claim(ctx); ok {
 		t.Fatal("a running analysis was claimed twice")
 	}
+	if err := s.Release(ctx, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	if j2, ok, _ := s.Claim(ctx); !ok || j2.ID != id {
+		t.Fatal("a released analysis was not queued again")
+	}
 	os.WriteFile(filepath.Join(dir, "tmp", "upload-partial"), []byte("x"), 0o600)
 	s.Close() // the process dies with the analysis running
 
@@ -111,7 +117,7 @@ func TestCrashRequeuesAndFinishesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Status != Done || a.Completions != 1 || a.Attempts != 2 || a.Worst != 3 || a.Verdict() != "problems" {
+	if a.Status != Done || a.Completions != 1 || a.Attempts != 3 || a.Worst != 3 || a.Verdict() != "problems" {
 		t.Errorf("after crash and restart: %+v verdict %s", a, a.Verdict())
 	}
 	if js, _ := s.Report(ctx, id, "json"); string(js) != "{}" {

@@ -72,7 +72,7 @@ Exit codes:
 	fs.StringSliceVar(&f.skip, "skip", nil, "do not evaluate these rule ids or globs (comma-separated)")
 	fs.StringVar(&f.failOn, "fail-on", "", "exit with code 1 when a finding of this severity or worse exists: critical, high, medium, low or info (default: never)")
 	fs.StringVar(&f.explain, "explain", "", "instead of the report, show how the rule with this id was evaluated on the bundle, step by step")
-	fs.BoolVarP(&f.verbose, "verbose", "v", false, "add the inventory of every file to the text report")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "add the inventory of every file and each finding's symptoms, cause, diagnosis and caveats to the text report")
 	fs.StringVar(&f.evidence, "evidence", "20", "evidence lines quoted per finding (a sample covering distinct processes and paths first; the total is always stated), or all")
 	f.limits = addLimitFlags(fs)
 	rootCmd.AddCommand(cmd)

@@ -56,6 +56,10 @@ func TestAnalyzeExitCodes(t *testing.T) {
 		{"missing bundle", []string{"analyze", "/nonexistent/bundle.tar.gz"}, 3, "", "/nonexistent/bundle.tar.gz", true},
 		{"unknown rule to explain", []string{"analyze", busyBundle, "--explain", "no.such-rule"}, 2, "", "no.such-rule", true},
 		{"explain", []string{"analyze", busyBundle, "--explain", "gde.guardpoint-busy"}, 0, "gde.guardpoint-busy", "", false},
+		{"explain as json", []string{"analyze", busyBundle, "--explain", "gde.guardpoint-busy", "--format", "json"}, 0, `"rule_id": "gde.guardpoint-busy"`, "", false},
+		{"explain refuses markdown", []string{"analyze", busyBundle, "--explain", "gde.guardpoint-busy", "--format", "markdown"}, 2, "", "--explain writes text or json", true},
+		{"evidence cap", []string{"analyze", busyBundle, "--evidence", "1", "--only", "gde.guardpoint-busy"}, 0, "... and ", "", false},
+		{"bad evidence cap", []string{"analyze", busyBundle, "--evidence", "none"}, 2, "", "--evidence", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
