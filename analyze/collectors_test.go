@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fsagent/triage/analyze"
+	"github.com/fsagent/triage/bundle"
 	"github.com/fsagent/triage/internal/archivetest"
 	"github.com/fsagent/triage/parsers"
 	"github.com/fsagent/triage/rules"
@@ -139,5 +140,56 @@ func TestSortedModulesSayOrderLost(t *testing.T) {
 	}
 	if sec == nil || sec.Facts != 3 || sec.Line != 1 || sec.Section != "/sbin/lsmod | sort" {
 		t.Fatalf("modules section %+v", sec)
+	}
+}
+
+// TestSectionedHostile runs damaged sectioned files through the whole
+// pipeline: a header with no body, a header as the last line (no line end),
+// a banner-only file, and a section larger than --max-file-bytes. Each ends
+// with what could be read and says what could not.
+func TestSectionedHostile(t *testing.T) {
+	banner := "#==[ Command ]======================================#\n"
+	mount := "/data on /data type secfs2 (rw,relatime)\n"
+	cases := []struct {
+		name, body string
+		lim        int64
+		sections   int
+		mounts     int
+		warn       string // in some warning of the file or its sections
+	}{
+		{"header with no body", banner + "# /usr/bin/mount\n" + banner + "# /usr/bin/findmnt\n", 0, 2, 0, ""},
+		{"header as the last line", banner + "# /usr/bin/mount\n" + mount + "#==[ Command ]===#", 0, 2, 1, ""},
+		{"banner only", "#==[ Note ]===#", 0, 1, 0, ""},
+		{"section over the file limit", banner + "# /usr/bin/mount\n" + strings.Repeat(mount, 4000) + banner + "# /bin/df\n", 64 << 10, 1, 64<<10/len(mount) + 1, "truncated"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, "scc_h_241105_1200"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "scc_h_241105_1200", "fs-diskio.txt"), []byte(c.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res, err := analyze.Run(context.Background(), dir, analyze.Options{Limits: bundle.Limits{MaxFileBytes: c.lim}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Inventory) != 1 || len(res.Inventory[0].Sections) != c.sections {
+				t.Fatalf("inventory %+v", res.Inventory)
+			}
+			if got := len(res.Model.Mounts); got < c.mounts-5 || got > c.mounts {
+				t.Errorf("%d mounts, want %d", got, c.mounts)
+			}
+			if c.warn != "" {
+				found := false
+				for _, w := range res.Warnings {
+					found = found || strings.Contains(w.Msg, c.warn)
+				}
+				if !found {
+					t.Errorf("no warning about %q: %v", c.warn, res.Warnings)
+				}
+			}
+		})
 	}
 }

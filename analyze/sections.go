@@ -41,7 +41,7 @@ func parseSectioned(e bundle.Entry, f sections.Format, r io.Reader, patterns []r
 	err := sections.Split(r, f, func(s sections.Section, body io.Reader) error {
 		sa, sf, fin := parseEntry(e, &s, body, patterns, prepare)
 		lines = s.Body
-		if s.Name == "" && sa.Kind == parsers.KindText && sa.Facts == 0 && len(sa.Warnings) == 0 && blank(sa) {
+		if s.Name == "" && s.Banner == "" && sa.Kind == parsers.KindText && sa.Facts == 0 && len(sa.Warnings) == 0 && blank(sa) {
 			return nil // nothing before the first header but blank lines
 		}
 		art.Sections = append(art.Sections, sa)
