@@ -330,7 +330,7 @@ func (p *parser) compile(r *Rule, vals map[string]*yaml.Node) {
 			}
 			p.checkCost(v, 0, s, compileOptions(env), cost, true, true)
 			if t := prog.Node().Type(); t != nil && !isListOrNumber(t) {
-				p.errAt(v, "aggregates %s: expected a list (its values are counted) or a number, got %s", k.Value, qualifier.ReplaceAllString(t.String(), ""))
+				p.errAt(v, "aggregates %s: expected a list (its values are counted), a tally(...) or a number, got %s", k.Value, qualifier.ReplaceAllString(t.String(), ""))
 				return
 			}
 			r.Aggregates = append(r.Aggregates, NamedExpr{Name: k.Value, Expr: s})
@@ -450,6 +450,9 @@ func canHoldSources(t reflect.Type) bool {
 
 // isListOrNumber reports whether an aggregate's expression type is usable.
 func isListOrNumber(t reflect.Type) bool {
+	if t == reflect.TypeOf(Tally{}) {
+		return true
+	}
 	switch t.Kind() {
 	case reflect.Slice, reflect.Array, reflect.Interface,
 		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,

@@ -270,8 +270,11 @@ func (w *costWalk) walk(n ast.Node, hot string, limit Size) {
 				if hot != "" && f.Cost == Scan {
 					w.report(n, "%s reads every fact of its kind on each call, and here it runs once per %s, which makes the rule quadratic: call it once in a let that does not depend on the item", f.Name, hot)
 				}
-				if f.Cost == Linear && len(x.Arguments) > 0 {
-					iterate(f.Name, x.Arguments[0])
+				if f.Cost == Linear {
+					// Every list argument is walked (tally takes several).
+					for _, a := range x.Arguments {
+						iterate(f.Name, a)
+					}
 				}
 			}
 		} else {

@@ -337,7 +337,7 @@ func (r *Rule) item(ctx context.Context, limit int, env map[string]any, machine 
 		if err != nil {
 			return fail(fmt.Errorf("evidence %s: %w", r.Evidence[i], exprErr(err)))
 		}
-		collectSources(reflect.ValueOf(ev), 0, "", smp.add)
+		collectSources(reflect.ValueOf(ev), 0, sampleKey{}, smp.add)
 	}
 	f.Evidence, f.EvidenceTotal = smp.result()
 	for i, p := range r.aggregates {
@@ -388,7 +388,7 @@ func exprErr(err error) error {
 // fact (a struct with a Src field), or lists and structs holding them. Each
 // Source comes with the key the sample spreads over: the fact's process
 // (PID), else its path or name, else its file.
-func collectSources(v reflect.Value, depth int, parentKey string, add func(model.Source, string)) {
+func collectSources(v reflect.Value, depth int, parentKey sampleKey, add func(model.Source, sampleKey)) {
 	if !v.IsValid() || depth > 4 {
 		return
 	}
@@ -434,8 +434,8 @@ func collectSources(v reflect.Value, depth int, parentKey string, add func(model
 		if v.Type() == sourceType {
 			s := v.Interface().(model.Source)
 			k := parentKey
-			if k == "" {
-				k = "file:" + s.Path
+			if k == (sampleKey{}) {
+				k = sampleKey{kind: 'f', s: s.Path}
 			}
 			add(s, k)
 			return
@@ -485,34 +485,43 @@ func factFieldsOf(t reflect.Type) factFields {
 }
 
 // key is what a fact's evidence line is spread over in the sample.
-func (f factFields) key(v reflect.Value, s model.Source) string {
+func (f factFields) key(v reflect.Value, s model.Source) sampleKey {
 	if f.pid >= 0 {
 		if pid := v.Field(f.pid).Int(); pid > 0 {
-			return "pid:" + strconv.FormatInt(pid, 10)
+			return sampleKey{kind: 'p', pid: pid}
 		}
 	}
 	if f.path >= 0 {
 		if p := v.Field(f.path).String(); p != "" {
-			return "path:" + p
+			return sampleKey{kind: 'd', s: p}
 		}
 	}
 	if f.name >= 0 {
 		if n := v.Field(f.name).String(); n != "" {
-			return "name:" + n
+			return sampleKey{kind: 'n', s: n}
 		}
 	}
 	if s.Path != "" {
-		return "file:" + s.Path
+		return sampleKey{kind: 'f', s: s.Path}
 	}
-	return ""
+	return sampleKey{}
+}
+
+// sampleKey is what the evidence sample spreads over: a process (kind
+// 'p'), a path ('d'), a name ('n') or a file ('f'). A struct rather than
+// a formatted string, so that keying 250,000 descriptors allocates nothing.
+type sampleKey struct {
+	kind byte
+	pid  int64
+	s    string
 }
 
 // pidKey is factFields.key for a fact with a PID and no path spread.
-func pidKey(pid int, s model.Source) string {
+func pidKey(pid int, s model.Source) sampleKey {
 	if pid > 0 {
-		return "pid:" + strconv.Itoa(pid)
+		return sampleKey{kind: 'p', pid: int64(pid)}
 	}
-	return "file:" + s.Path
+	return sampleKey{kind: 'f', s: s.Path}
 }
 
 // DefaultEvidenceLimit is how many evidence lines a finding keeps unless
@@ -527,7 +536,7 @@ const DefaultEvidenceLimit = 20
 type sampler struct {
 	limit int // negative: keep all
 	seen  map[lineKey]bool
-	keys  map[string]bool
+	keys  map[sampleKey]bool
 	n     int // distinct lines so far
 	picks []sampled
 	early []sampled // the first limit lines, for filling
@@ -547,10 +556,10 @@ func newSampler(limit int) *sampler {
 	if limit == 0 {
 		limit = DefaultEvidenceLimit
 	}
-	return &sampler{limit: limit, seen: map[lineKey]bool{}, keys: map[string]bool{}}
+	return &sampler{limit: limit, seen: map[lineKey]bool{}, keys: map[sampleKey]bool{}}
 }
 
-func (s *sampler) add(src model.Source, key string) {
+func (s *sampler) add(src model.Source, key sampleKey) {
 	k := lineKey{src.Path, src.Line}
 	if src.Path == "" || s.seen[k] {
 		return
@@ -595,11 +604,17 @@ func aggregate(name string, v any) Aggregate {
 	if x, ok := number(v); ok {
 		return Aggregate{Name: name, Total: int(x)}
 	}
-	top := topN(v, 5)
+	var top []Count
+	total := 0
+	if t, ok := v.(Tally); ok {
+		top, total = t.Top(5), t.Distinct()
+	} else {
+		top, total = topN(v, 5), countDistinct(v)
+	}
 	for i := range top {
 		top[i].Value = render(top[i].Value)
 	}
-	return Aggregate{Name: name, Total: countDistinct(v), Top: top}
+	return Aggregate{Name: name, Total: total, Top: top}
 }
 
 // subjectOf names a for_each item briefly: its Path, Name or Cache field

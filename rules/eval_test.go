@@ -455,7 +455,7 @@ func TestEvidenceMustHoldFacts(t *testing.T) {
 	for _, tc := range []struct{ body, want string }{
 		{"evidence: 42\n", "r.yaml:6:11: evidence: expected a fact, a Source or a list of them (anything with a Src field), got int"},
 		{"evidence: [Mounts, '\"x\"']\n", "got string"},
-		{"aggregates:\n  n: Host\n", "aggregates n: expected a list (its values are counted) or a number, got Host"},
+		{"aggregates:\n  n: Host\n", "aggregates n: expected a list (its values are counted), a tally(...) or a number, got Host"},
 	} {
 		var errs LoadErrors
 		parseRule("r.yaml", []byte(head+tc.body), &errs)
