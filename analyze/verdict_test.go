@@ -14,7 +14,7 @@ import (
 
 const busyFlat = "../testdata/bundles/gde-busy-flat"
 
-func shipped(t *testing.T) *rules.Set {
+func shipped(t testing.TB) *rules.Set {
 	t.Helper()
 	set, err := rules.LoadShipped()
 	if err != nil {
