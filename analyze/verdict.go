@@ -163,7 +163,7 @@ func (r *Result) judge(set *rules.Set) {
 				damaged[a.Path] = w.Msg
 			}
 		}
-		if !lost && unparsable(a) && !refusal(a) {
+		if _, cut := damaged[a.Path]; !lost && !cut && unparsable(a) && !refusal(a) {
 			// A file named like an artifact of which no line made sense
 			// is unreadable, not an artifact that shows nothing wrong.
 			msg := fmt.Sprintf("this %s artifact yielded nothing: every line drew a warning (%s; the first: %s)",

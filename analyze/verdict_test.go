@@ -85,6 +85,9 @@ func TestTruncatedArchiveIsIncomplete(t *testing.T) {
 	if half.Incomplete[0].Kind != ReasonArchive {
 		t.Errorf("the archive reason is not first: %+v", half.Incomplete)
 	}
+	if hasReason(half, ReasonArtifact, "yielded nothing") {
+		t.Errorf("the file the archive broke off in is also called unparsable: %+v", half.Incomplete)
+	}
 	c := coverageOf(half, "gde.guardpoint-busy")
 	if c.Status != CoverageNotEvaluated || !strings.Contains(c.Reason, "not read whole") && !strings.Contains(c.Reason, "in what was read of the bundle") {
 		t.Errorf("gde.guardpoint-busy coverage %+v: want not_evaluated naming the unread part", c)
