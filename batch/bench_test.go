@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/fsagent/triage/analyze"
@@ -31,8 +32,11 @@ func benchmarkJobs(b *testing.B, jobs int) {
 		b.Fatal(err)
 	}
 	out := filepath.Join(b.TempDir(), "r.jsonl")
+	// As the command does: with a bundle per core, each is parsed on one
+	// goroutine.
+	serial := jobs >= runtime.GOMAXPROCS(0)
 	opts := Options{Jobs: jobs, Force: true, Analyze: func(ctx context.Context, p string) (*analyze.Result, error) {
-		return analyze.Run(ctx, p, analyze.Options{Rules: set})
+		return analyze.Run(ctx, p, analyze.Options{Rules: set, Serial: serial})
 	}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -28,7 +28,7 @@ import (
 // the decoder under test; FuzzOpenWalk mixes them all, FuzzNested puts the
 // input inside an outer archive. Run one for longer with, for example:
 //
-//	go test ./bundle/ -run '^$' -fuzz '^FuzzGzip$' -fuzztime 5m -fuzzminimizetime 5s
+//	go test ./bundle/ -run '^$' -fuzz '^FuzzGzip$' -fuzztime 5m -fuzzminimizetime 200x
 //
 // .ci/fuzz runs every target of the repository briefly.
 
