@@ -72,6 +72,15 @@ func TestCollectorArchives(t *testing.T) {
 			t.Fatalf("%s: no finding on the tree; the scenario proves nothing", sc.dir)
 		}
 		wantOut := outcome(t, want)
+		for _, a := range want.Inventory {
+			sum := 0
+			for _, sec := range a.Sections {
+				sum += sec.Facts
+			}
+			if a.Sections != nil && sum != a.Facts {
+				t.Errorf("%s: its sections hold %d facts, the file %d", a.Path, sum, a.Facts)
+			}
+		}
 		for name, format := range sc.archives {
 			t.Run(sc.dir+"/"+name, func(t *testing.T) {
 				var data []byte

@@ -383,3 +383,47 @@ func matrixTable(ids, dirs []string, expected map[string]map[string]bool, fired 
 	}
 	return b.String()
 }
+
+// TestReadmeExample keeps the complete example of rules.d/README.md true:
+// it lints, and its test cases pass on the bundles they name.
+func TestReadmeExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "rules.d", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	start := strings.Index(text, "## A complete example")
+	if start < 0 {
+		t.Fatal(`rules.d/README.md has no "## A complete example"`)
+	}
+	text = text[start:]
+	open, end := strings.Index(text, "```yaml\n"), -1
+	if open >= 0 {
+		text = text[open+len("```yaml\n"):]
+		end = strings.Index(text, "```")
+	}
+	if end < 0 {
+		t.Fatal("no ```yaml block after the heading")
+	}
+	abs, err := filepath.Abs(filepath.Join("..", "testdata"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := strings.ReplaceAll(text[:end], "bundle: ../testdata", "bundle: "+filepath.ToSlash(abs))
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "example.yaml"), []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := rules.LoadDir(dir)
+	if err != nil {
+		t.Fatalf("the README's example does not lint: %v", err)
+	}
+	var out strings.Builder
+	sum, err := set.RunTests(context.Background(), analyze.LoadModel, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Passed == 0 || sum.Failed > 0 || sum.Skipped > 0 {
+		t.Errorf("the README's example cases: %s\n%s", sum, out.String())
+	}
+}

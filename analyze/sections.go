@@ -33,6 +33,7 @@ func parseSectioned(e bundle.Entry, f sections.Format, r io.Reader, patterns []r
 	}
 	type pending struct {
 		name   string
+		index  int // in art.Sections
 		facts  *model.Model
 		finish parsers.Finish
 	}
@@ -46,7 +47,7 @@ func parseSectioned(e bundle.Entry, f sections.Format, r io.Reader, patterns []r
 		}
 		art.Sections = append(art.Sections, sa)
 		if fin != nil {
-			deferred = append(deferred, pending{s.Name, sf, fin})
+			deferred = append(deferred, pending{s.Name, len(art.Sections) - 1, sf, fin})
 			return nil
 		}
 		facts.Merge(sf)
@@ -68,13 +69,15 @@ func parseSectioned(e bundle.Entry, f sections.Format, r io.Reader, patterns []r
 	for _, d := range deferred {
 		art.Facts += d.facts.FactCount()
 	}
+	secs := art.Sections // shares its array with the returned artifact's
 	return art, facts, func(deps, out *model.Model) []parsers.Warning {
 		var ws []parsers.Warning
 		for _, d := range deferred {
 			before := d.facts.FactCount()
 			ws = append(ws, d.finish(deps, d.facts)...)
-			if d.facts.FactCount() != before {
+			if n := d.facts.FactCount(); n != before {
 				d.facts.SetSection(d.name)
+				secs[d.index].Facts = n
 			}
 			out.Merge(d.facts)
 		}

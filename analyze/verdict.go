@@ -163,7 +163,7 @@ func (r *Result) judge(set *rules.Set) {
 				damaged[a.Path] = w.Msg
 			}
 		}
-		if !lost && unparsable(a) && !refusal(a) {
+		if _, cut := damaged[a.Path]; !lost && !cut && unparsable(a) && !refusal(a) {
 			// A file named like an artifact of which no line made sense
 			// is unreadable, not an artifact that shows nothing wrong.
 			msg := fmt.Sprintf("this %s artifact yielded nothing: every line drew a warning (%s; the first: %s)",
@@ -213,7 +213,8 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 	cut := map[parsers.Kind][]Artifact{}
 	warned := map[parsers.Kind][]Artifact{}
 	empty := map[parsers.Kind][]Artifact{}
-	for _, a := range r.Artifacts() {
+	arts := r.Artifacts()
+	for _, a := range arts {
 		if a.Empty || refusal(a) {
 			empty[a.Kind] = append(empty[a.Kind], a)
 			continue
@@ -259,7 +260,7 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			}
 		}
 		for _, lp := range rule.Lines {
-			if !slices.ContainsFunc(r.Artifacts(), func(a Artifact) bool {
+			if !slices.ContainsFunc(arts, func(a Artifact) bool {
 				return lp.Match(a.Path) || a.SectionPath != "" && lp.Match(a.SectionPath)
 			}) {
 				absent = append(absent, "file matching "+lp.Files)

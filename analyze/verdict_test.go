@@ -14,7 +14,7 @@ import (
 
 const busyFlat = "../testdata/bundles/gde-busy-flat"
 
-func shipped(t *testing.T) *rules.Set {
+func shipped(t testing.TB) *rules.Set {
 	t.Helper()
 	set, err := rules.LoadShipped()
 	if err != nil {
@@ -84,6 +84,9 @@ func TestTruncatedArchiveIsIncomplete(t *testing.T) {
 	}
 	if half.Incomplete[0].Kind != ReasonArchive {
 		t.Errorf("the archive reason is not first: %+v", half.Incomplete)
+	}
+	if hasReason(half, ReasonArtifact, "yielded nothing") {
+		t.Errorf("the file the archive broke off in is also called unparsable: %+v", half.Incomplete)
 	}
 	c := coverageOf(half, "gde.guardpoint-busy")
 	if c.Status != CoverageNotEvaluated || !strings.Contains(c.Reason, "not read whole") && !strings.Contains(c.Reason, "in what was read of the bundle") {

@@ -1,6 +1,9 @@
 package parsers
 
-import "runtime"
+import (
+	"fmt"
+	"runtime"
+)
 
 // A busy host's lsof holds millions of rows, and on a bundle that
 // decompresses fast (zstd) parsing them on one core made lsof the length
@@ -25,16 +28,23 @@ type lsofBatch struct {
 	first int     // number of the first line
 	hdr   *lsofHeader
 
-	st      *lsofState
-	spool   lsofSpool // the rows held for later, records only
-	warns   []Warning
-	dropped int
-	done    chan struct{}
+	st       *lsofState
+	spool    lsofSpool // the rows held for later, records only
+	warns    []Warning
+	dropped  int
+	panicked string
+	done     chan struct{}
 }
 
-// parse runs on a worker.
+// parse runs on a worker. A panic is handed to the joining goroutine,
+// where the pipeline turns a parser's panic into a warning on the file.
 func (bt *lsofBatch) parse(path string, dirs []string, lim, hold bool) {
 	defer close(bt.done)
+	defer func() {
+		if r := recover(); r != nil {
+			bt.panicked = fmt.Sprintf("%v (lines from %d)", r, bt.first)
+		}
+	}()
 	in := &Input{Path: path, maxLine: DefaultMaxLine}
 	if lim {
 		in.KeepOpenFilesUnder(dirs)
@@ -79,6 +89,9 @@ func parseLsofParallel(in *Input, st *lsofState) {
 		bt := queue[0]
 		queue = queue[1:]
 		<-bt.done
+		if bt.panicked != "" {
+			panic(bt.panicked)
+		}
 		st.join(in, bt)
 		free = append(free, &lsofBatch{buf: bt.buf[:0], ends: bt.ends[:0]})
 	}

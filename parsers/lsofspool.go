@@ -214,19 +214,7 @@ func eachFrame(frames [][]byte, packed int, fn func(i int, raw []byte) error) er
 			defer wg.Done()
 			var buf []byte
 			for i := range work {
-				raw := frames[i]
-				if i < packed {
-					d := lsofDecoders.Get().(*zstd.Decoder)
-					var err error
-					buf, err = d.DecodeAll(raw, buf[:0])
-					lsofDecoders.Put(d)
-					if err != nil {
-						errs[i] = err
-						continue
-					}
-					raw = buf
-				}
-				errs[i] = fn(i, raw)
+				errs[i] = safeFrame(fn, i, frames[i], i < packed, &buf)
 			}
 		}()
 	}
@@ -236,6 +224,26 @@ func eachFrame(frames [][]byte, packed int, fn func(i int, raw []byte) error) er
 	close(work)
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// safeFrame decodes one frame and calls fn with it; a panic becomes an
+// error, so a worker never takes the process down.
+func safeFrame(fn func(i int, raw []byte) error, i int, raw []byte, packed bool, buf *[]byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	if packed {
+		d := lsofDecoders.Get().(*zstd.Decoder)
+		*buf, err = d.DecodeAll(raw, (*buf)[:0])
+		lsofDecoders.Put(d)
+		if err != nil {
+			return err
+		}
+		raw = *buf
+	}
+	return fn(i, raw)
 }
 
 // replayFrame parses the records of one decoded frame: with count, it only
