@@ -337,7 +337,7 @@ func (r *Rule) item(ctx context.Context, limit int, env map[string]any, machine 
 		if err != nil {
 			return fail(fmt.Errorf("evidence %s: %w", r.Evidence[i], exprErr(err)))
 		}
-		collectSources(reflect.ValueOf(ev), 0, sampleKey{}, smp.add)
+		collectSources(reflect.ValueOf(ev), 0, sampleKey{}, smp)
 	}
 	f.Evidence, f.EvidenceTotal = smp.result()
 	for i, p := range r.aggregates {
@@ -388,19 +388,22 @@ func exprErr(err error) error {
 // fact (a struct with a Src field), or lists and structs holding them. Each
 // Source comes with the key the sample spreads over: the fact's process
 // (PID), else its path or name, else its file.
-func collectSources(v reflect.Value, depth int, parentKey sampleKey, add func(model.Source, sampleKey)) {
+func collectSources(v reflect.Value, depth int, parentKey sampleKey, smp *sampler) {
 	if !v.IsValid() || depth > 4 {
 		return
 	}
 	if v.Kind() == reflect.Slice && v.CanInterface() {
 		// The big fact lists, without reflection per element.
+		add := smp.add
 		switch l := v.Interface().(type) {
 		case []model.OpenFile:
+			smp.reserve(len(l))
 			for i := range l {
 				add(l[i].Src, pidKey(l[i].PID, l[i].Src))
 			}
 			return
 		case []*model.OpenFile:
+			smp.reserve(len(l))
 			for _, f := range l {
 				if f != nil {
 					add(f.Src, pidKey(f.PID, f.Src))
@@ -408,11 +411,13 @@ func collectSources(v reflect.Value, depth int, parentKey sampleKey, add func(mo
 			}
 			return
 		case []model.FuserHit:
+			smp.reserve(len(l))
 			for i := range l {
 				add(l[i].Src, pidKey(l[i].PID, l[i].Src))
 			}
 			return
 		case []*model.FuserHit:
+			smp.reserve(len(l))
 			for _, f := range l {
 				if f != nil {
 					add(f.Src, pidKey(f.PID, f.Src))
@@ -424,11 +429,11 @@ func collectSources(v reflect.Value, depth int, parentKey sampleKey, add func(mo
 	switch v.Kind() {
 	case reflect.Interface, reflect.Pointer:
 		if !v.IsNil() {
-			collectSources(v.Elem(), depth, parentKey, add)
+			collectSources(v.Elem(), depth, parentKey, smp)
 		}
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < v.Len(); i++ {
-			collectSources(v.Index(i), depth, parentKey, add)
+			collectSources(v.Index(i), depth, parentKey, smp)
 		}
 	case reflect.Struct:
 		if v.Type() == sourceType {
@@ -437,18 +442,18 @@ func collectSources(v reflect.Value, depth int, parentKey sampleKey, add func(mo
 			if k == (sampleKey{}) {
 				k = sampleKey{kind: 'f', s: s.Path}
 			}
-			add(s, k)
+			smp.add(s, k)
 			return
 		}
 		fi := factFieldsOf(v.Type())
 		if fi.src >= 0 {
 			s := v.Field(fi.src).Interface().(model.Source)
-			add(s, fi.key(v, s))
+			smp.add(s, fi.key(v, s))
 			return
 		}
 		for i := 0; i < v.NumField(); i++ {
 			if v.Type().Field(i).IsExported() {
-				collectSources(v.Field(i), depth+1, fi.key(v, model.Source{}), add)
+				collectSources(v.Field(i), depth+1, fi.key(v, model.Source{}), smp)
 			}
 		}
 	}
@@ -557,6 +562,20 @@ func newSampler(limit int) *sampler {
 		limit = DefaultEvidenceLimit
 	}
 	return &sampler{limit: limit, seen: map[lineKey]bool{}, keys: map[sampleKey]bool{}}
+}
+
+// reserve sizes the set of lines seen for a list of n facts when what was
+// seen before is small (the item itself), so that 250,000 descriptors are
+// not rehashed on the way.
+func (s *sampler) reserve(n int) {
+	if n <= 64 || len(s.seen) > 16 {
+		return
+	}
+	seen := make(map[lineKey]bool, len(s.seen)+n)
+	for k := range s.seen {
+		seen[k] = true
+	}
+	s.seen = seen
 }
 
 func (s *sampler) add(src model.Source, key sampleKey) {
