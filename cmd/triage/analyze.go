@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -139,23 +138,11 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 		if err != nil {
 			return withCode(exitUsage, fmt.Errorf("explaining %s: %w", f.explain, err))
 		}
-		if format == "json" {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			enc.SetEscapeHTML(false)
-			if err := enc.Encode(ex); err != nil {
-				return writeFailed(err)
-			}
-			return emptyBundle(res, path)
-		}
-		// The explanation quotes the bundle (subjects, values, messages):
-		// each line is escaped as the reports escape bundle text.
-		lines := strings.Split(strings.TrimSuffix(ex.String(), "\n"), "\n")
-		for i, l := range lines {
-			lines[i] = report.SafeText(l)
-		}
-		if _, err := io.WriteString(stdout, strings.Join(lines, "\n")+"\n"); err != nil {
+		if err := report.Explanation(stdout, ex, format); err != nil {
 			return writeFailed(err)
+		}
+		if format == "json" {
+			return emptyBundle(res, path)
 		}
 		if err := emptyBundle(res, path); err != nil {
 			return err
