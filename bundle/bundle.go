@@ -12,6 +12,9 @@
 //   - A zip whose central directory is damaged or missing (a cut download)
 //     is read from the local header before each entry, and a warning says
 //     how many entries were found that way.
+//   - A gzip file is read member by member: bytes between members that are
+//     not gzip data are skipped and reported, and the members after them
+//     are read (zero padding at the very end passes silently).
 //   - Nothing is written to disk. A nested zip or 7z needs random access, so
 //     it is buffered in memory up to Limits.MaxBufferBytes; a larger one is
 //     listed in Others as not inspected.

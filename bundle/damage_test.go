@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -119,9 +120,8 @@ var damages = []damage{
 			second := archivetest.Compress(t, "gz", []byte("second member\n"))
 			return append(append(first, "\x00\x00 partial download resumed \xff\xfe"...), second...)
 		},
-		read:   map[string]string{"member-after-garbage": "first member\n"},
-		warnAt: "member-after-garbage",
-		msg:    "read error (gzip: invalid header); the file may be incomplete",
+		read: map[string]string{"member-after-garbage": "first member\nsecond member\n"},
+		msg:  "30 bytes at byte 38 of the gzip data are not gzip data; skipped, and the gzip members after them were read",
 	},
 	{
 		name: "bad-block-crc.xz",
@@ -254,4 +254,37 @@ func TestZipSalvageKeepsTheRules(t *testing.T) {
 	wantWarning(t, b, "../escape.txt", "unsafe name")
 	wantWarning(t, b, "", "reading stopped: the bundle holds more than 3 entries")
 	wantWarning(t, b, "", "zip archive's central directory is damaged or missing (zip: not a valid zip file): 4 entries were found")
+}
+
+// TestGzipGaps: what is not gzip data between or after members is skipped
+// and reported, except zero padding at the very end, which holds nothing.
+func TestGzipGaps(t *testing.T) {
+	one := archivetest.Compress(t, "gz", []byte("one\n"))
+	two := archivetest.Compress(t, "gz", []byte("two\n"))
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	at := strconv.Itoa(len(one))
+	for _, tc := range []struct {
+		name, body, warning string
+		data                []byte
+	}{
+		{"two members", "one\ntwo\n", "", cat(one, two)},
+		{"zero padding at the end", "one\ntwo\n", "", cat(one, two, make([]byte, 512))},
+		{"garbage at the end", "one\n", "5 bytes at byte " + at + " of the gzip data are not gzip data", cat(one, []byte("junk\n"))},
+		{"magic with reserved flags between", "one\ntwo\n", "12 bytes at byte " + at + " of the gzip data are not gzip data", cat(one, []byte{0x1f, 0x8b, 0x08, 0xff, 1, 2, 3, 4, 5, 6, 7, 8}, two)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, got := walkMem(t, "x.log.gz", tc.data, bundle.Limits{})
+			sameFiles(t, got, []file{{Path: "x.log", Body: tc.body}})
+			if tc.warning == "" {
+				if len(b.Warnings()) != 0 {
+					t.Errorf("warnings %v, want none", b.Warnings())
+				}
+				return
+			}
+			wantWarning(t, b, "", tc.warning)
+			if len(b.Warnings()) != 1 {
+				t.Errorf("warnings %v, want one", b.Warnings())
+			}
+		})
+	}
 }

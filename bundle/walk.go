@@ -320,7 +320,16 @@ func (w *walker) openArchive(l *layer, k kind, src io.Reader, ra io.ReaderAt, si
 		return w.endLayer(l, err)
 	case k.comp != "":
 		l.format = k.comp
-		dec, err := decompressor(k.comp, &countReader{r: src, n: &l.st.in})
+		var dec io.ReadCloser
+		var err error
+		if k.comp == "gz" {
+			dec, err = newGzipMembers(&countReader{r: src, n: &l.st.in}, func(at, n int64) {
+				w.lose(LossArtifact, l.path, fmt.Sprintf("%s at byte %d of the gzip data are not gzip data; skipped, and the gzip members after them were read",
+					wording.Plural(int(n), "byte", "bytes"), at))
+			})
+		} else {
+			dec, err = decompressor(k.comp, &countReader{r: src, n: &l.st.in})
+		}
 		if err != nil {
 			return w.endLayer(l, &readError{err: err})
 		}

@@ -111,7 +111,7 @@ func measure(bin, dir, shape, sz, c string, spec synth.Spec, runs int, skip stri
 		out, _ := text.Output() // exits 1 only with --fail-on
 		js, _ := os.Stat(report)
 		finding, withKB := findingLines(string(out))
-		fmt.Printf("  lsof15: text report of the finding %d lines (message, counts, evidence; %d with the knowledge-base text; goal <= 60), whole report %d lines; JSON report %d KB (goal <= 100)\n",
+		fmt.Printf("  lsof15: text report of the finding %d lines (message, counts, evidence; %d with summary, resolution and references; goal <= 60), whole report %d lines; JSON report %d KB (goal <= 100)\n",
 			finding, withKB, bytes.Count(out, []byte("\n")), js.Size()/1024)
 	}
 }
