@@ -17,7 +17,6 @@ import (
 type gzipMembers struct {
 	br      *bufio.Reader // a ByteReader, so the decoder reads no further than its member
 	z       *gzip.Reader
-	off     int64 // compressed bytes consumed before the current member
 	cnt     *countReader
 	skipped func(at, n int64)
 	err     error
