@@ -17,6 +17,13 @@ import (
 // not understand it leaves to the library: it refuses only what cannot be a
 // valid archive. The property IDs and number encoding are those of 7-Zip's
 // 7zFormat.txt.
+//
+// An encoded header (7-Zip's default: the header compressed with LZMA) is
+// checked only as far as its stored streams info: one folder, sane coders,
+// packed bytes inside the file, at most max7zEncodedHeader bytes unpacked.
+// The counts inside the compressed header are not checked, since that would
+// take an LZMA decoder of our own; a crafted archive can still reach the
+// library's allocations that way.
 
 // 7z header property IDs.
 const (

@@ -34,6 +34,12 @@ func crafted7z(folders, files uint64) []byte {
 	h = append(h, 0x11, 0x0d, 0x00)                             // kName, 13 bytes, not external
 	h = append(h, 'a', 0, '.', 0, 't', 0, 'x', 0, 't', 0, 0, 0) // "a.txt" in UTF-16LE, ended by 0
 	h = append(h, 0x00, 0x00)                                   // end of file properties; end of header
+	return wrap7z(packed, h)
+}
+
+// wrap7z puts packed data and a next header behind a signature header,
+// with all checksums right.
+func wrap7z(packed, h []byte) []byte {
 	start := make([]byte, 20)
 	binary.LittleEndian.PutUint64(start[0:], uint64(len(packed)))
 	binary.LittleEndian.PutUint64(start[8:], uint64(len(h)))
@@ -53,6 +59,7 @@ func TestCrafted7zCountsRefused(t *testing.T) {
 	cases := []struct {
 		name           string
 		folders, files uint64
+		encoded        bool // an encoded header declaring 2^40 bytes
 		lim            bundle.Limits
 		loss, msg      string
 	}{
@@ -69,6 +76,11 @@ func TestCrafted7zCountsRefused(t *testing.T) {
 			msg:  "7z archive is truncated or corrupt (the 7z header declares 2097152 files, more than its remaining 17 bytes can hold (a crafted or corrupt header)); 0 entries before the damage were read, the rest is skipped",
 		},
 		{
+			name: "encoded header too big", encoded: true,
+			loss: bundle.LossArchive,
+			msg:  "7z archive is truncated or corrupt (the encoded 7z header declares 1099511627776 bytes once unpacked, over the 64 MiB a header may take); 0 entries before the damage were read, the rest is skipped",
+		},
+		{
 			name: "folders cannot fit", folders: 1 << 21, files: 1,
 			loss: bundle.LossArchive,
 			msg:  "7z archive is truncated or corrupt (the 7z header declares 2097152 folders, more than its remaining 35 bytes can hold (a crafted or corrupt header)); 0 entries before the damage were read, the rest is skipped",
@@ -80,9 +92,15 @@ func TestCrafted7zCountsRefused(t *testing.T) {
 			if lim.MaxBufferBytes == 0 {
 				lim.MaxBufferBytes = 1 << 20
 			}
+			data := crafted7z(c.folders, c.files)
+			if c.encoded {
+				h := []byte{0x17, 0x06, 0x00, 0x01, 0x09, 0x06, 0x00, 0x07, 0x0b, 0x01, 0x00, 0x01, 0x01, 0x00, 0x0c}
+				h = append(append(h, num7z(1<<40)...), 0x00, 0x00)
+				data = wrap7z([]byte("hello\n"), h)
+			}
 			outer := archivetest.Tar(t,
 				archivetest.Entry{Name: "case/before.txt", Body: "before\n"},
-				archivetest.Entry{Name: "case/crafted.7z", Body: string(crafted7z(c.folders, c.files))},
+				archivetest.Entry{Name: "case/crafted.7z", Body: string(data)},
 				archivetest.Entry{Name: "case/after.txt", Body: "after\n"},
 			)
 			var before, after runtime.MemStats
