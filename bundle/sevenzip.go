@@ -13,12 +13,13 @@ import (
 // can make it ask for terabytes, which ends the process instead of failing
 // (found by Fuzz7z; the input is kept in testdata/fuzz/Fuzz7z). With the
 // checks, a damaged header is reported as corruption. A header crafted with
-// correct checksums is not caught here.
+// correct checksums is caught by check7zCounts when its counts cannot fit
+// or exceed maxEntries (--max-entries).
 //
 // Layout (7zFormat.txt): signature (6 bytes), version (2), CRC-32 of the
 // start header (4), then the start header: next header offset (8, from the
 // end of these 32 bytes), next header size (8), next header CRC-32 (4).
-func check7z(ra io.ReaderAt, size int64) error {
+func check7z(ra io.ReaderAt, size int64, maxEntries int) error {
 	var sh [32]byte
 	if _, err := ra.ReadAt(sh[:], 0); err != nil {
 		return errors.New("the 7z signature header is cut short")
@@ -38,5 +39,5 @@ func check7z(ra io.ReaderAt, size int64) error {
 	if h.Sum32() != le.Uint32(sh[28:]) {
 		return errors.New("the 7z header fails its checksum")
 	}
-	return nil
+	return check7zCounts(ra, off, n, maxEntries)
 }

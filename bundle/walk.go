@@ -361,8 +361,11 @@ func (w *walker) openArchive(l *layer, k kind, src io.Reader, ra io.ReaderAt, si
 		}
 		sr := io.NewSectionReader(&countReaderAt{ra: ra, n: &l.st.in}, 0, size)
 		if k.arch == "7z" {
-			if err := check7z(sr, size); err != nil {
-				return w.endLayer(l, &readError{err: err})
+			if err := check7z(sr, size, w.lim.MaxEntries); err != nil {
+				if le := (*limitError)(nil); !errors.As(err, &le) {
+					err = &readError{err: err}
+				}
+				return w.endLayer(l, err)
 			}
 		}
 		err := ex.Extract(w.ctx, sr, func(_ context.Context, fi archives.FileInfo) error {
