@@ -369,7 +369,9 @@ func TestDeadlineAbandonsRunningStep(t *testing.T) {
 		t.Fatalf("rule does not load: %v", errs.Errs)
 	}
 	set := newSet([]*Rule{r})
-	set.RuleTimeout = 20 * time.Millisecond
+	// Long enough that a loaded machine reaches the blocking step before
+	// the deadline (the step never returns, so the test waits this long).
+	set.RuleTimeout = 2 * time.Second
 	type result struct {
 		fs   []Finding
 		errs []EvalError
