@@ -141,9 +141,6 @@ func runAnalyze(ctx context.Context, f *analyzeFlags, path string, stdout, stder
 		if err := report.Explanation(stdout, ex, format); err != nil {
 			return writeFailed(err)
 		}
-		if format == "json" {
-			return emptyBundle(res, path)
-		}
 		if err := emptyBundle(res, path); err != nil {
 			return err
 		}

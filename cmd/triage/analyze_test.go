@@ -234,3 +234,28 @@ func TestExplainEscapesBundleText(t *testing.T) {
 		t.Errorf("the subject is not shown with its override made visible:\n%s", stdout)
 	}
 }
+
+// TestExplainOnTruncatedBundleExitsIncomplete: --explain on the first half
+// of an archive exits 4 in every format it writes, as the report does, so
+// "the rule did not fire" on half a bundle is never read as a verdict.
+func TestExplainOnTruncatedBundleExitsIncomplete(t *testing.T) {
+	var tgz bytes.Buffer
+	tar := exec.Command("tar", "--sort=name", "-czf", "-", "-C", filepath.Dir(busyBundle), filepath.Base(busyBundle))
+	tar.Stdout = &tgz
+	if err := tar.Run(); err != nil {
+		t.Skipf("SKIPPED LOUDLY: GNU tar is needed to pack the scenario bundle: %v", err)
+	}
+	half := filepath.Join(t.TempDir(), "half.tar.gz")
+	if err := os.WriteFile(half, tgz.Bytes()[:tgz.Len()/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"text", "json"} {
+		code, stdout, stderr := triage(t, nil, "analyze", half, "--explain", "gde.guardpoint-busy", "--format", format)
+		if code != exitIncomplete {
+			t.Errorf("%s: exit %d, want %d:\n%s%s", format, code, exitIncomplete, stdout, stderr)
+		}
+		if !strings.Contains(stdout, "gde.guardpoint-busy") || !strings.Contains(stderr, "incomplete analysis") {
+			t.Errorf("%s: want the explanation on stdout and the incomplete verdict on stderr:\n%s%s", format, stdout, stderr)
+		}
+	}
+}
