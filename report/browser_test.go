@@ -4,7 +4,6 @@ package report
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,29 +11,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// findChromium returns a headless-capable Chromium or Chrome, or "".
-func findChromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+	"github.com/fsagent/triage/internal/browsertest"
+)
 
 // TestHTMLInBrowser opens the HTML report in headless Chromium and checks
 // the DOM the browser built: the findings and charts are there, and a
 // <script> from a log line was shown as text and never ran (it would have
 // changed the page title).
 func TestHTMLInBrowser(t *testing.T) {
-	chromium := findChromium()
-	if chromium == "" {
-		msg := "SKIPPED LOUDLY: no chromium on PATH, so the HTML report was not checked in a browser; install it (apt-get install -y chromium) to run this test"
-		fmt.Fprintln(os.Stderr, "report:", msg)
-		t.Skip(msg)
-	}
+	chromium := browsertest.Chromium(t, "the HTML report was not checked in a browser")
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
 	if err := os.WriteFile(page, render(t, "html", busyHost()), 0o644); err != nil {

@@ -4,38 +4,23 @@ package serve
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-// findChromium returns the system Chromium or Chrome, or "".
-func findChromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+	"github.com/fsagent/triage/internal/browsertest"
+)
 
 // TestBrowserUploadReportCompare drives the pages in headless Chromium as
 // a desk engineer would: upload a problem bundle through the upload page,
 // wait for its analysis, open the report, upload the fixed bundle for the
 // same ticket, and open the comparison.
 func TestBrowserUploadReportCompare(t *testing.T) {
-	chromium := findChromium()
-	if chromium == "" {
-		msg := "SKIPPED LOUDLY: no chromium on PATH, so the pages were not driven in a browser; install it (apt-get install -y chromium; .ci/run does) to run this test"
-		fmt.Fprintln(os.Stderr, "serve:", msg)
-		t.Skip(msg)
-	}
+	chromium := browsertest.Chromium(t, "the pages were not driven in a browser")
 	h := newHarness(t, nil)
 	dir := t.TempDir()
 	problem := filepath.Join(dir, "problem.tar.gz")
