@@ -322,7 +322,11 @@ func (s Summary) text(w io.Writer) error {
 		return err
 	}
 	if len(s.Rules) == 0 {
-		fmt.Fprintln(w, "No known problem fired in any bundle.")
+		if len(s.Incomplete)+len(s.Errors)+len(s.Unchecked) > 0 {
+			fmt.Fprintln(w, "No known problem fired in what could be read; this is not an all-clear (see below).")
+		} else {
+			fmt.Fprintln(w, "No known problem fired in any bundle.")
+		}
 	}
 	fmt.Fprintln(w, "\nSlowest bundles:")
 	for _, sl := range s.Slowest {
