@@ -144,29 +144,11 @@ func (a *tallier) list(field string, list any) error {
 	// The fact lists the rules tally most, without reflection per fact.
 	switch l := list.(type) {
 	case []*model.OpenFile:
-		switch field {
-		case "PID":
-			for _, f := range l {
-				a.int(f.PID)
-			}
-			return nil
-		case "Command":
-			for _, f := range l {
-				a.str(f.Command)
-			}
+		if tallyProcs(a, field, l, func(f *model.OpenFile) (int, string) { return f.PID, f.Command }) {
 			return nil
 		}
 	case []*model.FuserHit:
-		switch field {
-		case "PID":
-			for _, f := range l {
-				a.int(f.PID)
-			}
-			return nil
-		case "Command":
-			for _, f := range l {
-				a.str(f.Command)
-			}
+		if tallyProcs(a, field, l, func(f *model.FuserHit) (int, string) { return f.PID, f.Command }) {
 			return nil
 		}
 	}
@@ -199,4 +181,25 @@ func (a *tallier) list(field string, list any) error {
 		a.any(el.FieldByIndex(idx))
 	}
 	return nil
+}
+
+// tallyProcs counts the PID or Command of a typed list of per-process
+// facts; it reports false for any other field, which the caller then
+// reaches by reflection.
+func tallyProcs[T any](a *tallier, field string, l []T, proc func(T) (int, string)) bool {
+	switch field {
+	case "PID":
+		for _, f := range l {
+			pid, _ := proc(f)
+			a.int(pid)
+		}
+	case "Command":
+		for _, f := range l {
+			_, cmd := proc(f)
+			a.str(cmd)
+		}
+	default:
+		return false
+	}
+	return true
 }
