@@ -299,6 +299,13 @@ func topN(list any, n int) []Count {
 		}
 		counts[i].Count++
 	})
+	return mostFrequent(counts, n)
+}
+
+// mostFrequent sorts counts (in order of first appearance) most frequent
+// first, keeping that order among ties, and keeps the first n; a negative
+// n keeps all. It never returns nil, so a rule sees an empty list.
+func mostFrequent(counts []Count, n int) []Count {
 	sort.SliceStable(counts, func(i, j int) bool { return counts[i].Count > counts[j].Count })
 	if n >= 0 && len(counts) > n {
 		counts = counts[:n]

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"sort"
 
 	"github.com/fsagent/triage/model"
 )
@@ -29,15 +28,7 @@ func (t Tally) Distinct() int { return len(t.counts) }
 // Top returns the n most frequent values (.Value, .Count), most frequent
 // first, ties in order of first appearance: topN of the plucked list.
 func (t Tally) Top(n int) []Count {
-	out := slices.Clone(t.counts)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
-	if n >= 0 && len(out) > n {
-		out = out[:n]
-	}
-	if out == nil {
-		out = []Count{}
-	}
-	return out
+	return mostFrequent(slices.Clone(t.counts), n)
 }
 
 // Values returns the distinct values in order of first appearance:
