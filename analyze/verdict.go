@@ -260,9 +260,27 @@ func coverage(r *Result, set *rules.Set, damaged map[string]string, bundleCut bo
 			}
 		}
 		for _, lp := range rule.Lines {
-			if !slices.ContainsFunc(arts, func(a Artifact) bool {
-				return lp.Match(a.Path) || a.SectionPath != "" && lp.Match(a.SectionPath)
-			}) {
+			// As for needed kinds: files that were not read whole leave the
+			// rule unevaluated when they are all it had to read.
+			n := 0
+			var bad []Artifact
+			for _, a := range arts {
+				if !lp.Match(a.Path) && (a.SectionPath == "" || !lp.Match(a.SectionPath)) {
+					continue
+				}
+				if damagedMsg(a, damaged) != "" {
+					bad = append(bad, a)
+				} else {
+					n++
+				}
+			}
+			switch {
+			case n > 0 && len(bad) > 0:
+				partial = append(partial, cutText(bad, damaged))
+			case n > 0:
+			case len(bad) > 0:
+				missing = append(missing, "file matching "+lp.Files+" not read whole: "+cutText(bad, damaged))
+			default:
 				absent = append(absent, "file matching "+lp.Files)
 			}
 		}

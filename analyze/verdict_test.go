@@ -3,12 +3,16 @@ package analyze
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fsagent/triage/bundle"
 	"github.com/fsagent/triage/internal/archivetest"
+	"github.com/fsagent/triage/model"
+	"github.com/fsagent/triage/parsers"
 	"github.com/fsagent/triage/rules"
 )
 
@@ -279,5 +283,66 @@ func TestUnparsableAndRefusedArtifacts(t *testing.T) {
 	}
 	if c := coverageOf(res, "kernel.slab-growth"); c.Status != CoverageNotEvaluated || !strings.Contains(c.Reason, "no slab statistics (slab) in the bundle (") || !strings.Contains(c.Reason, "Permission denied") {
 		t.Errorf("kernel.slab-growth: %+v", c)
+	}
+}
+
+// A rule that reads only lines of files is not "evaluated" when the files
+// it reads were cut short: its problem may be in the part not read.
+func TestLinesRuleOnTruncatedFile(t *testing.T) {
+	rdir := t.TempDir()
+	rule := `id: test.late-line
+title: A line past the first 32 KiB
+severity: high
+lines:
+  late: {files: "**/notes*.txt", regex: 'LATE PROBLEM'}
+when: len(late) > 0
+evidence: [late]
+message: "{{ len(late) }} late line(s)"
+`
+	if err := os.WriteFile(filepath.Join(rdir, "late.yaml"), []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := rules.LoadDir(rdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("an ordinary line of notes\n", 64<<10/26) + "LATE PROBLEM\n"
+	for _, tc := range []struct {
+		name   string
+		files  map[string]string
+		status string
+		reason string
+	}{
+		{"only file cut", map[string]string{"notes.txt": long},
+			CoverageNotEvaluated, "file matching **/notes*.txt not read whole: notes.txt (text): file truncated"},
+		{"one file whole, one cut", map[string]string{"notes.txt": long, "notes2.txt": "short\n"},
+			CoverageEvaluated, "some input was not read whole: notes.txt (text)"},
+		{"whole", map[string]string{"notes.txt": "short\n"}, CoverageEvaluated, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := run(t, writeTree(t, tc.files), Options{Rules: set, Limits: bundle.Limits{MaxFileBytes: 32 << 10}})
+			c := coverageOf(res, "test.late-line")
+			if c.Status != tc.status || !strings.Contains(c.Reason, tc.reason) || (tc.reason == "") != (c.Reason == "") {
+				t.Errorf("coverage %+v: want %s with a reason holding %q", c, tc.status, tc.reason)
+			}
+		})
+	}
+}
+
+// A parser whose deferred finish panics lost facts: the file is a loss, so
+// the analysis is incomplete, never an all-clear.
+func TestPanickedFinishIsIncomplete(t *testing.T) {
+	s := &parsed{
+		art:   Artifact{Path: "lsof.out", Kind: parsers.KindLsof, Parser: "lsof", Warnings: []parsers.Warning{}},
+		facts: &model.Model{OpenFiles: []model.OpenFile{{Command: "bash"}}},
+		finish: func(deps, out *model.Model) []parsers.Warning {
+			panic("boom")
+		},
+	}
+	finishDeferred([]*parsed{s})
+	res := &Result{Inventory: []Artifact{s.art}}
+	res.judge(nil)
+	if res.Complete() || !hasReason(res, ReasonArtifact, "finishing this file panicked") {
+		t.Fatalf("want an artifact reason for the panicked finish, got %+v", res.Incomplete)
 	}
 }

@@ -426,3 +426,33 @@ func TestSummaryNotEvaluatedRules(t *testing.T) {
 		}
 	}
 }
+
+// With no rule fired, the text summary says all-clear only when every
+// bundle was read whole and every rule could look at it.
+func TestSummaryNoRuleFiredIsAllClearOnlyWhenComplete(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		rec      Record
+		allClear bool
+	}{
+		{"complete", Record{Ticket: "A", Bundle: "a", Status: StatusOK}, true},
+		{"incomplete", Record{Ticket: "A", Bundle: "a", Status: StatusIncomplete,
+			Incomplete: []RecordReason{{Kind: "archive", Message: "truncated"}}, IncompleteTotal: 1}, false},
+		{"failed", Record{Ticket: "A", Bundle: "a", Status: StatusError, Error: "corrupt"}, false},
+		{"rule not evaluated", Record{Ticket: "A", Bundle: "a", Status: StatusOK, NotEvaluated: []string{"gde.guardpoint-busy"}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Summarize([]Record{tc.rec}).Write(&b, "text"); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			if got := strings.Contains(out, "No known problem fired in any bundle."); got != tc.allClear {
+				t.Errorf("all-clear sentence printed %v, want %v:\n%s", got, tc.allClear, out)
+			}
+			if !tc.allClear && !strings.Contains(out, "this is not an all-clear") {
+				t.Errorf("no warning that the summary is not an all-clear:\n%s", out)
+			}
+		})
+	}
+}

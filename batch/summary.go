@@ -251,6 +251,24 @@ func cut[T any](items []T) ([]T, int) {
 	return items[:maxListed], len(items) - maxListed
 }
 
+// The "+N more" lines under a cut list of bundles, in text and Markdown.
+const (
+	textMore = "  +%d more (--format csv or json lists every bundle)\n"
+	mdMore   = "\n+%d more (`--format csv` or `json` lists every bundle)\n"
+)
+
+// listed writes the first maxListed items with line, then more (a format
+// taking the count left out) if any were cut, so no list is silently short.
+func listed[T any](w io.Writer, items []T, more string, line func(T)) {
+	list, n := cut(items)
+	for _, it := range list {
+		line(it)
+	}
+	if n > 0 {
+		fmt.Fprintf(w, more, n)
+	}
+}
+
 // Formats lists the formats Write accepts.
 var Formats = []string{"text", "json", "csv", "markdown", "html"}
 
@@ -304,7 +322,11 @@ func (s Summary) text(w io.Writer) error {
 		return err
 	}
 	if len(s.Rules) == 0 {
-		fmt.Fprintln(w, "No known problem fired in any bundle.")
+		if len(s.Incomplete)+len(s.Errors)+len(s.Unchecked) > 0 {
+			fmt.Fprintln(w, "No known problem fired in what could be read; this is not an all-clear (see below).")
+		} else {
+			fmt.Fprintln(w, "No known problem fired in any bundle.")
+		}
 	}
 	fmt.Fprintln(w, "\nSlowest bundles:")
 	for _, sl := range s.Slowest {
@@ -312,33 +334,21 @@ func (s Summary) text(w io.Writer) error {
 	}
 	if len(s.Unchecked) > 0 {
 		fmt.Fprintf(w, "\nRules that could not look at every bundle (an input they need was missing):\n")
-		list, more := cut(s.Unchecked)
-		for _, g := range list {
+		listed(w, s.Unchecked, "  +%d more (--format json lists them all)\n", func(g RuleGap) {
 			fmt.Fprintf(w, "  %s: not evaluated in %d of %d bundles\n", g.RuleID, g.Bundles, g.Of)
-		}
-		if more > 0 {
-			fmt.Fprintf(w, "  +%d more (--format json lists them all)\n", more)
-		}
+		})
 	}
 	if len(s.Incomplete) > 0 {
 		fmt.Fprintf(w, "\nBundles analyzed only in part (%d): a rule that did not fire there proves nothing\n", len(s.Incomplete))
-		list, more := cut(s.Incomplete)
-		for _, u := range list {
+		listed(w, s.Incomplete, textMore, func(u Unfinished) {
 			fmt.Fprintf(w, "  %s  %s: %s\n", safe(u.Ticket), safe(u.Bundle), safe(u.reason()))
-		}
-		if more > 0 {
-			fmt.Fprintf(w, "  +%d more (--format csv or json lists every bundle)\n", more)
-		}
+		})
 	}
 	if len(s.Errors) > 0 {
 		fmt.Fprintf(w, "\nBundles that could not be analyzed (%d):\n", len(s.Errors))
-		list, more := cut(s.Errors)
-		for _, e := range list {
+		listed(w, s.Errors, textMore, func(e Failed) {
 			fmt.Fprintf(w, "  %s  %s: %s\n", safe(e.Ticket), safe(e.Bundle), safe(e.Error))
-		}
-		if more > 0 {
-			fmt.Fprintf(w, "  +%d more (--format csv or json lists every bundle)\n", more)
-		}
+		})
 	}
 	return nil
 }
@@ -396,33 +406,21 @@ func (s Summary) markdown(w io.Writer) error {
 	}
 	if len(s.Unchecked) > 0 {
 		fmt.Fprintf(w, "\n### Rules that could not look at every bundle\n\n| rule | not evaluated in | of bundles |\n|---|---:|---:|\n")
-		list, more := cut(s.Unchecked)
-		for _, g := range list {
+		listed(w, s.Unchecked, "\n+%d more (`--format json` lists them all)\n", func(g RuleGap) {
 			fmt.Fprintf(w, "| `%s` | %d | %d |\n", g.RuleID, g.Bundles, g.Of)
-		}
-		if more > 0 {
-			fmt.Fprintf(w, "\n+%d more (`--format json` lists them all)\n", more)
-		}
+		})
 	}
 	if len(s.Incomplete) > 0 {
 		fmt.Fprintf(w, "\n### Bundles analyzed only in part (%d)\n\nA rule that did not fire in these bundles proves nothing.\n\n| ticket | bundle | reason |\n|---|---|---|\n", len(s.Incomplete))
-		list, more := cut(s.Incomplete)
-		for _, u := range list {
+		listed(w, s.Incomplete, mdMore, func(u Unfinished) {
 			fmt.Fprintf(w, "| %s | %s | %s |\n", mdCell(u.Ticket), mdCell(u.Bundle), mdCell(u.reason()))
-		}
-		if more > 0 {
-			fmt.Fprintf(w, "\n+%d more (`--format csv` or `json` lists every bundle)\n", more)
-		}
+		})
 	}
 	if len(s.Errors) > 0 {
 		fmt.Fprintf(w, "\n### Bundles that could not be analyzed (%d)\n\n| ticket | bundle | error |\n|---|---|---|\n", len(s.Errors))
-		list, more := cut(s.Errors)
-		for _, e := range list {
+		listed(w, s.Errors, mdMore, func(e Failed) {
 			fmt.Fprintf(w, "| %s | %s | %s |\n", mdCell(e.Ticket), mdCell(e.Bundle), mdCell(e.Error))
-		}
-		if more > 0 {
-			fmt.Fprintf(w, "\n+%d more (`--format csv` or `json` lists every bundle)\n", more)
-		}
+		})
 	}
 	return nil
 }
