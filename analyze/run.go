@@ -207,7 +207,7 @@ func finishDeferred(slots []*parsed) {
 				if r := recover(); r != nil {
 					s.art.Warnings = append(s.art.Warnings, parsers.Warning{Path: s.art.Path, Msg: fmt.Sprintf(
 						"%v: finishing this file panicked: %v (please report this with the file); facts found after the walk were dropped\n%s",
-						errParserPanic, r, firstFrames(debug.Stack()))})
+						errParserPanic, r, firstFrames(debug.Stack())), Loss: bundle.LossArtifact})
 				}
 			}()
 			s.art.Warnings = append(s.art.Warnings, f(depsOf(slots, s.requires, false), s.facts)...)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/fsagent/triage/bundle"
 	"github.com/fsagent/triage/internal/archivetest"
+	"github.com/fsagent/triage/model"
+	"github.com/fsagent/triage/parsers"
 	"github.com/fsagent/triage/rules"
 )
 
@@ -324,5 +326,36 @@ message: "{{ len(late) }} late line(s)"
 				t.Errorf("coverage %+v: want %s with a reason holding %q", c, tc.status, tc.reason)
 			}
 		})
+	}
+}
+
+// A parser whose deferred finish panics lost facts: the file is a loss, so
+// the analysis is incomplete, never an all-clear.
+func TestPanickedFinishIsIncomplete(t *testing.T) {
+	s := &parsed{
+		art:   Artifact{Path: "lsof.out", Kind: parsers.KindLsof, Parser: "lsof", Warnings: []parsers.Warning{}},
+		facts: &model.Model{OpenFiles: []model.OpenFile{{Command: "bash"}}},
+		finish: func(deps, out *model.Model) []parsers.Warning {
+			panic("boom")
+		},
+	}
+	finishDeferred([]*parsed{s})
+	res := &Result{Inventory: []Artifact{s.art}}
+	res.judge(nil)
+	if res.Complete() || !hasReason(res, ReasonArtifact, "finishing this file panicked") {
+		t.Fatalf("want an artifact reason for the panicked finish, got %+v", res.Incomplete)
+	}
+}
+
+// Every kind a parser reads has a noun, so a coverage reason names what is
+// missing in words ("no service list (services)"), not by id alone.
+func TestEveryKindHasANoun(t *testing.T) {
+	for _, k := range parsers.Kinds() {
+		if k == parsers.KindText || sectioned(k) {
+			continue
+		}
+		if kindNouns[k] == "" {
+			t.Errorf("kind %q has no noun in kindNouns", k)
+		}
 	}
 }

@@ -78,6 +78,9 @@ func newQuery(m *model.Model) *query {
 	return &query{m: m, agent: knowledge.Of(m)}
 }
 
+// static binds a function that reads no model (a helper on values).
+func static(f any) func(*query) any { return func(*query) any { return f } }
+
 // funcTable lists every rule function, by name. Keep rules.d/README.md in
 // step (a test checks it lists every name).
 var funcTable = []Func{
@@ -158,46 +161,40 @@ var funcTable = []Func{
 		bind: func(q *query) any { return q.m.FilesystemRegistered }},
 	{Name: "within", Sig: "within(path, dir) bool", Cost: Lookup, Result: Scalar,
 		Doc:  "path is dir or inside it, by whole components",
-		bind: func(*query) any { return model.Within }},
+		bind: static(model.Within)},
 	{Name: "versionLess", Sig: "versionLess(a, b) bool", Cost: Lookup, Result: Scalar,
 		Doc:  "a < b as numeric dotted versions (1.6.2 < 1.7 < 1.10)",
-		bind: func(*query) any { return versionLess }},
+		bind: static(versionLess)},
 	{Name: "distinct", Sig: "distinct(list) []any", Cost: Linear, Result: AsArg,
 		Doc:  "the distinct values of a list, in order of first appearance (replaces uniq)",
-		bind: func(*query) any { return distinct }},
+		bind: static(distinct)},
 	{Name: "countDistinct", Sig: "countDistinct(list) int", Cost: Linear, Result: Scalar,
 		Doc:  "how many distinct values a list holds",
-		bind: func(*query) any { return countDistinct }},
+		bind: static(countDistinct)},
 	{Name: "countBy", Sig: "countBy(list) map[any]int", Cost: Linear, Result: AsArg,
 		Doc:  "how often each value occurs",
-		bind: func(*query) any { return countBy }},
+		bind: static(countBy)},
 	{Name: "topN", Sig: "topN(list, n) []Count", Cost: Linear, Result: Bounded,
 		Doc:  "the n most frequent values (.Value, .Count), most frequent first, ties in order of first appearance",
-		bind: func(*query) any { return topN }},
+		bind: static(topN)},
 	{Name: "tally", Sig: "tally(field, list...) Tally", Cost: Linear, Result: Scalar,
 		Doc:  "counts one field of the facts of the lists in one pass (empty strings skipped): .Items, .Distinct(), .Top(n), .Values(), .Sorted(); an aggregate given a Tally counts its values. Replaces map(list, .Field) passes",
-		bind: func(*query) any { return tally }},
+		bind: static(tally)},
 	{Name: "firstN", Sig: "firstN(list, n) []any", Cost: Linear, Result: Bounded,
 		Doc:  "the first n items of a list",
-		bind: func(*query) any { return firstN }},
+		bind: static(firstN)},
 	{Name: "set", Sig: "set(list) map[any]bool", Cost: Linear, Result: AsArg,
 		Doc:  "the values of a list as a set: `x in s` is then a lookup, not a scan",
-		bind: func(*query) any { return toSet }},
+		bind: static(toSet)},
 	{Name: "minOf", Sig: "minOf(list) number", Cost: Linear, Result: Scalar,
-		Doc: "the smallest number of a list (0 for none)",
-		bind: func(*query) any {
-			return func(l any) float64 { return fold(l, func(a, b float64) float64 { return min(a, b) }) }
-		}},
+		Doc:  "the smallest number of a list (0 for none)",
+		bind: static(minOf)},
 	{Name: "maxOf", Sig: "maxOf(list) number", Cost: Linear, Result: Scalar,
-		Doc: "the largest number of a list (0 for none)",
-		bind: func(*query) any {
-			return func(l any) float64 { return fold(l, func(a, b float64) float64 { return max(a, b) }) }
-		}},
+		Doc:  "the largest number of a list (0 for none)",
+		bind: static(maxOf)},
 	{Name: "sumOf", Sig: "sumOf(list) number", Cost: Linear, Result: Scalar,
-		Doc: "the sum of the numbers of a list",
-		bind: func(*query) any {
-			return func(l any) float64 { return fold(l, func(a, b float64) float64 { return a + b }, 0) }
-		}},
+		Doc:  "the sum of the numbers of a list",
+		bind: static(sumOf)},
 }
 
 // Funcs lists the rule function table, by name, for documentation.
@@ -299,6 +296,13 @@ func topN(list any, n int) []Count {
 		}
 		counts[i].Count++
 	})
+	return mostFrequent(counts, n)
+}
+
+// mostFrequent sorts counts (in order of first appearance) most frequent
+// first, keeping that order among ties, and keeps the first n; a negative
+// n keeps all. It never returns nil, so a rule sees an empty list.
+func mostFrequent(counts []Count, n int) []Count {
 	sort.SliceStable(counts, func(i, j int) bool { return counts[i].Count > counts[j].Count })
 	if n >= 0 && len(counts) > n {
 		counts = counts[:n]
@@ -326,6 +330,10 @@ func toSet(list any) map[any]bool {
 	items(list, func(v any) { out[key(v)] = true })
 	return out
 }
+
+func minOf(l any) float64 { return fold(l, func(a, b float64) float64 { return min(a, b) }) }
+func maxOf(l any) float64 { return fold(l, func(a, b float64) float64 { return max(a, b) }) }
+func sumOf(l any) float64 { return fold(l, func(a, b float64) float64 { return a + b }, 0) }
 
 // fold combines the numbers of a list; start, when given, is the value for
 // an empty list and the first operand, else the first number is.

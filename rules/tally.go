@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"sort"
 
 	"github.com/fsagent/triage/model"
 )
@@ -29,15 +28,7 @@ func (t Tally) Distinct() int { return len(t.counts) }
 // Top returns the n most frequent values (.Value, .Count), most frequent
 // first, ties in order of first appearance: topN of the plucked list.
 func (t Tally) Top(n int) []Count {
-	out := slices.Clone(t.counts)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
-	if n >= 0 && len(out) > n {
-		out = out[:n]
-	}
-	if out == nil {
-		out = []Count{}
-	}
-	return out
+	return mostFrequent(slices.Clone(t.counts), n)
 }
 
 // Values returns the distinct values in order of first appearance:
@@ -144,29 +135,11 @@ func (a *tallier) list(field string, list any) error {
 	// The fact lists the rules tally most, without reflection per fact.
 	switch l := list.(type) {
 	case []*model.OpenFile:
-		switch field {
-		case "PID":
-			for _, f := range l {
-				a.int(f.PID)
-			}
-			return nil
-		case "Command":
-			for _, f := range l {
-				a.str(f.Command)
-			}
+		if tallyProcs(a, field, l, func(f *model.OpenFile) (int, string) { return f.PID, f.Command }) {
 			return nil
 		}
 	case []*model.FuserHit:
-		switch field {
-		case "PID":
-			for _, f := range l {
-				a.int(f.PID)
-			}
-			return nil
-		case "Command":
-			for _, f := range l {
-				a.str(f.Command)
-			}
+		if tallyProcs(a, field, l, func(f *model.FuserHit) (int, string) { return f.PID, f.Command }) {
 			return nil
 		}
 	}
@@ -199,4 +172,25 @@ func (a *tallier) list(field string, list any) error {
 		a.any(el.FieldByIndex(idx))
 	}
 	return nil
+}
+
+// tallyProcs counts the PID or Command of a typed list of per-process
+// facts; it reports false for any other field, which the caller then
+// reaches by reflection.
+func tallyProcs[T any](a *tallier, field string, l []T, proc func(T) (int, string)) bool {
+	switch field {
+	case "PID":
+		for _, f := range l {
+			pid, _ := proc(f)
+			a.int(pid)
+		}
+	case "Command":
+		for _, f := range l {
+			_, cmd := proc(f)
+			a.str(cmd)
+		}
+	default:
+		return false
+	}
+	return true
 }
