@@ -99,6 +99,7 @@ var kindNouns = map[parsers.Kind]string{
 	parsers.KindProcesses:   "process list",
 	parsers.KindPackages:    "package list",
 	parsers.KindHost:        "host identity",
+	parsers.KindServices:    "service list",
 }
 
 // describeKinds says "open-file listing (lsof/fuser)" or "mount table, df

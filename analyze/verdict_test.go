@@ -346,3 +346,16 @@ func TestPanickedFinishIsIncomplete(t *testing.T) {
 		t.Fatalf("want an artifact reason for the panicked finish, got %+v", res.Incomplete)
 	}
 }
+
+// Every kind a parser reads has a noun, so a coverage reason names what is
+// missing in words ("no service list (services)"), not by id alone.
+func TestEveryKindHasANoun(t *testing.T) {
+	for _, k := range parsers.Kinds() {
+		if k == parsers.KindText || sectioned(k) {
+			continue
+		}
+		if kindNouns[k] == "" {
+			t.Errorf("kind %q has no noun in kindNouns", k)
+		}
+	}
+}
