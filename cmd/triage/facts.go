@@ -2,16 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fsagent/triage/analyze"
-	"github.com/fsagent/triage/model"
-	"github.com/fsagent/triage/parsers"
 )
 
 func init() {
@@ -43,7 +38,7 @@ be read at all.`,
 		}
 		m := res.Model
 		if len(kinds) > 0 {
-			m, err = factsOfKinds(res, kinds)
+			m, err = res.FactsOfKinds(kinds)
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -51,49 +46,4 @@ be read at all.`,
 		return analyze.NewFactsDocument(res, m).Write(os.Stdout)
 	}
 	rootCmd.AddCommand(cmd)
-}
-
-// factsOfKinds keeps the facts read from artifacts of the given kinds.
-func factsOfKinds(res *analyze.Result, kinds []string) (*model.Model, error) {
-	want := map[string]bool{}
-	for _, k := range kinds {
-		want[k] = true
-	}
-	type where struct{ path, section string }
-	paths := map[where]bool{}
-	seen := map[string]bool{}
-	var note func(a analyze.Artifact)
-	note = func(a analyze.Artifact) {
-		seen[string(a.Kind)] = true
-		if want[string(a.Kind)] {
-			paths[where{a.Path, a.Section}] = true
-		}
-		for _, s := range a.Sections {
-			note(s)
-		}
-	}
-	for _, a := range res.Inventory {
-		note(a)
-	}
-	for _, k := range kinds {
-		if !seen[k] && !parsers.Kind(k).Known() {
-			var here []string
-			for s := range seen {
-				here = append(here, s)
-			}
-			sort.Strings(here)
-			return nil, fmt.Errorf("unknown --kind %q: the kinds are %s (this bundle has %s)",
-				k, kindList(), strings.Join(here, ", "))
-		}
-	}
-	return res.Model.FilterSources(func(s model.Source) bool { return paths[where{s.Path, s.Section}] }), nil
-}
-
-// kindList names the kinds the parsers know, for a message.
-func kindList() string {
-	var ks []string
-	for _, k := range parsers.Kinds() {
-		ks = append(ks, string(k))
-	}
-	return strings.Join(ks, ", ")
 }
