@@ -53,8 +53,9 @@ func (m *Model) ensure() {
 		d.modFirst = map[string]int{}
 		d.modByListing = map[string][]int{}
 		for i, mod := range m.Modules {
-			if _, ok := d.modFirst[normModule(mod.Name)]; !ok {
-				d.modFirst[normModule(mod.Name)] = i
+			n := normModule(mod.Name)
+			if _, ok := d.modFirst[n]; !ok {
+				d.modFirst[n] = i
 			}
 			l := listing(mod.Src)
 			d.modByListing[l] = append(d.modByListing[l], i)
@@ -277,11 +278,12 @@ func (m *Model) ModulesNamed(glob string) []Module {
 	if !hasMeta(glob) {
 		return m.ModuleByName(glob)
 	}
+	g := normModule(glob)
 	var out []Module
 	seen := map[string]bool{}
 	for _, mod := range m.Modules {
 		n := normModule(mod.Name)
-		if !seen[n] && globMatch(normModule(glob), n) {
+		if !seen[n] && globMatch(g, n) {
 			seen[n] = true
 			out = append(out, mod)
 		}
@@ -459,9 +461,12 @@ func (m *Model) ProcessesNamed(glob string) []Process {
 // ProcessesInState lists the processes whose STAT starts with the letter
 // given ("D" for uninterruptible sleep).
 func (m *Model) ProcessesInState(state string) []Process {
+	if state == "" {
+		return nil
+	}
 	var out []Process
 	for _, p := range m.Processes {
-		if state != "" && strings.HasPrefix(p.State, state) {
+		if strings.HasPrefix(p.State, state) {
 			out = append(out, p)
 		}
 	}

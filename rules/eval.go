@@ -112,6 +112,8 @@ type DeadlineError struct {
 	Err     error // context.DeadlineExceeded or context.Canceled
 }
 
+// Error says which step was abandoned and that the rule's findings are
+// unknown, so nobody reads the missing findings as healthy.
 func (e *DeadlineError) Error() string {
 	where := e.Step
 	if where == "" {
@@ -126,6 +128,7 @@ func (e *DeadlineError) Error() string {
 	return fmt.Sprintf("rule deadline: %s was abandoned: %v", where, e.Err)
 }
 
+// Unwrap lets callers tell a deadline from a cancellation with errors.Is.
 func (e *DeadlineError) Unwrap() error { return e.Err }
 
 // progress is where a running evaluation is, for the deadline message; the

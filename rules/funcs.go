@@ -29,6 +29,7 @@ const (
 	Linear
 )
 
+// String names the cost as lint messages and `rules funcs` print it.
 func (c Cost) String() string {
 	return [...]string{"lookup", "scan", "linear in its list"}[c]
 }

@@ -23,6 +23,7 @@ type TestSummary struct {
 	Passed, Failed, Skipped int
 }
 
+// String is the one-line summary RunTests prints after the cases.
 func (t TestSummary) String() string {
 	s := fmt.Sprintf("%d passed, %d failed", t.Passed, t.Failed)
 	if t.Skipped > 0 {
