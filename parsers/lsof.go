@@ -393,6 +393,7 @@ type lsofState struct {
 	// tallies count the rows naming no path that were left out, by type.
 	tallies   []model.OpenFileTally
 	tallyPids []map[uint32]struct{}
+	tallyAt   map[string]int // index in tallies by Type: a row's lookup stays O(1) however many types a file names
 	// countOnly makes parseRow count the rows it would keep (counted)
 	// instead of keeping them: the first pass over held rows.
 	countOnly bool
@@ -577,17 +578,12 @@ func (st *lsofState) tally(in *Input, b []byte, r *lsofRow, pid uint32, name []b
 	if sp := r[lsofType]; sp.start >= 0 {
 		typ = b[sp.start:sp.end]
 	}
-	i := -1
-	for j := range st.tallies {
-		if st.tallies[j].Type == string(typ) {
-			i = j
-			break
+	i, ok := st.tallyAt[string(typ)]
+	if !ok {
+		c := Clean(typ) // differs from typ only for control or non-UTF-8 bytes
+		if i, ok = st.tallyAt[c]; !ok {
+			i = st.addTally(model.OpenFileTally{Type: c, Src: in.Src()}, map[uint32]struct{}{})
 		}
-	}
-	if i < 0 {
-		i = len(st.tallies)
-		st.tallies = append(st.tallies, model.OpenFileTally{Type: Clean(typ), Src: in.Src()})
-		st.tallyPids = append(st.tallyPids, map[uint32]struct{}{})
 	}
 	t := &st.tallies[i]
 	t.Rows++
@@ -595,6 +591,17 @@ func (st *lsofState) tally(in *Input, b []byte, r *lsofRow, pid uint32, name []b
 		t.Listening++
 	}
 	st.tallyPids[i][pid] = struct{}{}
+}
+
+// addTally appends a tally of a type not seen yet and returns its index.
+func (st *lsofState) addTally(t model.OpenFileTally, pids map[uint32]struct{}) int {
+	if st.tallyAt == nil {
+		st.tallyAt = map[string]int{}
+	}
+	st.tallyAt[t.Type] = len(st.tallies)
+	st.tallies = append(st.tallies, t)
+	st.tallyPids = append(st.tallyPids, pids)
+	return len(st.tallies) - 1
 }
 
 // end finishes the parse of the file: facts, counts, and the work
@@ -618,7 +625,7 @@ func (st *lsofState) end(in *Input, out *model.Model) {
 		st.tallies[i].Processes = len(st.tallyPids[i])
 	}
 	out.OpenFileTallies = append(out.OpenFileTallies, st.tallies...)
-	st.tallies, st.tallyPids = nil, nil
+	st.tallies, st.tallyPids, st.tallyAt = nil, nil, nil
 	out.LogStats = append(out.LogStats, model.LogStats{Kind: string(KindLsof), Lines: in.Line(),
 		Kept: kept, Unkept: st.unkept, KeptUnder: append([]string{}, in.openDirs...), Src: model.Source{Path: in.Path}})
 	if st.spool != nil {

@@ -314,3 +314,27 @@ func TestLsofWorkerPanics(t *testing.T) {
 		t.Fatalf("frame panic not turned into an error: %v", err)
 	}
 }
+
+// TestLsofTallyByType: rows left out are tallied once per type, a type
+// with bytes that Clean escapes included (each such row made a tally of
+// its own, and every row then searched them all).
+func TestLsofTallyByType(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("COMMAND   PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n")
+	for i := range 5 {
+		fmt.Fprintf(&b, "odd     %4d root   3u   \x01x    0,9        0     1234 anon_inode\n", 100+i)
+		fmt.Fprintf(&b, "sshd    %4d root   4u   IPv4 41234      0t0      TCP *:22 (LISTEN)\n", 200+i)
+	}
+	in := NewInputString("lsof.out", b.String())
+	in.KeepOpenFilesUnder([]string{"/data"})
+	var m model.Model
+	Lookup("lsof").Parse(in, &m)
+	if len(m.OpenFileTallies) != 2 {
+		t.Fatalf("tallies %+v, want one per type", m.OpenFileTallies)
+	}
+	for _, tl := range m.OpenFileTallies {
+		if tl.Rows != 5 || tl.Processes != 5 {
+			t.Errorf("tally %+v: want 5 rows of 5 processes", tl)
+		}
+	}
+}

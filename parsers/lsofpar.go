@@ -168,16 +168,9 @@ func (st *lsofState) join(in *Input, bt *lsofBatch) {
 	st.unkept += o.unkept
 	st.counted += o.counted
 	for i, t := range o.tallies {
-		j := -1
-		for k := range st.tallies {
-			if st.tallies[k].Type == t.Type {
-				j = k
-				break
-			}
-		}
-		if j < 0 {
-			st.tallies = append(st.tallies, t)
-			st.tallyPids = append(st.tallyPids, o.tallyPids[i])
+		j, ok := st.tallyAt[t.Type]
+		if !ok {
+			st.addTally(t, o.tallyPids[i])
 			continue
 		}
 		st.tallies[j].Rows += t.Rows
