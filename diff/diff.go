@@ -279,3 +279,10 @@ func (r *Result) NewAtOrAbove(sev rules.Severity) int {
 	}
 	return n
 }
+
+// NewIncomplete reports whether the new analysis says it did not see the
+// whole bundle: no new finding there is then no all-clear, and `triage
+// diff` exits 4 as `triage analyze` does.
+func (r *Result) NewIncomplete() bool {
+	return r.New.Complete != nil && !*r.New.Complete
+}

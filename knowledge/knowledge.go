@@ -116,7 +116,7 @@ func guardPoints(m *model.Model, present bool) []GuardPoint {
 // selfMount: the mounted source is the mount point itself, the way the
 // agent mounts a guarded directory over itself.
 func selfMount(device, at string) bool {
-	return device != "" && strings.HasPrefix(device, "/") && model.CleanPath(device) == model.CleanPath(at)
+	return strings.HasPrefix(device, "/") && model.CleanPath(device) == model.CleanPath(at)
 }
 
 // AgentPresent reports whether the bundle shows the encryption agent on the
@@ -178,12 +178,12 @@ func GuardPointCandidates(m *model.Model) []string {
 		add(s.Path)
 	}
 	for _, mt := range m.Mounts {
-		if IsAgentFSType(mt.FSType) || (mt.Device != "" && model.CleanPath(mt.Device) == model.CleanPath(mt.Path)) {
+		if IsAgentFSType(mt.FSType) || selfMount(mt.Device, mt.Path) {
 			add(mt.Path)
 		}
 	}
 	for _, d := range m.DF {
-		if d.Filesystem != "" && model.CleanPath(d.Filesystem) == model.CleanPath(d.MountedOn) {
+		if selfMount(d.Filesystem, d.MountedOn) {
 			add(d.MountedOn)
 		}
 	}

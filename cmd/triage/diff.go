@@ -40,7 +40,8 @@ rule; when NEW could not (the rule failed or was not evaluated, or the new
 analysis is incomplete) it is "unverified" instead.
 
 Exit codes: 0 success; 1 a new finding at or above --fail-on exists; 2 usage
-error; 3 a bundle cannot be read at all.`,
+error; 3 a bundle cannot be read at all; 4 the new analysis is incomplete and
+no new finding reached --fail-on.`,
 		Example: `  triage diff before.tar.gz after.tar.gz
   triage diff old-report.json after.tar.gz --format markdown
   triage diff before.json after.json --fail-on high`,
@@ -102,6 +103,9 @@ func runDiff(ctx context.Context, f *diffFlags, oldPath, newPath string, stdout 
 		if n := res.NewAtOrAbove(failSev); n > 0 {
 			return withCode(exitFindings, fmt.Errorf("%d new finding(s) at or above %s (--fail-on %s)", n, failSev, failSev))
 		}
+	}
+	if res.NewIncomplete() {
+		return withCode(exitIncomplete, errors.New("the new analysis is incomplete: a finding absent from it may only have gone unseen (its report lists what it could not see)"))
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fsagent/triage/internal/archivetest"
 )
 
 func TestDiffExitCodesAndFormats(t *testing.T) {
@@ -54,5 +56,35 @@ func TestDiffExitCodesAndFormats(t *testing.T) {
 	b, _ := os.ReadFile(out)
 	if err := json.Unmarshal(b, &doc); err != nil || doc.SchemaVersion != "1" || doc.Summary.Resolved != 1 {
 		t.Errorf("diff JSON: %v %s", err, b)
+	}
+}
+
+// A comparison whose new side is incomplete exits 4 like `triage analyze`:
+// a finding absent from half a bundle is no all-clear.
+func TestDiffIncompleteNewSideExits4(t *testing.T) {
+	if _, err := os.Stat(busyBundle); err != nil {
+		t.Skipf("SKIPPED LOUDLY: scenario bundle %s is missing: %v", busyBundle, err)
+	}
+	whole := archivetest.Build(t, busyBundle, "tar.gz")
+	full := archivetest.Write(t, "whole.tar.gz", whole)
+	half := archivetest.Write(t, "half.tar.gz", whole[:len(whole)/2])
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"both complete", []string{"diff", full, full}, exitOK},
+		{"new incomplete", []string{"diff", full, half}, exitIncomplete},
+		{"new incomplete, --fail-on", []string{"diff", full, half, "--fail-on", "info"}, exitIncomplete},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := triage(t, nil, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstderr: %s", code, tc.code, stderr)
+			}
+			if tc.code == exitIncomplete && (!strings.Contains(stderr, "new analysis is incomplete") || !strings.Contains(stdout, "INCOMPLETE")) {
+				t.Errorf("the incomplete new side is not stated:\nstdout: %s\nstderr: %s", stdout, stderr)
+			}
+		})
 	}
 }
