@@ -23,6 +23,10 @@ func hostKey(h string) string {
 	return h
 }
 
+// maxHostsNamed bounds the hosts the warning of severalHosts names; it
+// states how many more there are.
+const maxHostsNamed = 10
+
 // severalHosts warns when the files of one upload come from more than one
 // host: the host names the files state (uname, hostname) and the folders of
 // collectors that carry one (scc_<host>_...). Facts of several hosts merged
@@ -62,8 +66,11 @@ func severalHosts(slots []*parsed) []bundle.Warning {
 	}
 	sort.SliceStable(order, func(i, j int) bool { return where[order[i]] < where[order[j]] })
 	var parts []string
-	for _, k := range order {
+	for _, k := range order[:min(len(order), maxHostsNamed)] {
 		parts = append(parts, fmt.Sprintf("%s (%s)", name[k], where[k]))
+	}
+	if more := len(order) - len(parts); more > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", more))
 	}
 	return []bundle.Warning{{Msg: fmt.Sprintf(
 		"this upload holds the bundles of %d hosts: %s; their facts were analyzed together, so a finding may mix hosts: analyze each host's bundle on its own",
