@@ -34,11 +34,9 @@ var bannedBuiltins = map[string]string{
 	"reduce": "reduce can copy its accumulator on every step (quadratic): use sumOf, minOf, maxOf, countBy, topN or distinct",
 }
 
-// iterating lists the builtins that walk their first argument.
+// iterating lists the builtins, besides those withPredicate, that walk
+// their first argument.
 var iterating = map[string]bool{
-	"all": true, "none": true, "any": true, "one": true, "filter": true, "map": true,
-	"find": true, "findIndex": true, "findLast": true, "findLastIndex": true,
-	"count": true, "sum": true, "groupBy": true, "sortBy": true, "reduce": true,
 	"sort": true, "uniq": true, "concat": true, "flatten": true, "join": true, "keys": true,
 	"values": true, "reverse": true, "max": true, "min": true, "mean": true, "median": true,
 	"toPairs": true, "fromPairs": true,
@@ -285,7 +283,7 @@ func (w *costWalk) walk(n ast.Node, hot string, limit Size) {
 		}
 		return
 	case *ast.BuiltinNode:
-		if iterating[x.Name] && len(x.Arguments) > 0 {
+		if (iterating[x.Name] || withPredicate[x.Name]) && len(x.Arguments) > 0 {
 			iterate(x.Name, x.Arguments[0])
 		}
 		for i, a := range x.Arguments {

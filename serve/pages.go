@@ -386,14 +386,19 @@ func (s *Server) pageRules(w http.ResponseWriter, r *http.Request) {
 			byRule[c.RuleID] = map[string]int{}
 		}
 		byRule[c.RuleID][c.Period] = c.Count
-		if !slices.Contains(periods, c.Period) {
+		if _, ok := of[c.Period]; !ok {
+			of[c.Period] = 0
 			periods = append(periods, c.Period)
 		}
 	}
 	slices.Sort(periods)
 	ids := s.ruleIDs()
+	known := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		known[id] = true
+	}
 	for id := range byRule {
-		if !slices.Contains(ids, id) {
+		if !known[id] {
 			ids = append(ids, id) // fired in the past, since removed or renamed
 		}
 	}
