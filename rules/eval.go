@@ -631,7 +631,9 @@ func aggregate(name string, v any) Aggregate {
 	if t, ok := v.(Tally); ok {
 		top, total = t.Top(5), t.Distinct()
 	} else {
-		top, total = topN(v, 5), countDistinct(v)
+		counts := countValues(v)
+		total = len(counts)
+		top = mostFrequent(counts, 5)
 	}
 	for i := range top {
 		top[i].Value = render(top[i].Value)

@@ -284,7 +284,11 @@ func countBy(list any) map[any]int {
 	return out
 }
 
-func topN(list any, n int) []Count {
+func topN(list any, n int) []Count { return mostFrequent(countValues(list), n) }
+
+// countValues counts each distinct value of a list, in order of first
+// appearance.
+func countValues(list any) []Count {
 	at := map[any]int{}
 	var counts []Count
 	items(list, func(v any) {
@@ -297,7 +301,7 @@ func topN(list any, n int) []Count {
 		}
 		counts[i].Count++
 	})
-	return mostFrequent(counts, n)
+	return counts
 }
 
 // mostFrequent sorts counts (in order of first appearance) most frequent
