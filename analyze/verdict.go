@@ -160,11 +160,13 @@ func (r *Result) judge(set *rules.Set) {
 			}
 			lost = true
 			r.Incomplete = append(r.Incomplete, Reason{Kind: w.Loss, Path: a.Path, Message: w.Msg})
-			if _, seen := damaged[a.Path]; !seen {
-				damaged[a.Path] = w.Msg
+			// A section's loss is its own; the file's other sections
+			// were read (a loss of the whole file is keyed by its path).
+			if _, seen := damaged[artifactKey(a)]; !seen {
+				damaged[artifactKey(a)] = w.Msg
 			}
 		}
-		if _, cut := damaged[a.Path]; !lost && !cut && unparsable(a) && !refusal(a) {
+		if !lost && damagedMsg(a, damaged) == "" && unparsable(a) && !refusal(a) {
 			// A file named like an artifact of which no line made sense
 			// is unreadable, not an artifact that shows nothing wrong.
 			msg := fmt.Sprintf("this %s artifact yielded nothing: every line drew a warning (%s; the first: %s)",

@@ -359,3 +359,27 @@ func TestEveryKindHasANoun(t *testing.T) {
 		}
 	}
 }
+
+// A section that could not be read is a loss of that section only: the
+// file's other sections were read whole, and the rules reading them are
+// evaluated as on any other file.
+func TestSectionLossStaysInItsSection(t *testing.T) {
+	scc := "#==[ Command ]======================================#\n" +
+		"# /usr/bin/mount\n" +
+		"/dev/sda2 on / type btrfs (rw,relatime)\n" +
+		"/dev/sdb1 on /data type secfs2 (rw)\n" +
+		"\n" +
+		"#==[ Configuration File ]===========================#\n" +
+		"# /etc/motd\n" +
+		strings.Repeat("a line of text past the file's head, so only the last section is binary\n", parsers.HeadSize/40) +
+		"#==[ Command ]======================================#\n" +
+		"# /sbin/lsmod\n" +
+		"\x00\x01\x02\x03binary\x00\x00\x00\n"
+	res := run(t, writeTree(t, map[string]string{"fs-diskio.txt": scc}), Options{Rules: shipped(t)})
+	if res.Complete() || !hasReason(res, ReasonArtifact, "content is binary") {
+		t.Fatalf("want an artifact reason for the binary section, got %+v", res.Incomplete)
+	}
+	if c := coverageOf(res, "gde.nested-mount"); c.Status != CoverageEvaluated || c.Reason != "" {
+		t.Errorf("gde.nested-mount: got %+v, want evaluated on the whole mount section", c)
+	}
+}

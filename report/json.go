@@ -264,10 +264,17 @@ func nonNil(s []string) []string {
 // newline. Strings from the bundle are escaped by encoding/json; <, > and &
 // are left readable since the document is not meant to be pasted into HTML.
 func JSON(w io.Writer, r *analyze.Result, opts ...Option) error {
+	return NewDocument(r, opts...).Write(w)
+}
+
+// Write writes d as JSON writes a report, for a caller that also reads
+// the document (the desk service indexes its findings) and so builds it
+// only once.
+func (d Document) Write(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(NewDocument(r, opts...)); err != nil {
+	if err := enc.Encode(d); err != nil {
 		return fmt.Errorf("writing the JSON report: %w", err)
 	}
 	return nil

@@ -378,16 +378,13 @@ func (s *splitter) header() Section {
 	c, _ := s.headerLine(0)
 	sec.Name = string(snapCmdRe.FindSubmatch(c)[1])
 	s.take()
-	if n, ok := s.headerLine(0); ok && isDots(n) && !s.nextIsHeaderAfter() {
+	// A dots line closes this header, unless it begins the next one (a
+	// header with no body).
+	if n, ok := s.headerLine(0); ok && isDots(n) && !s.isHeader() {
 		s.take()
 	}
 	return sec
 }
-
-// nextIsHeaderAfter reports whether the dots line at the queue's head
-// begins the next header (a header with no body) rather than closing this
-// one.
-func (s *splitter) nextIsHeaderAfter() bool { return s.isHeader() }
 
 // body is the reader of one section's output.
 type body struct {

@@ -193,18 +193,9 @@ func (s *Server) pageAnalysis(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if a.Ticket != "" {
-		hist, _, err := s.st.Search(r.Context(), store.Filter{Ticket: a.Ticket, MinSev: -1, Oldest: true, Limit: 500})
-		if err != nil {
+		if d.Previous, err = s.st.Previous(r.Context(), a); err != nil {
 			s.internal(w, err)
 			return
-		}
-		for _, h := range hist {
-			if h.ID == a.ID {
-				break
-			}
-			if h.Status == store.Done && h.Source == "upload" {
-				d.Previous = h.ID
-			}
 		}
 	}
 	p := page{Title: fmt.Sprintf("Analysis %d", a.ID), Data: d}

@@ -5,7 +5,6 @@ package serve
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -102,8 +101,9 @@ func (s *Server) outcome(ctx context.Context, j store.Job) (o store.Outcome) {
 	}
 	res.Bundle.Path = name
 	opt := report.WithTool("triage", s.cfg.Version)
+	doc := report.NewDocument(res, opt)
 	var js, page bytes.Buffer
-	if err := report.JSON(&js, res, opt); err != nil {
+	if err := doc.Write(&js); err != nil {
 		o.Error = err.Error()
 		return o
 	}
@@ -112,24 +112,8 @@ func (s *Server) outcome(ctx context.Context, j store.Job) (o store.Outcome) {
 		return o
 	}
 	o.JSON, o.HTML = js.Bytes(), page.Bytes()
-	var doc struct {
-		Host struct {
-			Hostname string `json:"hostname"`
-		} `json:"host"`
-		Summary struct {
-			Complete *bool `json:"complete"`
-		} `json:"summary"`
-		Findings []struct {
-			RuleID   string `json:"rule_id"`
-			Severity string `json:"severity"`
-			Subject  string `json:"subject"`
-		} `json:"findings"`
-	}
-	if err := json.Unmarshal(o.JSON, &doc); err != nil {
-		o.Error = "reading back the JSON report: " + err.Error()
-		return o
-	}
-	o.Host, o.Complete = doc.Host.Hostname, doc.Summary.Complete
+	complete := doc.Summary.Complete
+	o.Host, o.Complete = doc.Host.Hostname, &complete
 	for _, f := range doc.Findings {
 		sev, err := rules.ParseSeverity(f.Severity)
 		if err != nil {

@@ -349,3 +349,22 @@ func (s *Store) Import(ctx context.Context, recs []Imported) (added, skipped int
 	}
 	return added, skipped, nil
 }
+
+// Previous returns the id of the ticket's last finished upload before
+// analysis a (by creation, then id), 0 when none: what the analysis page
+// offers to compare with, found by the ticket index however long the
+// ticket's history.
+func (s *Store) Previous(ctx context.Context, a Analysis) (int64, error) {
+	var id int64
+	created := a.CreatedAt.UnixMilli()
+	err := s.r.QueryRowContext(ctx, `SELECT id FROM analyses WHERE ticket = ? AND status = 'done' AND source = 'upload'
+		AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT 1`,
+		a.Ticket, created, created, a.ID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("the analysis before %d of ticket %s: %w", a.ID, a.Ticket, err)
+	}
+	return id, nil
+}

@@ -5,6 +5,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -222,5 +223,40 @@ func TestDeletePurgeImportSearch(t *testing.T) {
 	}
 	if _, _, err := s.Search(ctx, Filter{Verdict: "bogus"}); err == nil {
 		t.Error("unknown verdict accepted")
+	}
+}
+
+// Previous finds the ticket's last finished upload before an analysis,
+// past any page size of the ticket's history.
+func TestPreviousFinishedUpload(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	var ids []int64
+	for i := 0; i < 3; i++ {
+		id, _ := put(t, s, fmt.Sprintf("bundle %d", i), "T")
+		ids = append(ids, id)
+	}
+	other, _ := put(t, s, "other ticket", "U")
+	// Finish the first two; the third stays queued.
+	for range 2 {
+		j, ok, err := s.Claim(ctx)
+		if err != nil || !ok {
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+		if ok, err := s.Finish(ctx, j.ID, Outcome{JSON: []byte(`{}`)}); !ok || err != nil {
+			t.Fatalf("finish: %v %v", ok, err)
+		}
+	}
+	for _, tc := range []struct {
+		id   int64
+		want int64
+	}{{ids[0], 0}, {ids[1], ids[0]}, {ids[2], ids[1]}, {other, 0}} {
+		a, err := s.Get(ctx, tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Previous(ctx, a); err != nil || got != tc.want {
+			t.Errorf("previous of %d: %d (%v), want %d", tc.id, got, err, tc.want)
+		}
 	}
 }
