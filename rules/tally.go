@@ -76,26 +76,15 @@ type tallier struct {
 }
 
 func (a *tallier) int(v int) {
-	a.t.Items++
-	if i, ok := a.ints[v]; ok {
-		a.t.counts[i].Count++
-		return
+	if isNew(a, a.ints, v) {
+		a.t.counts = append(a.t.counts, Count{Value: v, Count: 1})
 	}
-	a.ints[v] = len(a.t.counts)
-	a.t.counts = append(a.t.counts, Count{Value: v, Count: 1})
 }
 
 func (a *tallier) str(v string) {
-	if v == "" {
-		return
+	if v != "" && isNew(a, a.strs, v) {
+		a.t.counts = append(a.t.counts, Count{Value: v, Count: 1})
 	}
-	a.t.Items++
-	if i, ok := a.strs[v]; ok {
-		a.t.counts[i].Count++
-		return
-	}
-	a.strs[v] = len(a.t.counts)
-	a.t.counts = append(a.t.counts, Count{Value: v, Count: 1})
 }
 
 func (a *tallier) any(v reflect.Value) {
@@ -108,14 +97,23 @@ func (a *tallier) any(v reflect.Value) {
 		return
 	}
 	x := v.Interface()
-	k := key(x)
-	a.t.Items++
-	if i, ok := a.other[k]; ok {
-		a.t.counts[i].Count++
-		return
+	if isNew(a, a.other, key(x)) {
+		a.t.counts = append(a.t.counts, Count{Value: x, Count: 1})
 	}
-	a.other[k] = len(a.t.counts)
-	a.t.counts = append(a.t.counts, Count{Value: x, Count: 1})
+}
+
+// isNew counts one more value of key k, indexed in at; for a value not seen
+// before it records where its Count goes and reports true, and the caller
+// appends that Count (boxing the value once per distinct value, not per
+// fact).
+func isNew[K comparable](a *tallier, at map[K]int, k K) bool {
+	a.t.Items++
+	if i, ok := at[k]; ok {
+		a.t.counts[i].Count++
+		return false
+	}
+	at[k] = len(a.t.counts)
+	return true
 }
 
 // tally counts field over the facts of every list, in list order. Empty

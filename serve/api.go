@@ -351,7 +351,7 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
 			if in.Error == "" {
 				in.Error = "the batch run recorded an error"
 			}
-		case "incomplete":
+		case batch.StatusIncomplete:
 			f := false
 			in.Complete = &f
 		}
