@@ -227,7 +227,8 @@ func TestLsofDeferred(t *testing.T) {
 			if want := []string{"/data", "/late"}; !slices.Equal(st.KeptUnder, want) {
 				t.Fatalf("kept under %q, want %q", st.KeptUnder, want)
 			}
-			if (len(ws) > 0) != (tc.lost > 0) || tc.lost > 0 && !strings.Contains(ws[0].Msg, "/late") {
+			if (len(ws) > 0) != (tc.lost > 0) || tc.lost > 0 && !strings.Contains(ws[0].Msg, "guard point /late became") ||
+				tc.lost > 0 && !strings.Contains(ws[0].Msg, fmt.Sprintf("%d rows naming a path from this line on were beyond the %d B", tc.lost, tc.spoolMax)) {
 				t.Fatalf("warnings %v", ws)
 			}
 			if len(m.OpenFileTallies) != 1 || m.OpenFileTallies[0].Listening != 1 {

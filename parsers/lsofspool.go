@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/knowledge"
 	"github.com/fsagent/triage/model"
 	"github.com/klauspost/compress/zstd"
@@ -350,9 +351,14 @@ func (st *lsofState) finish(path string, stat int) Finish {
 		mergeKept(path, facts[base:], a, st)
 		out.OpenFiles = facts
 		if s.lost > 0 {
+			noun := "guard point"
+			if len(fresh) > 1 {
+				noun = "guard points"
+			}
 			return []Warning{{Path: path, Line: s.firstLost, Msg: fmt.Sprintf(
-				"guard point(s) %s became known only after this file was read; %d rows naming a path from this line on were beyond the %d MiB that may be held for them and were not kept, so open files inside those guard points may be missing (put the mount table and agent status before lsof in the bundle)",
-				strings.Join(fresh, ", "), s.lost, cmp.Or(s.max, lsofSpoolMax)>>20), Loss: LossArtifact}}
+				"%s %s became known only after this file was read; %s naming a path from this line on were beyond the %s that may be held for them and were not kept, so open files inside those guard points may be missing (put the mount table and agent status before lsof in the bundle)",
+				noun, strings.Join(fresh, ", "), wording.Plural(s.lost, "row", "rows"),
+				wording.Bytes(int64(cmp.Or(s.max, lsofSpoolMax)))), Loss: LossArtifact}}
 		}
 		return nil
 	}
