@@ -57,11 +57,13 @@ const (
 // reaches the model besides its plain fact lists (Mounts, OpenFiles, ...).
 // Pipeline methods of the model (Merge, FilterPaths, ...) are not in it.
 type Func struct {
+	// Name is what a rule calls it by.
 	Name string
 	// Sig is the call as rule authors write it, with the result type.
 	Sig string
 	// Doc says what it returns, for rules.d/README.md and `rules funcs`.
-	Doc    string
+	Doc string
+	// Cost and Result are what the cost lint reads to keep rules linear.
 	Cost   Cost
 	Result Size
 	// bind returns the Go function for one model's views.
