@@ -640,3 +640,49 @@ func TestReportIsAnalyzeHTML(t *testing.T) {
 		t.Errorf("the served report (%d bytes) differs from analyze's HTML (%d bytes)", len(got), want.Len())
 	}
 }
+
+// TestImportStreams checks that an import is read as it arrives: a bad
+// record is refused without reading the megabytes after it, a file over
+// the import limit is refused having read no more than the limit, and
+// neither leaves anything in the store.
+func TestImportStreams(t *testing.T) {
+	const limit = 256 << 10
+	h := newHarness(t, func(c *Config) { c.MaxImport = limit })
+	good := `{"ticket":"S-1","bundle":"a.tgz","sha256":"aa","status":"ok","findings":[]}` + "\n"
+	bad := `{"ticket":"S-2","bundle":"b.tgz","status":"ok","findings":[{"rule_id":"x","severity":"loud"}]}` + "\n"
+	for _, tc := range []struct {
+		name     string
+		body     string
+		want     int
+		msg      string
+		maxRead  int64
+		declared bool
+	}{
+		{"bad record early", good + bad + strings.Repeat(good, 200000), 400, "line 2", 1 << 20, false},
+		{"over the limit, chunked", strings.Repeat(good, limit/len(good)+10), 413, "exceeds 256 KiB", limit + 1, false},
+		{"over the limit, declared", strings.Repeat(good, limit/len(good)+10), 413, "exceeds 256 KiB", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cr := &countingReader{r: strings.NewReader(tc.body)}
+			req := httptest.NewRequest("POST", "/api/v1/import", cr)
+			if tc.declared {
+				req.ContentLength = int64(len(tc.body))
+			}
+			rec := httptest.NewRecorder()
+			h.srv.Handler().ServeHTTP(rec, req)
+			if rec.Code != tc.want || !strings.Contains(rec.Body.String(), tc.msg) {
+				t.Errorf("%d %s, want %d with %q", rec.Code, rec.Body, tc.want, tc.msg)
+			}
+			if cr.n > tc.maxRead {
+				t.Errorf("read %d of %d bytes, want at most %d", cr.n, len(tc.body), tc.maxRead)
+			}
+			if _, total, _ := h.st.Search(context.Background(), store.Filter{MinSev: -1}); total != 0 {
+				t.Errorf("a refused import stored %d analyses", total)
+			}
+		})
+	}
+	resp, body := h.do(t, "POST", "/api/v1/import", strings.NewReader(strings.Repeat(good, 3)))
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"records": 3`) || !strings.Contains(string(body), `"added": 1`) {
+		t.Errorf("import within the limit: %s %s", resp.Status, body)
+	}
+}

@@ -34,6 +34,9 @@ type Config struct {
 	Workers int
 	// MaxUpload bounds one uploaded bundle in bytes (default 2 GiB).
 	MaxUpload int64
+	// MaxImport bounds one imported results file in bytes (default
+	// DefaultMaxImport).
+	MaxImport int64
 	// Tokens are the accepted bearer tokens; empty disables token checks.
 	Tokens []string
 	// ProxyHeader, when set, is the request header a trusted
@@ -85,6 +88,9 @@ func New(cfg Config) (*Server, error) {
 	cfg.Workers = max(cfg.Workers, 1)
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = 2 << 30
+	}
+	if cfg.MaxImport <= 0 {
+		cfg.MaxImport = DefaultMaxImport
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
