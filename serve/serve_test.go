@@ -686,3 +686,62 @@ func TestImportStreams(t *testing.T) {
 		t.Errorf("import within the limit: %s %s", resp.Status, body)
 	}
 }
+
+// TestTicketPages gives a ticket more analyses than a page holds: its page
+// lists the newest first, pages through the rest, and the oldest row of a
+// page still links to its comparison with the upload on the next page.
+func TestTicketPages(t *testing.T) {
+	fs := newFuzzServer(t, nil) // no workers: analyses are finished here
+	ctx := context.Background()
+	const n = 2*perPage + 5
+	ids := make([]int64, n)
+	for i := range n {
+		id, _, _, err := fs.st.Put(ctx, strings.NewReader(fmt.Sprintf("bundle %d", i)), 0, store.Upload{Ticket: "P-1", Filename: fmt.Sprintf("n%03d.tgz", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = id
+		j, ok, err := fs.st.Claim(ctx)
+		if err != nil || !ok || j.ID != id {
+			t.Fatalf("claim: %v %v %v", j, ok, err)
+		}
+		c := true
+		if _, err := fs.st.Finish(ctx, id, store.Outcome{Complete: &c, JSON: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(q string) (int, string) {
+		rec := httptest.NewRecorder()
+		fs.h.ServeHTTP(rec, httptest.NewRequest("GET", "/tickets/P-1"+q, nil))
+		return rec.Code, rec.Body.String()
+	}
+	for _, tc := range []struct {
+		q           string
+		code        int
+		has, hasNot []string
+	}{
+		{"", 200, []string{fmt.Sprintf("n%03d.tgz", n-1), fmt.Sprintf("n%03d.tgz", n-perPage), "page 1 of 3", "/tickets/P-1?page=2",
+			fmt.Sprintf("/compare?old=%d&amp;new=%d", ids[n-perPage-1], ids[n-perPage])},
+			[]string{fmt.Sprintf("n%03d.tgz", n-perPage-1), "n000.tgz", `rel="prev"`}},
+		{"?page=3", 200, []string{"n000.tgz", "n004.tgz", "page 3 of 3", "/tickets/P-1?page=2", fmt.Sprintf("/compare?old=%d&amp;new=%d", ids[0], ids[1])},
+			[]string{"n005.tgz", `rel="next"`, fmt.Sprintf("new=%d\"", ids[0])}},
+		{"?page=4", 404, []string{"3 pages"}, nil},
+		{"?page=0", 400, nil, nil},
+		{"?page=x", 400, nil, nil},
+	} {
+		code, body := get(tc.q)
+		if code != tc.code {
+			t.Errorf("%s: %d, want %d", tc.q, code, tc.code)
+		}
+		for _, s := range tc.has {
+			if !strings.Contains(body, s) {
+				t.Errorf("%s: no %q on the page", tc.q, s)
+			}
+		}
+		for _, s := range tc.hasNot {
+			if strings.Contains(body, s) {
+				t.Errorf("%s: %q on the page", tc.q, s)
+			}
+		}
+	}
+}

@@ -70,6 +70,7 @@ type Server struct {
 	uploads   chan struct{} // semaphore of uploads being received
 	tokenSums [][32]byte
 	csrfKey   []byte
+	logins    *loginLimiter
 	wg        sync.WaitGroup
 }
 
@@ -108,7 +109,8 @@ func New(cfg Config) (*Server, error) {
 		cfg.Version = "dev"
 	}
 	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Log,
-		wake: make(chan struct{}, cfg.Workers), uploads: make(chan struct{}, cfg.MaxConcurrentUploads)}
+		wake: make(chan struct{}, cfg.Workers), uploads: make(chan struct{}, cfg.MaxConcurrentUploads),
+		logins: newLoginLimiter()}
 	for _, t := range cfg.Tokens {
 		s.tokenSums = append(s.tokenSums, sha256.Sum256([]byte(t)))
 	}
