@@ -5,11 +5,14 @@ package serve
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -168,6 +171,16 @@ func (fs *fuzzServer) do(t *testing.T, req *http.Request) fuzzResult {
 	}
 	if res.code >= 500 {
 		t.Fatalf("%s %s: %d %s", req.Method, req.URL, res.code, res.body)
+	}
+	if !strings.HasPrefix(req.URL.Path, "/api/") && req.Header.Get("Accept") != "application/json" {
+		// A page: HTML, an error page for a refusal.
+		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || len(res.body) == 0 {
+			t.Fatalf("%s %s: %d answered with Content-Type %q and %d bytes", req.Method, req.URL, res.code, ct, len(res.body))
+		}
+		if res.code >= 400 && res.changed {
+			t.Fatalf("%s %s: refused (%d) but the store changed", req.Method, req.URL, res.code)
+		}
+		return res
 	}
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("%s %s: %d answered with Content-Type %q: %s", req.Method, req.URL, res.code, ct, res.body)
@@ -475,15 +488,55 @@ func FuzzAPIUpload(f *testing.F) {
 		if a.Size > fuzzMaxUpload || (raw && a.Size != int64(len(body))) || a.Status != store.Queued {
 			t.Fatalf("stored %d bytes (%s) of a %d-byte %s upload", a.Size, a.Status, len(body), mt)
 		}
+		// What was stored is the file part and the ticket is the last
+		// ticket field before it, as an independent reading says.
+		want, ticket := body, ""
+		if !form {
+			ticket = "Q-1"
+		}
+		if !raw {
+			want, ticket = fileOf(t, ctype, body, ticket)
+		}
+		if sum := sha256.Sum256(want); a.SHA256 != hex.EncodeToString(sum[:]) || a.Ticket != ticket {
+			t.Fatalf("stored %s (ticket %q); the upload's file is %d bytes, sha256 %x (ticket %q)", a.SHA256, a.Ticket, len(want), sum, ticket)
+		}
 	})
 }
 
-// FuzzAPIQuery sends query strings to the API's GET endpoints that read
-// parameters (search, compare, rule statistics) on a store holding two
-// analyzed uploads. Beyond the common checks: a GET never changes the
-// store.
+// fileOf reads a multipart upload as the service documents it: fields,
+// then the "file" part. It returns the file's bytes and the ticket.
+func fileOf(t *testing.T, ctype string, body []byte, ticket string) ([]byte, string) {
+	_, params, err := mime.ParseMediaType(ctype)
+	if err != nil {
+		t.Fatalf("accepted a multipart upload with Content-Type %q: %v", ctype, err)
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			t.Fatalf("accepted a multipart upload without a readable file part: %v", err)
+		}
+		b, err := io.ReadAll(p)
+		if err != nil {
+			t.Fatalf("accepted a multipart upload whose part does not read: %v", err)
+		}
+		switch p.FormName() {
+		case "file":
+			return b, ticket
+		case "ticket":
+			ticket = strings.TrimSpace(string(b))
+		}
+	}
+}
+
+// FuzzAPIQuery sends query strings to the GET endpoints that read
+// parameters (search, compare, rule statistics, and the pages sharing
+// their parsing) on a store holding two analyzed uploads. Beyond the
+// common checks (pages answer HTML, error pages included): a GET never
+// changes the store.
 func FuzzAPIQuery(f *testing.F) {
-	paths := []string{"/api/v1/analyses", "/api/v1/compare", "/api/v1/rules/stats"}
+	paths := []string{"/api/v1/analyses", "/api/v1/compare", "/api/v1/rules/stats",
+		"/analyses", "/compare", "/rules", "/tickets/R-1", "/upload"}
 	for _, s := range []struct {
 		path  uint8
 		query string
@@ -498,6 +551,11 @@ func FuzzAPIQuery(f *testing.F) {
 		{1, "old=../x&new=1"},
 		{2, "period=week&from=2026-01-01"},
 		{2, "period=year"},
+		{3, "verdict=clean&page=2&host=x"},
+		{4, "old=1&new=2"},
+		{5, "period=day&from=2026-02-30"},
+		{6, "page=1"},
+		{7, "ticket=%3Cscript%3E"},
 	} {
 		f.Add(s.path, s.query)
 	}
