@@ -3,6 +3,7 @@ package parsers
 import (
 	"fmt"
 	"runtime"
+	"sync"
 )
 
 // Large line-oriented files (strace, kernel and agent logs) are parsed on
@@ -235,4 +236,39 @@ func (j *batchJob[R]) run(parse func(lb *batchLines) R) {
 		}
 	}()
 	j.res = parse(&j.lines)
+}
+
+// budgetsSpent tells workers which per-file budgets (calls or events kept
+// per reason or kind) the batches joined so far have spent. Every batch a
+// worker parses comes after those, so what it finds for a spent budget is
+// only counted: without this, each batch would build the facts of its own
+// budget's worth of calls for the join to throw away.
+type budgetsSpent struct{ m sync.Map }
+
+// newBudgetsSpent starts with the budgets the lines read before the
+// batches spent: kept counts what was kept per key, of at most max.
+func newBudgetsSpent(kept map[string]int, max int) *budgetsSpent {
+	b := &budgetsSpent{}
+	for k, n := range kept {
+		if n >= max {
+			b.mark(k)
+		}
+	}
+	return b
+}
+
+// spent reports whether the budget named key was spent (nil: none was).
+func (b *budgetsSpent) spent(key string) bool {
+	if b == nil {
+		return false
+	}
+	_, ok := b.m.Load(key)
+	return ok
+}
+
+// mark records that the budget named key was spent; the join calls it.
+func (b *budgetsSpent) mark(key string) {
+	if b != nil && !b.spent(key) {
+		b.m.Store(key, true)
+	}
 }

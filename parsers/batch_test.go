@@ -192,3 +192,147 @@ func TestStraceDuration(t *testing.T) {
 }
 
 func parseFloatRef(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
+
+// synthKernelLog writes a syslog of n lines that exercises what a batch
+// boundary can cut: hung-task reports of many lines (some at the longest
+// a report may be), more hung tasks and taint lines than the budget, module
+// refusals, lines that only look like events, and over-long lines.
+func synthKernelLog(n int) string {
+	r := rand.New(rand.NewPCG(7, 3))
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		pfx := fmt.Sprintf("Nov 22 %02d:%02d:%02d synth-host", i/3600%24, i/60%60, i%60)
+		switch k := r.IntN(100); {
+		case k < 9:
+			pid := 1000 + r.IntN(5000)
+			fmt.Fprintf(&b, "%s kernel: INFO: task java:%d blocked for more than 120 seconds.\n", pfx, pid)
+			fmt.Fprintf(&b, "%s kernel:       Not tainted 5.14.0 #1\n", pfx)
+			fmt.Fprintf(&b, "%s kernel: \"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.\n", pfx)
+			frames := r.IntN(12)
+			if r.IntN(50) == 0 {
+				frames = hungBlockMax + 5
+			}
+			fmt.Fprintf(&b, "%s kernel: java            D ffff8800 0 %d 1 0x00000080\n", pfx, pid)
+			fmt.Fprintf(&b, "%s kernel: Call Trace:\n", pfx)
+			for f := 0; f < frames; f++ {
+				fmt.Fprintf(&b, "%s kernel:  secfs2_lookup+0x%x/0x200 [secfs2]\n", pfx, f)
+			}
+			if frames%5 == 1 {
+				// Inside a report it is part of it; after the budget of
+				// reports is spent, a taint line of its own.
+				fmt.Fprintf(&b, "%s kernel:  lshook: loading out-of-tree module taints kernel.\n", pfx)
+			}
+		case k < 17:
+			fmt.Fprintf(&b, "%s kernel: secfs2: loading out-of-tree module taints kernel.\n", pfx)
+		case k < 18:
+			fmt.Fprintf(&b, "%s rmmod: ERROR: Module secfs2 is in use by: x\n", pfx)
+		case k < 19:
+			fmt.Fprintf(&b, "%s modprobe: FATAL: could not remove module 'lshook': Device or resource busy\n", pfx)
+		case k < 20:
+			fmt.Fprintf(&b, "%s kernel: secfs2: Intercepts superceded - failing unload\n", pfx)
+		case k < 21:
+			fmt.Fprintf(&b, "%s kernel: something blocked for more than a while\n", pfx)
+		case k < 22:
+			fmt.Fprintf(&b, "%s kernel: Tainted: G O and a very long tail %s\n", pfx, strings.Repeat("\x01y", 200))
+		case k < 23:
+			b.WriteString("\n")
+		default:
+			fmt.Fprintf(&b, "%s systemd[1]: Started Session %d of user app%d.\n", pfx, i, i%50)
+		}
+	}
+	return b.String()
+}
+
+// synthAgentLog writes an agent log of n lines that exercises what a batch
+// boundary can cut: records with continuation lines, a run of continuation
+// lines longer than a batch, unheaded lines before the first record,
+// starts before and after stops (a start after a stop is a restart), more
+// severe records and starts than the budget, and RFC 5424 lines.
+func synthAgentLog(n int) string {
+	r := rand.New(rand.NewPCG(9, 1))
+	var b strings.Builder
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&b, "unheaded preamble %d\n", i)
+	}
+	for i := 0; i < n; i++ {
+		ts := fmt.Sprintf("2026-11-22 %02d:%02d:%02d.%03d", i/3600000%24, i/60000%60, i/1000%60, i%1000)
+		switch k := r.IntN(200); {
+		case i == n/2:
+			fmt.Fprintf(&b, "%s [VMD] [INFO] [3100] [CGP0001I] Stopping the vmd with a long trace\n", ts)
+			for j := 0; j < 3000; j++ {
+				fmt.Fprintf(&b, "    at com.vormetric.Frame%d(Frame.java:%d)\n", j, j)
+			}
+		case k < 2:
+			fmt.Fprintf(&b, "%s [VMD] [INFO] [3100] [CGP0001I] Stopping the vmd\n", ts)
+		case k < 40:
+			fmt.Fprintf(&b, "%s [VMD] [INFO] [3100] [CGP0002I] Starting vmd\n", ts)
+		case k < 42:
+			fmt.Fprintf(&b, "%s [SECFS] [ERROR] [3100] [DXF4328E] Failed to unload kernel extension agent/secfs/.sec/mod/secfs2\n", ts)
+		case k < 44:
+			fmt.Fprintf(&b, "%s [SECFS] [INFO] [3100] [DXF4300I] Re-guarding /secure/data%d\n", ts, i)
+		case k < 90:
+			fmt.Fprintf(&b, "%s [CGP] [ERROR] [3100] [CGP2602E] Policy lookup failed\n", ts)
+			for j := r.IntN(4); j > 0; j-- {
+				fmt.Fprintf(&b, "    continued %d\n", j)
+			}
+		case k < 92:
+			fmt.Fprintf(&b, "<30>1 2026-11-22T00:00:00Z host vmd 3100 CGP2603I [CGP@21513 sev=\"ERROR\" msg=\"Audit %d\"]\n", i)
+		case k < 93:
+			fmt.Fprintf(&b, "%s [CGP] [INFO] [3100] [CGP2603I] long %s\n", ts, strings.Repeat("z", 500))
+		case k < 94:
+			b.WriteString("  \n")
+		default:
+			fmt.Fprintf(&b, "%s [CGP] [INFO] [%d] [CGP2603I] [AUDIT] Policy[web-policy] User[app%d] Action[read_file] Res[/secure/data/f%d]\n", ts, 3100+i%7, i%50, i)
+		}
+	}
+	return b.String()
+}
+
+// TestLogsParallel: kernel and agent logs parsed in batches on every core
+// give the events, counts and warnings of a serial parse, in the same
+// order, wherever the batches begin; multi-line records and hung-task
+// reports crossing a batch boundary stay whole.
+func TestLogsParallel(t *testing.T) {
+	m, warns := parallelCase(t, "generated kernel log", "var/log/messages", synthKernelLog(40000), 300, parseKernelLog)
+	st := m.LogStats[0]
+	kinds := map[string]int{}
+	long := false
+	for _, e := range m.Events {
+		kinds[e.Kind]++
+		long = long || e.Src.EndLine-e.Src.Line > hungBlockMax-10
+	}
+	if kinds[model.EventHungTask] != logKeepPerKind || kinds[model.EventTaint] != logKeepPerKind || st.OverBudget == 0 || !long ||
+		kinds[model.EventModuleInUse] == 0 || kinds[model.EventInterceptsSuperseded] == 0 || len(warns) == 0 {
+		t.Fatalf("the generated kernel log does not reach what it should: %v %+v, long report %v, %d warnings", kinds, st, long, len(warns))
+	}
+
+	m, warns = parallelCase(t, "generated agent log", "var/log/vormetric/vorvmd_root.log", synthAgentLog(30000), 400, parseAgentLog)
+	st = m.LogStats[0]
+	kinds = map[string]int{}
+	spans := 0
+	for _, e := range m.Events {
+		kinds[e.Kind]++
+		spans = max(spans, e.Src.EndLine-e.Src.Line)
+	}
+	if kinds[model.EventAgentStart] == 0 || kinds[model.EventAgentRestart] != logKeepPerKind || kinds[model.EventOther] != logKeepPerKind ||
+		kinds[model.EventUnloadFailed] == 0 || kinds[model.EventReguard] == 0 || spans < 3000 || st.OverBudget == 0 || len(warns) == 0 {
+		t.Fatalf("the generated agent log does not reach what it should: %v %+v, longest record %d lines, %d warnings", kinds, st, spans, len(warns))
+	}
+
+	for _, dir := range []struct {
+		glob  string
+		parse func(*Input, *model.Model)
+	}{{"testdata/kernel-log/*", parseKernelLog}, {"testdata/agent-log/*", parseAgentLog}} {
+		files, _ := filepath.Glob(dir.glob)
+		if len(files) == 0 {
+			t.Fatalf("no corpus files for %s", dir.glob)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parallelCase(t, f, filepath.Base(f), string(b), 0, dir.parse)
+		}
+	}
+}

@@ -268,7 +268,8 @@ type straceParser struct {
 	batch     bool
 	known     map[int]bool // pids whose split-call state this batch decided
 	ops       []straceOp
-	maxBefore int // the most split calls this batch had pending at a start
+	maxBefore int           // the most split calls this batch had pending at a start
+	spent     *budgetsSpent // the reasons whose budget the joined batches spent
 }
 
 // straceOp is what a worker leaves to its join: kept calls, for the
@@ -313,6 +314,7 @@ func parseStrace(in *Input, out *model.Model) {
 	for n := 1; in.Next(); n++ {
 		p.countedLine(in.Bytes())
 		if in.parallelAt(n) {
+			p.spent = newBudgetsSpent(p.kept, straceKeepPerReason)
 			parseInBatches(in, p.parseBatch, p.join, nil)
 		}
 	}
@@ -339,7 +341,7 @@ func (p *straceParser) countedLine(b []byte) {
 func (p *straceParser) parseBatch(lb *batchLines) *straceParser {
 	w := newStraceParser(batchInput(p.in), nil)
 	w.filePID = p.filePID
-	w.batch, w.known = true, map[int]bool{}
+	w.batch, w.known, w.spent = true, map[int]bool{}, p.spent
 	lb.lines(w.in, w.countedLine)
 	return w
 }
@@ -690,7 +692,9 @@ func (p *straceParser) complete(pid int, name, ts []byte, rel bool, args []byte,
 // full reports whether the calls kept for why reached the budget: in a
 // worker's parser, the calls its batch kept, so a call beyond them is
 // beyond the file's budget too, and costs no Syscall.
-func (p *straceParser) full(why string) bool { return p.kept[why] >= straceKeepPerReason }
+func (p *straceParser) full(why string) bool {
+	return p.kept[why] >= straceKeepPerReason || p.batch && p.spent.spent(why)
+}
 
 // over counts a call worth keeping beyond the budget, the first with a
 // warning.
@@ -709,6 +713,7 @@ func (p *straceParser) over(why string, line int) {
 	p.stats.OverBudget++
 	if !p.warned[why] {
 		p.warned[why] = true
+		p.spent.mark(why)
 		p.in.WarnAt(line, "strace: more than %d %s calls; the rest are counted, not kept", straceKeepPerReason, why)
 	}
 }
@@ -722,6 +727,9 @@ func (p *straceParser) keep(c model.Syscall) {
 	if p.batch {
 		p.ops = append(p.ops, straceOp{kind: straceOpKeep, warns: p.in.emitted(), call: c})
 		return
+	}
+	if p.kept[c.Why] == straceKeepPerReason {
+		p.spent.mark(c.Why)
 	}
 	p.stats.Kept++
 	p.out.Syscalls = append(p.out.Syscalls, c)
