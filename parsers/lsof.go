@@ -415,11 +415,17 @@ const (
 	recN
 )
 
+// lsofRecMaxLine is the longest line whose fields lsofRec holds as
+// offsets.
+const lsofRecMaxLine = 1<<16 - 1
+
 // lsofRec is one row: its line, the offsets of its fields in it, and the
-// numbers already parsed.
+// numbers already parsed. Offsets are 16 bits, so a row costs 72 bytes
+// beside its text (a 250,000-row guard point is 18 MB of them while the
+// file is read); a line longer than lsofRecMaxLine takes the slow path.
 type lsofRec struct {
 	text     string
-	sp       [recN][2]uint32
+	sp       [recN][2]uint16
 	line     uint32
 	pid, tid uint32
 	deleted  bool
@@ -539,8 +545,9 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 		return true
 	}
 	l := newKernLine(in, &st.text)
-	if !l.same {
-		// Cleaning changed the line: its fields are cleaned one by one.
+	if !l.same || len(l.text) > lsofRecMaxLine {
+		// Cleaning changed the line: its fields are cleaned one by one
+		// (and a line too long for the compact offsets is made here).
 		f := model.OpenFile{
 			Command: l.str(r[lsofCommand].start, r[lsofCommand].end), PID: int(pid), TID: int(rec.tid),
 			User: l.str(r[lsofUser].start, r[lsofUser].end), FD: l.str(r[lsofFD].start, r[lsofFD].end),
@@ -560,13 +567,13 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 	for k, id := range [...]int{recCmd: lsofCommand, recUser: lsofUser, recFD: lsofFD, recType: lsofType,
 		recDevice: lsofDevice, recSize: lsofSize, recNode: lsofNode, recTask: lsofTaskCmd} {
 		if sp := r[id]; sp.start >= 0 {
-			rec.sp[k] = [2]uint32{uint32(sp.start), uint32(sp.end)}
+			rec.sp[k] = [2]uint16{uint16(sp.start), uint16(sp.end)}
 		}
 	}
 	if name.start >= 0 {
 		n, deleted, es, ee := lsofNameNotes(l.text[name.start:name.end])
-		rec.sp[recName] = [2]uint32{uint32(name.start), uint32(name.start + n)}
-		rec.sp[recErr] = [2]uint32{uint32(name.start + es), uint32(name.start + ee)}
+		rec.sp[recName] = [2]uint16{uint16(name.start), uint16(name.start + n)}
+		rec.sp[recErr] = [2]uint16{uint16(name.start + es), uint16(name.start + ee)}
 		rec.deleted = deleted
 	}
 	return true

@@ -155,14 +155,15 @@ func (s *lsofSpool) seal() {
 	s.cur = s.cur[:0]
 }
 
-// replay parses the held rows again and appends the facts of those inside
-// dirs to dst, in line order, returning how many rows were not kept. It
-// makes two passes over the frames, each on every core: the first counts
-// the rows to keep, so that the second writes each frame's facts straight
-// into their place in one slice of the right size (a fact is a large
-// struct: 250,000 of them are 60 MB, and building them per frame and then
-// copying them doubled the peak memory).
-func (s *lsofSpool) replay(path string, dirs []string, dst []model.OpenFile) ([]model.OpenFile, int, error) {
+// replay parses the held rows again and appends room empty facts and then
+// the facts of the rows inside dirs to dst, in line order, returning how
+// many rows were not kept. It makes two passes over the frames, each on
+// every core: the first counts the rows to keep, so that dst grows once and
+// the second writes each frame's facts straight into their place (a fact
+// is a large struct: 250,000 of them are 60 MB, and building them per
+// frame and then copying them, or growing dst twice, doubled the peak
+// memory). Each frame is let go once its facts are written.
+func (s *lsofSpool) replay(path string, dirs []string, dst []model.OpenFile, room int) ([]model.OpenFile, int, error) {
 	frames := make([][]byte, 0, len(s.frames)+1)
 	frames = append(frames, s.frames...)
 	packed := len(frames)
@@ -183,7 +184,7 @@ func (s *lsofSpool) replay(path string, dirs []string, dst []model.OpenFile) ([]
 		return dst, 0, err
 	}
 	offs := make([]int, len(frames))
-	n := len(dst)
+	n := len(dst) + room
 	for i, c := range counts {
 		offs[i] = n
 		n += c
@@ -191,6 +192,7 @@ func (s *lsofSpool) replay(path string, dirs []string, dst []model.OpenFile) ([]
 	dst = slices.Grow(dst, n-len(dst))[:n]
 	unk := make([]int, len(frames))
 	err = eachFrame(frames, packed, func(i int, raw []byte) error {
+		frames[i] = nil // decoded already: the compressed copy may go
 		st, err := replayFrame(path, raw, dirs, false, dst[offs[i]:offs[i]+counts[i]])
 		if err == nil {
 			unk[i] = st.unkept
@@ -339,7 +341,7 @@ func (st *lsofState) finish(path string, stat int) Finish {
 			return nil
 		}
 		base, a := len(out.OpenFiles), st.recs.n
-		facts, unkept, err := s.replay(path, fresh, slices.Grow(out.OpenFiles, a)[:base+a])
+		facts, unkept, err := s.replay(path, fresh, out.OpenFiles, a)
 		if err != nil {
 			ls.Unkept += s.rows
 			out.OpenFiles = out.OpenFiles[:base]
