@@ -69,7 +69,7 @@ func (s *Server) Handler() http.Handler {
 
 // timed bounds a handler's time (HandlerTimeout). It does not bound the
 // request body: each handler that reads one wraps it in its own
-// http.MaxBytesReader (64 KiB for forms, 1 MiB for JSON, 512 MiB for an
+// http.MaxBytesReader (64 KiB for forms, 1 MiB for JSON, MaxImport for an
 // import).
 func (s *Server) timed(h http.HandlerFunc) http.Handler {
 	return http.TimeoutHandler(h, s.cfg.HandlerTimeout, "the request took too long")
