@@ -78,29 +78,88 @@ func (r Record) key() string { return r.Bundle + "\x00" + r.SHA256 + "\x00" + r.
 // byte offset is, so a resumed run can cut it off. A complete line that is
 // not a valid record is an error naming its line.
 func ReadRecords(r io.Reader) (recs []Record, validEnd int64, err error) {
-	br := bufio.NewReaderSize(r, 1<<20)
-	var off int64
-	line := 0
+	rr := NewRecordReader(r)
 	for {
-		b, err := br.ReadBytes('\n')
+		rec, err := rr.Next()
 		if err == io.EOF {
-			return recs, off, nil // b, if any, is a torn last line
+			return recs, rr.Offset(), nil
 		}
 		if err != nil {
-			return recs, off, err
+			return recs, rr.Offset(), err
 		}
-		line++
-		off += int64(len(b))
+		recs = append(recs, rec)
+	}
+}
+
+// MaxRecordLine bounds one line of a results file. A record is a few
+// hundred bytes (its findings and reasons are bounded); a longer line is
+// not one `triage batch` wrote, and is refused rather than held in memory.
+const MaxRecordLine = 16 << 20
+
+// RecordReader reads a results file one record at a time, so that a
+// reader of a large file (the service importing one) holds a line, not
+// the file.
+type RecordReader struct {
+	br   *bufio.Reader
+	off  int64
+	line int
+	buf  []byte
+}
+
+// NewRecordReader reads records from r.
+func NewRecordReader(r io.Reader) *RecordReader {
+	return &RecordReader{br: bufio.NewReaderSize(r, 16<<10)}
+}
+
+// Next returns the next record. At the end it returns io.EOF; a torn last
+// line (bytes after the last newline) is not returned, and Offset then
+// says where the complete lines end. A line that is not a valid record,
+// or longer than MaxRecordLine, is an error naming its line.
+func (rr *RecordReader) Next() (Record, error) {
+	for {
+		b, err := rr.readLine()
+		if err != nil {
+			return Record{}, err
+		}
+		rr.line++
+		rr.off += int64(len(b))
 		if len(bytes.TrimSpace(b)) == 0 {
 			continue
 		}
 		var rec Record
 		if err := json.Unmarshal(b, &rec); err != nil {
-			return recs, off, fmt.Errorf("line %d: not a result record: %w", line, err)
+			return Record{}, fmt.Errorf("line %d: not a result record: %w", rr.line, err)
 		}
-		recs = append(recs, rec)
+		return rec, nil
 	}
 }
+
+// readLine returns the next complete line with its newline; io.EOF when
+// only a torn line (or nothing) is left.
+func (rr *RecordReader) readLine() ([]byte, error) {
+	rr.buf = rr.buf[:0]
+	for {
+		frag, err := rr.br.ReadSlice('\n')
+		if len(rr.buf)+len(frag) > MaxRecordLine {
+			return nil, fmt.Errorf("line %d: longer than %d MiB: not a result record", rr.line+1, MaxRecordLine>>20)
+		}
+		rr.buf = append(rr.buf, frag...)
+		switch err {
+		case nil:
+			return rr.buf, nil
+		case bufio.ErrBufferFull:
+			continue
+		}
+		return nil, err
+	}
+}
+
+// Line is the number of the line the last record came from (or the
+// last line read).
+func (rr *RecordReader) Line() int { return rr.line }
+
+// Offset is the byte offset just past the last complete line read.
+func (rr *RecordReader) Offset() int64 { return rr.off }
 
 // ErrTornLine says a results file ends in an incomplete line: a run that is
 // still writing, or was killed mid-write. ReadFile returns it together with

@@ -174,9 +174,29 @@ type agentLogParser struct {
 	lower    []byte
 	stopped  bool // a stop or failed unload was seen: a later start is a restart
 	fileComp string
+
+	// A worker's parser (batch) parses one batch of a large log without
+	// the state the lines before it left: the record still open, whether
+	// the agent was stopped, how much of the budget is spent. Its events
+	// go to ops, which the join replays in order; first says how its first
+	// non-blank line began (firstWarns: the warnings before it).
+	batch      bool
+	ops        []logOp
+	first      agentFirst
+	firstWarns int
+	spent      *budgetsSpent // the kinds whose budget the joined batches spent
 }
 
-func parseAgentLog(in *Input, out *model.Model) {
+// agentFirst is how a batch's first non-blank line began.
+type agentFirst uint8
+
+const (
+	agentFirstNone     agentFirst = iota // the batch is blank
+	agentFirstHeaded                     // a record of its own
+	agentFirstUnheaded                   // a continuation, if a headed record is open
+)
+
+func newAgentLogParser(in *Input, out *model.Model) *agentLogParser {
 	p := &agentLogParser{in: in, out: out, kept: map[string]int{}, warned: map[string]bool{}}
 	p.stats.Kind = string(KindAgentLog)
 	switch base := path.Base(in.ArtifactPath()); {
@@ -187,9 +207,17 @@ func parseAgentLog(in *Input, out *model.Model) {
 	case bytes.HasPrefix([]byte(base), []byte("vorvmd")):
 		p.fileComp = "vmd"
 	}
-	for in.Next() {
-		p.stats.Lines++
-		p.line(in.Bytes())
+	return p
+}
+
+func parseAgentLog(in *Input, out *model.Model) {
+	p := newAgentLogParser(in, out)
+	for n := 1; in.Next(); n++ {
+		p.countedLine(in.Bytes())
+		if in.parallelAt(n) {
+			p.spent = newBudgetsSpent(p.kept, logKeepPerKind)
+			parseInBatches(in, p.parseBatch, p.join, agentHeadedLine)
+		}
 	}
 	p.flush()
 	p.stats.Unkept = p.stats.Lines - p.covered
@@ -197,11 +225,83 @@ func parseAgentLog(in *Input, out *model.Model) {
 	out.LogStats = append(out.LogStats, p.stats)
 }
 
-func (p *agentLogParser) line(b []byte) {
+func (p *agentLogParser) countedLine(b []byte) {
+	p.stats.Lines++
+	p.line(b)
+}
+
+// parseBatch parses one batch of lines on a worker.
+func (p *agentLogParser) parseBatch(lb *batchLines) *agentLogParser {
+	w := newAgentLogParser(batchInput(p.in), nil)
+	w.batch, w.spent = true, p.spent
+	lb.lines(w.in, w.countedLine)
+	return w
+}
+
+// agentHeadedLine tells parseInBatches where a batch may start: at a line
+// that begins a record of its own, so no record spans two batches.
+func agentHeadedLine(b []byte) bool {
 	t := bytes.TrimSpace(b)
-	if len(t) == 0 {
+	return len(t) > 0 && agentSplit(t).headed
+}
+
+// join adds what a worker gave for the next batch, as if its lines had
+// been parsed here.
+func (p *agentLogParser) join(lb *batchLines, w *agentLogParser) {
+	if w.first == agentFirstUnheaded && p.rec.open && p.rec.headed {
+		// The batch's first lines continue the record open here: parse
+		// it again, here.
+		lb.lines(p.in, p.countedLine)
 		return
 	}
+	rp := warnReplay{from: w.in}
+	if w.first != agentFirstNone {
+		// The batch's first record ends the one open here.
+		rp.upTo(p.in, w.firstWarns)
+		p.flush()
+	}
+	for _, op := range w.ops {
+		rp.upTo(p.in, op.warns)
+		kind := op.kind
+		if op.ev != nil {
+			kind = op.ev.Kind
+		}
+		if op.unsure && p.stopped {
+			kind = model.EventAgentRestart
+		}
+		if op.ev == nil {
+			p.over(kind, op.line, false)
+			p.stats.OverBudget += op.n - 1
+			continue
+		}
+		e := op.ev
+		if p.kept[kind] >= logKeepPerKind {
+			p.over(kind, e.Src.Line, false)
+			continue
+		}
+		e.Kind = kind
+		p.kept[kind]++
+		if p.kept[kind] == logKeepPerKind {
+			p.spent.mark(kind)
+		}
+		p.stats.Kept++
+		p.covered++
+		if e.Src.EndLine > e.Src.Line {
+			p.covered += e.Src.EndLine - e.Src.Line
+		}
+		p.out.Events = append(p.out.Events, *e)
+	}
+	rp.upTo(p.in, w.in.emitted())
+	if w.rec.open {
+		// The batch's last record may go on in the next lines.
+		p.rec, w.rec = w.rec, p.rec
+	}
+	p.stopped = p.stopped || w.stopped
+	p.stats.Lines += w.stats.Lines
+}
+
+// agentSplit reads the header of a trimmed, non-blank line.
+func agentSplit(t []byte) agentRecord {
 	var r agentRecord
 	switch {
 	case len(t) > 4 && t[0] == '<' && isDigit(t[1]):
@@ -215,6 +315,21 @@ func (p *agentLogParser) line(b []byte) {
 		}
 		body = r.bracketHeader(body)
 		r.msg = body
+	}
+	return r
+}
+
+func (p *agentLogParser) line(b []byte) {
+	t := bytes.TrimSpace(b)
+	if len(t) == 0 {
+		return
+	}
+	r := agentSplit(t)
+	if p.batch && p.first == agentFirstNone {
+		p.first, p.firstWarns = agentFirstUnheaded, p.in.emitted()
+		if r.headed {
+			p.first = agentFirstHeaded
+		}
 	}
 	if !r.headed && p.rec.open && p.rec.headed {
 		// A line without its own timestamp continues the entry before it.
@@ -409,8 +524,10 @@ func (p *agentLogParser) begin(r agentRecord) {
 		if len(s) == 0 {
 			return nil
 		}
+		// The offset from the end of the capacity, checked: a part
+		// bytes.SplitN cut (an RFC 5424 header) has a capacity of its own.
 		i := cap(raw) - cap(s)
-		if i < 0 || i+len(s) > len(rec.raw) {
+		if i < 0 || i+len(s) > len(rec.raw) || !bytes.Equal(rec.raw[i:i+len(s)], s) {
 			return append([]byte(nil), s...)
 		}
 		return rec.raw[i : i+len(s)]
@@ -435,29 +552,52 @@ func (p *agentLogParser) flush() {
 		}
 		kind = model.EventOther
 	}
-	if p.kept[kind] >= logKeepPerKind {
-		p.stats.OverBudget++
-		if !p.warned[kind] {
-			p.warned[kind] = true
-			p.in.WarnAt(rec.line, "more than %d %s events; the rest are counted, not kept", logKeepPerKind, kind)
-		}
+	// A worker cannot tell a start from a restart before its batch shows a
+	// stop: such starts have a budget of their own in the batch, and the
+	// join decides.
+	unsure := p.batch && kind == model.EventAgentStart && !p.stopped
+	budget := kind
+	if unsure {
+		budget = "?" + kind
+	}
+	if p.kept[budget] >= logKeepPerKind || !unsure && p.spent.spent(kind) {
+		p.over(kind, rec.line, unsure)
 		return
 	}
-	p.kept[kind]++
+	p.kept[budget]++
+	comp := Clean(rec.comp)
+	if comp == "" {
+		comp = p.fileComp
+	}
+	e := model.Event{
+		Kind: kind, Log: string(KindAgentLog), Time: Clean(rec.ts), Level: Clean(rec.level), Component: comp,
+		MsgID: Clean(rec.msgID), Subject: subject, Message: Clean(bytes.TrimSpace(rec.msg)),
+		Src: model.Source{Path: p.in.Path, Line: rec.line, EndLine: rec.end, Text: Clean(rec.raw)},
+	}
+	if p.batch {
+		p.ops = append(p.ops, logOp{warns: p.in.emitted(), ev: &e, unsure: unsure})
+		return
+	}
 	p.stats.Kept++
 	p.covered++
 	if rec.end > rec.line {
 		p.covered += rec.end - rec.line
 	}
-	comp := Clean(rec.comp)
-	if comp == "" {
-		comp = p.fileComp
+	p.out.Events = append(p.out.Events, e)
+}
+
+// over counts an event beyond the budget of its kind, the first with a
+// warning.
+func (p *agentLogParser) over(kind string, line int, unsure bool) {
+	if p.batch {
+		p.ops = appendOver(p.ops, p.in.emitted(), kind, line, unsure)
+		return
 	}
-	p.out.Events = append(p.out.Events, model.Event{
-		Kind: kind, Log: string(KindAgentLog), Time: Clean(rec.ts), Level: Clean(rec.level), Component: comp,
-		MsgID: Clean(rec.msgID), Subject: subject, Message: Clean(bytes.TrimSpace(rec.msg)),
-		Src: model.Source{Path: p.in.Path, Line: rec.line, EndLine: rec.end, Text: Clean(rec.raw)},
-	})
+	p.stats.OverBudget++
+	if !p.warned[kind] {
+		p.warned[kind] = true
+		p.in.WarnAt(line, "more than %d %s events; the rest are counted, not kept", logKeepPerKind, kind)
+	}
 }
 
 // classify matches a message against agentPatterns.

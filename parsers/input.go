@@ -146,6 +146,10 @@ type Input struct {
 	finish   Finish       // see Defer
 	spoolMax int          // lsof spool budget in bytes; 0: lsofSpoolMax (tests lower it)
 	serial   bool         // parse on this goroutine only (tests compare with the parallel parse)
+	capture  bool         // hold warnings in captured (see parseInBatches)
+	batchMin int          // lines read before batches; 0: batchParallelAfter (tests lower it)
+	batchLen int          // bytes of a batch; 0: batchSize (tests lower it)
+	captured []Warning
 }
 
 // Finish completes the parse of a file whose parser declared Requires and
@@ -371,6 +375,10 @@ func (in *Input) Warnf(format string, args ...any) {
 
 // WarnAt records a warning at a given line (0: the whole file).
 func (in *Input) WarnAt(line int, format string, args ...any) {
+	if in.capture {
+		in.captured = append(in.captured, Warning{Path: in.Path, Line: line, Msg: fmt.Sprintf(format, args...)})
+		return
+	}
 	if len(in.warnings) >= maxWarnings {
 		in.dropped++
 		return

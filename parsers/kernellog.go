@@ -171,19 +171,104 @@ type kernelLogParser struct {
 	hung      *model.Event // the open hung-task report, waiting for its last line
 	hungPID   []byte
 	hungTrace bool // "Call Trace:" or a frame was seen
+
+	// A worker's parser (batch) parses one batch of a large log without
+	// knowing how much of the per-kind budget the lines before it spent:
+	// its events go to ops, which the join replays in order.
+	batch bool
+	ops   []logOp
+	spent *budgetsSpent // the kinds whose budget the joined batches spent
+}
+
+// logOp is an event a worker of a log parser found, or a run of n events
+// of one kind beyond the batch's own budget, for the join to keep or
+// count against the file's budget.
+type logOp struct {
+	warns  int // warnings the worker gave before it
+	ev     *model.Event
+	kind   string // over: the events' kind
+	line   int    // over: the first one's line
+	n      int    // over: events
+	unsure bool   // agent log: a start the lines before the batch may make a restart
+}
+
+func newKernelLogParser(in *Input, out *model.Model) *kernelLogParser {
+	p := &kernelLogParser{in: in, out: out, kept: map[string]int{}, warned: map[string]bool{}}
+	p.stats.Kind = string(KindKernelLog)
+	return p
 }
 
 func parseKernelLog(in *Input, out *model.Model) {
-	p := &kernelLogParser{in: in, out: out, kept: map[string]int{}, warned: map[string]bool{}}
-	p.stats.Kind = string(KindKernelLog)
-	for in.Next() {
-		p.stats.Lines++
-		p.line(in.Bytes())
+	p := newKernelLogParser(in, out)
+	for n := 1; in.Next(); n++ {
+		p.countedLine(in.Bytes())
+		if in.parallelAt(n) {
+			p.spent = newBudgetsSpent(p.kept, logKeepPerKind)
+			parseInBatches(in, p.parseBatch, p.join, nil)
+		}
 	}
 	p.closeHung()
 	p.stats.Unkept = p.stats.Lines - p.covered
 	p.stats.Src = model.Source{Path: in.Path}
 	out.LogStats = append(out.LogStats, p.stats)
+}
+
+func (p *kernelLogParser) countedLine(b []byte) {
+	p.stats.Lines++
+	p.line(b)
+}
+
+// parseBatch parses one batch of lines on a worker.
+func (p *kernelLogParser) parseBatch(lb *batchLines) *kernelLogParser {
+	w := newKernelLogParser(batchInput(p.in), nil)
+	w.batch, w.spent = true, p.spent
+	lb.lines(w.in, w.countedLine)
+	return w
+}
+
+// join adds what a worker gave for the next batch, as if its lines had
+// been parsed here.
+func (p *kernelLogParser) join(lb *batchLines, w *kernelLogParser) {
+	if p.hung != nil || p.kept[model.EventHungTask]+w.kept[model.EventHungTask] > logKeepPerKind {
+		// The batch may continue a hung-task report begun before it, or
+		// a report the worker followed is beyond the budget (a serial
+		// parse would read its lines as lines of their own): parse it
+		// again, here.
+		lb.lines(p.in, p.countedLine)
+		return
+	}
+	rp := warnReplay{from: w.in}
+	for _, op := range w.ops {
+		rp.upTo(p.in, op.warns)
+		if op.ev == nil {
+			p.over(op.kind, op.line)
+			p.stats.OverBudget += op.n - 1
+			continue
+		}
+		e := op.ev
+		if p.kept[e.Kind] >= logKeepPerKind {
+			p.over(e.Kind, e.Src.Line)
+			continue
+		}
+		p.kept[e.Kind]++
+		if p.kept[e.Kind] == logKeepPerKind {
+			p.spent.mark(e.Kind)
+		}
+		p.stats.Kept++
+		p.covered++
+		if e == w.hung {
+			// Still open at the end of the batch: the next lines may
+			// continue it.
+			p.hung, p.hungPID, p.hungTrace = e, append(p.hungPID[:0], w.hungPID...), w.hungTrace
+			continue
+		}
+		if e.Kind == model.EventHungTask && e.Src.EndLine > 0 {
+			p.covered += e.Src.EndLine - e.Src.Line
+		}
+		p.out.Events = append(p.out.Events, *e)
+	}
+	rp.upTo(p.in, w.in.emitted())
+	p.stats.Lines += w.stats.Lines
 }
 
 func (p *kernelLogParser) line(b []byte) {
@@ -207,26 +292,56 @@ func (p *kernelLogParser) line(b []byte) {
 	}
 }
 
+// event returns the event of the current line, or nil when the budget of
+// its kind is spent: in a worker's parser, the budget of its batch (a
+// worker's events are kept or counted by the join).
 func (p *kernelLogParser) event(kind string, pr logPrefix, subject []byte) *model.Event {
-	if p.kept[kind] >= logKeepPerKind {
-		p.stats.OverBudget++
-		if !p.warned[kind] {
-			p.warned[kind] = true
-			p.in.Warnf("more than %d %s events; the rest are counted, not kept", logKeepPerKind, kind)
-		}
+	if p.kept[kind] >= logKeepPerKind || p.spent.spent(kind) {
+		p.over(kind, p.in.Line())
 		return nil
 	}
 	p.kept[kind]++
-	p.stats.Kept++
-	p.covered++
-	return &model.Event{
+	e := &model.Event{
 		Kind: kind, Log: string(KindKernelLog), Time: Clean(pr.ts), Component: Clean(pr.tag),
 		Subject: Clean(subject), Message: Clean(bytes.TrimSpace(pr.msg)), Src: p.in.Src(),
 	}
+	if p.batch {
+		p.ops = append(p.ops, logOp{warns: p.in.emitted(), ev: e})
+		return e
+	}
+	p.stats.Kept++
+	p.covered++
+	return e
+}
+
+// over counts an event beyond the budget of its kind, the first with a
+// warning.
+func (p *kernelLogParser) over(kind string, line int) {
+	if p.batch {
+		p.ops = appendOver(p.ops, p.in.emitted(), kind, line, false)
+		return
+	}
+	p.stats.OverBudget++
+	if !p.warned[kind] {
+		p.warned[kind] = true
+		p.in.WarnAt(line, "more than %d %s events; the rest are counted, not kept", logKeepPerKind, kind)
+	}
+}
+
+// appendOver adds an event beyond a worker's budget to its operations,
+// to the run before it when nothing came between.
+func appendOver(ops []logOp, warns int, kind string, line int, unsure bool) []logOp {
+	if n := len(ops); n > 0 {
+		if o := &ops[n-1]; o.ev == nil && o.kind == kind && o.unsure == unsure && o.warns == warns {
+			o.n++
+			return ops
+		}
+	}
+	return append(ops, logOp{warns: warns, kind: kind, line: line, n: 1, unsure: unsure})
 }
 
 func (p *kernelLogParser) add(e *model.Event) {
-	if e != nil {
+	if e != nil && !p.batch {
 		p.out.Events = append(p.out.Events, *e)
 	}
 }
@@ -262,6 +377,10 @@ func (p *kernelLogParser) hungTask(b []byte) {
 
 func (p *kernelLogParser) closeHung() {
 	if p.hung == nil {
+		return
+	}
+	if p.batch {
+		p.hung = nil // its operation holds it
 		return
 	}
 	if p.hung.Src.EndLine > 0 {

@@ -25,13 +25,17 @@ const straceKeepPerReason = 2000
 // One per traced thread is normal; beyond this the oldest is given up.
 const straceMaxPending = 4096
 
-// straceRelevant are the calls kept whatever their result, because rules
-// reason about them (a FUSE mount that hangs, statfs from a hook module,
-// module loading and unloading).
-var straceRelevant = map[string]bool{
-	"mount": true, "umount": true, "umount2": true,
-	"statfs": true, "statfs64": true, "fstatfs": true, "fstatfs64": true,
-	"init_module": true, "finit_module": true, "delete_module": true,
+// straceRelevant reports the calls kept whatever their result, because
+// rules reason about them (a FUSE mount that hangs, statfs from a hook
+// module, module loading and unloading).
+func straceRelevant(name []byte) bool {
+	switch string(name) {
+	case "mount", "umount", "umount2",
+		"statfs", "statfs64", "fstatfs", "fstatfs64",
+		"init_module", "finit_module", "delete_module":
+		return true
+	}
+	return false
 }
 
 func init() {
@@ -166,7 +170,7 @@ func straceTail(b []byte) straceCallTail {
 	var t straceCallTail
 	if n := len(b); n > 2 && b[n-1] == '>' {
 		if lt := bytes.LastIndexByte(b, '<'); lt > 0 {
-			if d, err := strconv.ParseFloat(string(b[lt+1:n-1]), 64); err == nil {
+			if d, ok := straceDuration(b[lt+1 : n-1]); ok {
 				t.dur = d
 				b = bytes.TrimRight(b[:lt], " ")
 			}
@@ -198,6 +202,40 @@ func straceTail(b []byte) straceCallTail {
 	return t
 }
 
+// straceDuration reads a -T duration ("0.000021"). Up to 15 digits it
+// divides two exactly representable numbers, which rounds correctly, as
+// strconv.ParseFloat does (and at a tenth of its cost on a trace's every
+// line); anything else goes to ParseFloat.
+func straceDuration(b []byte) (float64, bool) {
+	var mant uint64
+	digits, frac, dot := 0, 0, false
+	for _, c := range b {
+		switch {
+		case isDigit(c):
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			digits = 16 // not the plain form: let ParseFloat decide
+		}
+		if digits > 15 {
+			break
+		}
+	}
+	if digits == 0 || digits > 15 || frac >= len(straceTens) {
+		d, err := strconv.ParseFloat(string(b), 64)
+		return d, err == nil
+	}
+	return float64(mant) / straceTens[frac], true
+}
+
+// straceTens are the powers of ten a float64 holds exactly.
+var straceTens = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
 // stracePending is the first half of a split call, copied out of the line
 // buffer; its buffer is reused once the call is complete.
 type stracePending struct {
@@ -222,9 +260,44 @@ type straceParser struct {
 	kept    map[string]int
 	warned  map[string]bool
 	summary bool
+
+	// A worker's parser (batch) parses one batch of a large trace without
+	// the state the lines before it left: which pids were inside a split
+	// call and how many calls of each reason were kept. What depends on it
+	// goes to ops, which the join replays in order (see straceParser.join).
+	batch     bool
+	known     map[int]bool // pids whose split-call state this batch decided
+	ops       []straceOp
+	maxBefore int           // the most split calls this batch had pending at a start
+	spent     *budgetsSpent // the reasons whose budget the joined batches spent
 }
 
-func parseStrace(in *Input, out *model.Model) {
+// straceOp is what a worker leaves to its join: kept calls, for the
+// per-file budget; calls beyond the batch's own budget, counted; and the
+// lines that meet a pid's split call begun before the batch.
+type straceOp struct {
+	kind  straceOpKind
+	warns int // warnings the worker gave before this operation
+	line  int
+	pid   int
+	call  model.Syscall // keep
+	why   string        // over
+	n     int           // over: calls
+	name  string        // start: the call that starts
+	raw   []byte        // resume: the line
+}
+
+type straceOpKind uint8
+
+const (
+	straceOpKeep   straceOpKind = iota // keep call, within the file's budget
+	straceOpOver                       // n calls for why, the first at line: beyond the budget
+	straceOpStart                      // pid starts a split call: the one left unfinished is given up
+	straceOpExit                       // pid exits: a split call left unfinished is given up
+	straceOpResume                     // the line resumes pid's split call
+)
+
+func newStraceParser(in *Input, out *model.Model) *straceParser {
 	p := &straceParser{
 		in: in, out: out,
 		pending: map[int]*stracePending{},
@@ -233,9 +306,17 @@ func parseStrace(in *Input, out *model.Model) {
 	}
 	p.stats.Kind = string(KindStrace)
 	p.filePID = stracePIDFromName(in.ArtifactPath())
-	for in.Next() {
-		p.stats.Lines++
-		p.line(in.Bytes())
+	return p
+}
+
+func parseStrace(in *Input, out *model.Model) {
+	p := newStraceParser(in, out)
+	for n := 1; in.Next(); n++ {
+		p.countedLine(in.Bytes())
+		if in.parallelAt(n) {
+			p.spent = newBudgetsSpent(p.kept, straceKeepPerReason)
+			parseInBatches(in, p.parseBatch, p.join, nil)
+		}
 	}
 	// Calls still waiting for their result at the end of the capture never
 	// returned while strace watched: the core evidence of a hang.
@@ -250,6 +331,86 @@ func parseStrace(in *Input, out *model.Model) {
 	p.stats.Src = model.Source{Path: in.Path}
 	out.LogStats = append(out.LogStats, p.stats)
 }
+
+func (p *straceParser) countedLine(b []byte) {
+	p.stats.Lines++
+	p.line(b)
+}
+
+// parseBatch parses one batch of lines on a worker.
+func (p *straceParser) parseBatch(lb *batchLines) *straceParser {
+	w := newStraceParser(batchInput(p.in), nil)
+	w.filePID = p.filePID
+	w.batch, w.known, w.spent = true, map[int]bool{}, p.spent
+	lb.lines(w.in, w.countedLine)
+	return w
+}
+
+// join adds what a worker gave for the next batch, as if its lines had
+// been parsed here.
+func (p *straceParser) join(lb *batchLines, w *straceParser) {
+	if p.summary || len(p.pending)+w.maxBefore >= straceMaxPending {
+		// The batch starts inside a -c table, or a serial parse could
+		// have given up the oldest split calls to stay within bounds:
+		// parse it again, here.
+		lb.lines(p.in, p.countedLine)
+		return
+	}
+	rp := warnReplay{from: w.in}
+	for i := range w.ops {
+		op := &w.ops[i]
+		rp.upTo(p.in, op.warns)
+		switch op.kind {
+		case straceOpKeep:
+			p.keep(op.call)
+		case straceOpOver:
+			p.over(op.why, op.line)
+			p.stats.OverBudget += op.n - 1
+		case straceOpStart:
+			if old, ok := p.pending[op.pid]; ok {
+				p.in.WarnAt(op.line, "strace: pid %d starts %s while %s (line %d) is unfinished", op.pid, op.name, Clean(old.name), old.line)
+				p.giveUp(old)
+			}
+		case straceOpExit:
+			if pc, ok := p.pending[op.pid]; ok {
+				p.giveUp(pc)
+			}
+		case straceOpResume:
+			p.in.at(op.line, op.raw, func() {
+				l := splitStracePrefix(op.raw)
+				l.pid = op.pid
+				p.resumed(l)
+			})
+		}
+	}
+	rp.upTo(p.in, w.in.emitted())
+	// The batch's split calls still waiting for their result wait here now,
+	// in the order they started.
+	open := make([]*stracePending, 0, len(w.pending))
+	for _, pc := range w.pending {
+		open = append(open, pc)
+	}
+	sort.Slice(open, func(i, j int) bool { return open[i].seq < open[j].seq })
+	for _, pc := range open {
+		p.seq++
+		pc.seq = p.seq
+		p.pending[pc.pid] = pc
+	}
+	s, o := &p.stats, &w.stats
+	s.Lines += o.Lines
+	s.Calls += o.Calls
+	s.Failed += o.Failed
+	s.Unfinished += o.Unfinished
+	s.Unkept += o.Unkept
+	s.Signals += o.Signals
+	s.Exits += o.Exits
+	s.Summary += o.Summary
+	p.summary = w.summary
+}
+
+// unknown reports whether pid's split-call state was left by lines before
+// the batch this worker's parser reads.
+func (p *straceParser) unknown(pid int) bool { return p.batch && !p.known[pid] }
 
 // stracePIDFromName reads the PID of a -ff per-process file (strace.out.1234).
 func stracePIDFromName(p string) int {
@@ -284,7 +445,10 @@ func (p *straceParser) line(b []byte) {
 		p.stats.Signals++
 	case bytes.HasPrefix(r, []byte("+++ ")):
 		p.stats.Exits++
-		if pc, ok := p.pending[l.pid]; ok {
+		if p.unknown(l.pid) {
+			p.ops = append(p.ops, straceOp{kind: straceOpExit, warns: p.in.emitted(), line: p.in.Line(), pid: l.pid})
+			p.known[l.pid] = true
+		} else if pc, ok := p.pending[l.pid]; ok {
 			// The process ended inside the call: it never returned.
 			p.giveUp(pc)
 		}
@@ -337,11 +501,16 @@ func (p *straceParser) summaryLine(b []byte) bool {
 }
 
 func (p *straceParser) start(l straceLine, n int) {
-	if old, ok := p.pending[l.pid]; ok {
+	if p.unknown(l.pid) {
+		p.ops = append(p.ops, straceOp{kind: straceOpStart, warns: p.in.emitted(), line: p.in.Line(), pid: l.pid, name: Clean(l.rest[:n])})
+		p.known[l.pid] = true
+	} else if old, ok := p.pending[l.pid]; ok {
 		p.in.Warnf("strace: pid %d starts %s while %s (line %d) is unfinished", l.pid, Clean(l.rest[:n]), Clean(old.name), old.line)
 		p.giveUp(old)
 	}
-	if len(p.pending) >= straceMaxPending {
+	if p.batch {
+		p.maxBefore = max(p.maxBefore, len(p.pending))
+	} else if len(p.pending) >= straceMaxPending {
 		p.evictOldest()
 	}
 	var pc *stracePending
@@ -394,6 +563,16 @@ func (p *straceParser) resumed(l straceLine) {
 	}
 	name := r[:k]
 	body := r[k+len(straceResumed):]
+	if p.unknown(l.pid) {
+		// The call began before this batch, or never: the join decides.
+		raw := p.in.Bytes()
+		p.ops = append(p.ops, straceOp{kind: straceOpResume, warns: p.in.emitted(), line: p.in.Line(), pid: l.pid,
+			raw: append(make([]byte, 0, len(raw)), raw...)})
+		if !bytes.HasSuffix(bytes.TrimRight(body, " "), straceUnfinished) {
+			p.known[l.pid] = true // nothing of pid's is pending after it
+		}
+		return
+	}
 	pc, ok := p.pending[l.pid]
 	if ok && !bytes.Equal(pc.name, name) {
 		p.in.Warnf("strace: pid %d resumes %s but %s (line %d) was unfinished", l.pid, Clean(name), Clean(pc.name), pc.line)
@@ -450,6 +629,11 @@ func (p *straceParser) giveUp(pc *stracePending) {
 	delete(p.pending, pc.pid)
 	p.stats.Calls++
 	p.stats.Unfinished++
+	if p.full("unfinished") {
+		p.over("unfinished", pc.line)
+		p.release(pc)
+		return
+	}
 	c := model.Syscall{
 		PID: pc.pid, Name: Clean(pc.name), Time: straceStamp(pc.ts, pc.rel),
 		Args: Clean(pc.args), Unfinished: true, Why: "unfinished",
@@ -475,7 +659,7 @@ func (p *straceParser) complete(pid int, name, ts []byte, rel bool, args []byte,
 	p.stats.Calls++
 	why := ""
 	switch {
-	case straceRelevant[string(name)]:
+	case straceRelevant(name):
 		why = "relevant"
 	case t.dur >= straceSlowSeconds:
 		why = "slow"
@@ -487,6 +671,10 @@ func (p *straceParser) complete(pid int, name, ts []byte, rel bool, args []byte,
 	}
 	if why == "" {
 		p.stats.Unkept++
+		return
+	}
+	if p.full(why) {
+		p.over(why, line)
 		return
 	}
 	src := model.Source{Path: p.in.Path, Line: line, EndLine: end}
@@ -501,16 +689,48 @@ func (p *straceParser) complete(pid int, name, ts []byte, rel bool, args []byte,
 	})
 }
 
-func (p *straceParser) keep(c model.Syscall) {
-	if p.kept[c.Why] >= straceKeepPerReason {
-		p.stats.OverBudget++
-		if !p.warned[c.Why] {
-			p.warned[c.Why] = true
-			p.in.WarnAt(c.Src.Line, "strace: more than %d %s calls; the rest are counted, not kept", straceKeepPerReason, c.Why)
+// full reports whether the calls kept for why reached the budget: in a
+// worker's parser, the calls its batch kept, so a call beyond them is
+// beyond the file's budget too, and costs no Syscall.
+func (p *straceParser) full(why string) bool {
+	return p.kept[why] >= straceKeepPerReason || p.batch && p.spent.spent(why)
+}
+
+// over counts a call worth keeping beyond the budget, the first with a
+// warning.
+func (p *straceParser) over(why string, line int) {
+	if p.batch {
+		w := p.in.emitted()
+		if n := len(p.ops); n > 0 {
+			if o := &p.ops[n-1]; o.kind == straceOpOver && o.why == why && o.warns == w {
+				o.n++
+				return
+			}
 		}
+		p.ops = append(p.ops, straceOp{kind: straceOpOver, warns: w, line: line, why: why, n: 1})
+		return
+	}
+	p.stats.OverBudget++
+	if !p.warned[why] {
+		p.warned[why] = true
+		p.spent.mark(why)
+		p.in.WarnAt(line, "strace: more than %d %s calls; the rest are counted, not kept", straceKeepPerReason, why)
+	}
+}
+
+func (p *straceParser) keep(c model.Syscall) {
+	if p.full(c.Why) {
+		p.over(c.Why, c.Src.Line)
 		return
 	}
 	p.kept[c.Why]++
+	if p.batch {
+		p.ops = append(p.ops, straceOp{kind: straceOpKeep, warns: p.in.emitted(), call: c})
+		return
+	}
+	if p.kept[c.Why] == straceKeepPerReason {
+		p.spent.mark(c.Why)
+	}
 	p.stats.Kept++
 	p.out.Syscalls = append(p.out.Syscalls, c)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/fsagent/triage/batch"
 	"github.com/fsagent/triage/diff"
+	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/rules"
 	"github.com/fsagent/triage/store"
 )
@@ -38,6 +39,10 @@ func (ir *idleReader) Read(p []byte) (int, error) {
 	ir.rc.SetReadDeadline(time.Now().Add(ir.idle))
 	return ir.r.Read(p)
 }
+
+// uploadSlack is what a multipart upload may carry beyond --max-upload:
+// part headers and the small fields (ticket, form token) before the file.
+const uploadSlack = 64 << 10
 
 // errUpload is an upload refused for a reason the client can fix.
 type errUpload struct {
@@ -60,7 +65,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, form bool) (int
 		return 0, &errUpload{http.StatusServiceUnavailable, "too many uploads in progress; retry shortly"}
 	}
 	limit := s.cfg.MaxUpload
-	slack := int64(1 << 20) // multipart headers and small fields
+	slack := int64(uploadSlack)
 	if r.ContentLength > limit+slack {
 		return 0, &errUpload{http.StatusRequestEntityTooLarge, fmt.Sprintf("upload of %d bytes exceeds --max-upload %d", r.ContentLength, limit)}
 	}
@@ -73,7 +78,7 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, form bool) (int
 	if up.Ticket == "" {
 		up.Ticket = r.Header.Get("X-Triage-Ticket")
 	}
-	var src io.Reader = body
+	var src io.Reader = &bodyReader{body}
 	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "multipart/form-data" {
 		mr, err := newMultipart(body, params["boundary"])
@@ -84,17 +89,17 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, form bool) (int
 		for {
 			p, err := mr.NextPart()
 			if err != nil {
-				return 0, uploadReadError(err, "the multipart body has no \"file\" part")
+				return 0, uploadReadError(&bodyError{err}, "the multipart body has no \"file\" part")
 			}
 			name := p.FormName()
 			if name == "file" {
 				up.Filename = p.FileName()
-				src = p
+				src = &bodyReader{p}
 				break
 			}
 			v, err := io.ReadAll(io.LimitReader(p, 4096))
 			if err != nil {
-				return 0, uploadReadError(err, "")
+				return 0, uploadReadError(&bodyError{err}, "")
 			}
 			switch name {
 			case "ticket":
@@ -131,7 +136,30 @@ func uploadReadError(err error, eofMsg string) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, io.ErrUnexpectedEOF), isTimeout(err):
 		return &errUpload{http.StatusBadRequest, "the upload was interrupted: " + err.Error()}
 	}
+	var be *bodyError
+	if errors.As(err, &be) {
+		return &errUpload{http.StatusBadRequest, "the upload could not be read: " + be.err.Error()}
+	}
 	return err
+}
+
+// bodyError is a failure to read the request body (a malformed multipart
+// body, a broken connection): the client's fault, answered with a 400,
+// where a failure to store what was read is the service's (a 500).
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+// bodyReader marks the errors of reading the request body as bodyErrors.
+type bodyReader struct{ r io.Reader }
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &bodyError{err}
+	}
+	return n, err
 }
 
 func isTimeout(err error) bool {
@@ -326,56 +354,81 @@ func (s *Server) apiCompare(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// maxImportBytes bounds an imported results file (a line per bundle of a
-// few hundred bytes: millions of bundles).
-const maxImportBytes = 512 << 20
+// DefaultMaxImport bounds an imported results file (a line per bundle of
+// a few hundred bytes: millions of bundles).
+const DefaultMaxImport = 512 << 20
 
+// apiImport imports a results file as it arrives: each line is decoded,
+// checked and reduced to what the store indexes before the next is read,
+// so the service holds the compact records, never the file, and a bad
+// line is refused without reading further. The records are then added in
+// one transaction: a refused file changes nothing.
 func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
-	body := &countingReader{r: http.MaxBytesReader(w, r.Body, maxImportBytes)}
-	recs, end, err := batch.ReadRecords(body)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			apiError(w, http.StatusRequestEntityTooLarge, "the results file exceeds 512 MiB: import it in parts")
-			return
-		}
-		apiError(w, http.StatusBadRequest, "results file: "+err.Error())
+	limit := s.cfg.MaxImport
+	if r.ContentLength > limit {
+		apiError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the results file (%d bytes) exceeds %s: import it in parts", r.ContentLength, wording.Bytes(limit)))
 		return
 	}
-	imp := make([]store.Imported, 0, len(recs))
-	for _, rec := range recs {
-		in := store.Imported{Ticket: rec.Ticket, Filename: rec.Bundle, SHA256: rec.SHA256, Size: rec.Size}
-		switch rec.Status {
-		case batch.StatusError:
-			in.Error = rec.Error
-			if in.Error == "" {
-				in.Error = "the batch run recorded an error"
-			}
-		case batch.StatusIncomplete:
-			f := false
-			in.Complete = &f
+	body := &countingReader{r: http.MaxBytesReader(w, r.Body, limit)}
+	rr := batch.NewRecordReader(body)
+	var imp []store.Imported
+	for {
+		rec, err := rr.Next()
+		if err == io.EOF {
+			break
 		}
-		if !validTicket(in.Ticket) {
-			apiError(w, http.StatusBadRequest, fmt.Sprintf("record for %s: the ticket is not printable text of at most 128 bytes", rec.Bundle))
-			return
-		}
-		for _, f := range rec.Findings {
-			sev, err := rules.ParseSeverity(f.Severity)
-			if err != nil {
-				apiError(w, http.StatusBadRequest, fmt.Sprintf("record for %s: %v", rec.Bundle, err))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				apiError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the results file exceeds %s: import it in parts", wording.Bytes(limit)))
 				return
 			}
-			in.Findings = append(in.Findings, store.Finding{RuleID: f.RuleID, Severity: int(sev), Subject: f.Subject})
+			apiError(w, http.StatusBadRequest, "results file: "+err.Error())
+			return
+		}
+		in, err := importedOf(rec)
+		if err != nil {
+			apiError(w, http.StatusBadRequest, fmt.Sprintf("results file: line %d: record for %s: %v", rr.Line(), rec.Bundle, err))
+			return
 		}
 		imp = append(imp, in)
 	}
-	added, skipped, err := s.st.Import(r.Context(), imp)
-	if err != nil {
-		s.internal(w, err)
-		return
+	added, skipped := 0, 0
+	if len(imp) > 0 {
+		var err error
+		if added, skipped, err = s.st.Import(r.Context(), imp); err != nil {
+			s.internal(w, err)
+			return
+		}
 	}
-	out := map[string]any{"records": len(recs), "added": added, "skipped": skipped, "torn_last_line": body.n > end}
+	out := map[string]any{"records": len(imp), "added": added, "skipped": skipped, "torn_last_line": body.n > rr.Offset()}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// importedOf is what the store keeps of a batch record.
+func importedOf(rec batch.Record) (store.Imported, error) {
+	in := store.Imported{Ticket: rec.Ticket, Filename: rec.Bundle, SHA256: rec.SHA256, Size: rec.Size}
+	switch rec.Status {
+	case batch.StatusError:
+		in.Error = rec.Error
+		if in.Error == "" {
+			in.Error = "the batch run recorded an error"
+		}
+	case batch.StatusIncomplete:
+		f := false
+		in.Complete = &f
+	}
+	if !validTicket(in.Ticket) {
+		return in, errors.New("the ticket is not printable text of at most 128 bytes")
+	}
+	for _, f := range rec.Findings {
+		sev, err := rules.ParseSeverity(f.Severity)
+		if err != nil {
+			return in, err
+		}
+		in.Findings = append(in.Findings, store.Finding{RuleID: f.RuleID, Severity: int(sev), Subject: f.Subject})
+	}
+	return in, nil
 }
 
 func (s *Server) apiReanalyze(w http.ResponseWriter, r *http.Request) {
@@ -384,8 +437,13 @@ func (s *Server) apiReanalyze(w http.ResponseWriter, r *http.Request) {
 		Ticket string  `json:"ticket"`
 		All    bool    `json:"all"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err := dec.Decode(&req); err != nil {
 		apiError(w, http.StatusBadRequest, "body: "+err.Error())
+		return
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		apiError(w, http.StatusBadRequest, "body: one JSON object, and nothing after it")
 		return
 	}
 	if !req.All && req.Ticket == "" && len(req.IDs) == 0 {

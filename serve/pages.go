@@ -250,27 +250,51 @@ type ticketRow struct {
 	Previous int64
 }
 
+// pageTicket lists a ticket's analyses newest first, perPage a page,
+// each with the analysis its comparison link goes to: the ticket's
+// finished upload before it, wherever that is in the history.
 func (s *Server) pageTicket(w http.ResponseWriter, r *http.Request) {
 	t := r.PathValue("ticket")
-	hist, total, err := s.st.Search(r.Context(), store.Filter{Ticket: t, MinSev: -1, Oldest: true, Limit: 500})
+	pg := 1
+	if v := r.URL.Query().Get("page"); v != "" {
+		var err error
+		if pg, err = strconv.Atoi(v); err != nil || pg < 1 {
+			s.pageError(w, r, http.StatusBadRequest, "page: a number from 1")
+			return
+		}
+	}
+	hist, total, err := s.st.Search(r.Context(), store.Filter{Ticket: t, MinSev: -1, Offset: (pg - 1) * perPage, Limit: perPage})
 	if err != nil {
 		s.internal(w, err)
 		return
 	}
-	var rows []ticketRow
-	var prev int64
+	pages := max(1, (total+perPage-1)/perPage)
+	if total > 0 && pg > pages {
+		s.pageError(w, r, http.StatusNotFound, fmt.Sprintf("ticket %s has %d pages of analyses, not %d", t, pages, pg))
+		return
+	}
+	rows := make([]ticketRow, 0, len(hist))
 	for _, a := range hist {
-		rows = append(rows, ticketRow{Analysis: a, Verdict: a.Verdict(), Previous: prev})
-		if a.Status == store.Done && a.Source == "upload" {
-			prev = a.ID
+		prev, err := s.st.Previous(r.Context(), a)
+		if err != nil {
+			s.internal(w, err)
+			return
 		}
+		rows = append(rows, ticketRow{Analysis: a, Verdict: a.Verdict(), Previous: prev})
 	}
 	code := http.StatusOK
 	if total == 0 {
 		code = http.StatusNotFound
 	}
-	s.render(w, r, code, "ticket.html", page{Title: "Ticket " + t,
-		Data: map[string]any{"Ticket": t, "Rows": rows, "Total": total}})
+	d := map[string]any{"Ticket": t, "Rows": rows, "Total": total, "Page": pg, "Pages": pages}
+	link := func(p int) string { return fmt.Sprintf("/tickets/%s?page=%d", url.PathEscape(t), p) }
+	if pg > 1 {
+		d["PrevURL"] = link(pg - 1)
+	}
+	if pg < pages {
+		d["NextURL"] = link(pg + 1)
+	}
+	s.render(w, r, code, "ticket.html", page{Title: "Ticket " + t, Data: d})
 }
 
 func (s *Server) formDeleteTicket(w http.ResponseWriter, r *http.Request) {
@@ -422,8 +446,17 @@ func (s *Server) formLogin(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, http.StatusForbidden, "the form's security token is missing or stale: reload the page and try again")
 		return
 	}
+	addr := clientAddr(r.RemoteAddr)
+	if ok, wait := s.logins.allow(addr); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+		s.render(w, r, http.StatusTooManyRequests, "login.html", page{Title: "Sign in",
+			Data: fmt.Sprintf("Too many failed sign-ins from your address: try again in %s.", wait)})
+		return
+	}
 	tok := strings.TrimSpace(r.PostForm.Get("token"))
 	if !s.validToken(tok) {
+		s.logins.fail(addr)
+		s.log.Warn("failed sign-in", "addr", addr)
 		s.render(w, r, http.StatusUnauthorized, "login.html", page{Title: "Sign in", Data: "That token is not valid."})
 		return
 	}

@@ -640,3 +640,108 @@ func TestReportIsAnalyzeHTML(t *testing.T) {
 		t.Errorf("the served report (%d bytes) differs from analyze's HTML (%d bytes)", len(got), want.Len())
 	}
 }
+
+// TestImportStreams checks that an import is read as it arrives: a bad
+// record is refused without reading the megabytes after it, a file over
+// the import limit is refused having read no more than the limit, and
+// neither leaves anything in the store.
+func TestImportStreams(t *testing.T) {
+	const limit = 256 << 10
+	h := newHarness(t, func(c *Config) { c.MaxImport = limit })
+	good := `{"ticket":"S-1","bundle":"a.tgz","sha256":"aa","status":"ok","findings":[]}` + "\n"
+	bad := `{"ticket":"S-2","bundle":"b.tgz","status":"ok","findings":[{"rule_id":"x","severity":"loud"}]}` + "\n"
+	for _, tc := range []struct {
+		name     string
+		body     string
+		want     int
+		msg      string
+		maxRead  int64
+		declared bool
+	}{
+		{"bad record early", good + bad + strings.Repeat(good, 200000), 400, "line 2", 1 << 20, false},
+		{"over the limit, chunked", strings.Repeat(good, limit/len(good)+10), 413, "exceeds 256 KiB", limit + 1, false},
+		{"over the limit, declared", strings.Repeat(good, limit/len(good)+10), 413, "exceeds 256 KiB", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cr := &countingReader{r: strings.NewReader(tc.body)}
+			req := httptest.NewRequest("POST", "/api/v1/import", cr)
+			if tc.declared {
+				req.ContentLength = int64(len(tc.body))
+			}
+			rec := httptest.NewRecorder()
+			h.srv.Handler().ServeHTTP(rec, req)
+			if rec.Code != tc.want || !strings.Contains(rec.Body.String(), tc.msg) {
+				t.Errorf("%d %s, want %d with %q", rec.Code, rec.Body, tc.want, tc.msg)
+			}
+			if cr.n > tc.maxRead {
+				t.Errorf("read %d of %d bytes, want at most %d", cr.n, len(tc.body), tc.maxRead)
+			}
+			if _, total, _ := h.st.Search(context.Background(), store.Filter{MinSev: -1}); total != 0 {
+				t.Errorf("a refused import stored %d analyses", total)
+			}
+		})
+	}
+	resp, body := h.do(t, "POST", "/api/v1/import", strings.NewReader(strings.Repeat(good, 3)))
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"records": 3`) || !strings.Contains(string(body), `"added": 1`) {
+		t.Errorf("import within the limit: %s %s", resp.Status, body)
+	}
+}
+
+// TestTicketPages gives a ticket more analyses than a page holds: its page
+// lists the newest first, pages through the rest, and the oldest row of a
+// page still links to its comparison with the upload on the next page.
+func TestTicketPages(t *testing.T) {
+	fs := newFuzzServer(t, nil) // no workers: analyses are finished here
+	ctx := context.Background()
+	const n = 2*perPage + 5
+	ids := make([]int64, n)
+	for i := range n {
+		id, _, _, err := fs.st.Put(ctx, strings.NewReader(fmt.Sprintf("bundle %d", i)), 0, store.Upload{Ticket: "P-1", Filename: fmt.Sprintf("n%03d.tgz", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = id
+		j, ok, err := fs.st.Claim(ctx)
+		if err != nil || !ok || j.ID != id {
+			t.Fatalf("claim: %v %v %v", j, ok, err)
+		}
+		c := true
+		if _, err := fs.st.Finish(ctx, id, store.Outcome{Complete: &c, JSON: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(q string) (int, string) {
+		rec := httptest.NewRecorder()
+		fs.h.ServeHTTP(rec, httptest.NewRequest("GET", "/tickets/P-1"+q, nil))
+		return rec.Code, rec.Body.String()
+	}
+	for _, tc := range []struct {
+		q           string
+		code        int
+		has, hasNot []string
+	}{
+		{"", 200, []string{fmt.Sprintf("n%03d.tgz", n-1), fmt.Sprintf("n%03d.tgz", n-perPage), "page 1 of 3", "/tickets/P-1?page=2",
+			fmt.Sprintf("/compare?old=%d&amp;new=%d", ids[n-perPage-1], ids[n-perPage])},
+			[]string{fmt.Sprintf("n%03d.tgz", n-perPage-1), "n000.tgz", `rel="prev"`}},
+		{"?page=3", 200, []string{"n000.tgz", "n004.tgz", "page 3 of 3", "/tickets/P-1?page=2", fmt.Sprintf("/compare?old=%d&amp;new=%d", ids[0], ids[1])},
+			[]string{"n005.tgz", `rel="next"`, fmt.Sprintf("new=%d\"", ids[0])}},
+		{"?page=4", 404, []string{"3 pages"}, nil},
+		{"?page=0", 400, nil, nil},
+		{"?page=x", 400, nil, nil},
+	} {
+		code, body := get(tc.q)
+		if code != tc.code {
+			t.Errorf("%s: %d, want %d", tc.q, code, tc.code)
+		}
+		for _, s := range tc.has {
+			if !strings.Contains(body, s) {
+				t.Errorf("%s: no %q on the page", tc.q, s)
+			}
+		}
+		for _, s := range tc.hasNot {
+			if strings.Contains(body, s) {
+				t.Errorf("%s: %q on the page", tc.q, s)
+			}
+		}
+	}
+}

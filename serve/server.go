@@ -34,6 +34,9 @@ type Config struct {
 	Workers int
 	// MaxUpload bounds one uploaded bundle in bytes (default 2 GiB).
 	MaxUpload int64
+	// MaxImport bounds one imported results file in bytes (default
+	// DefaultMaxImport).
+	MaxImport int64
 	// Tokens are the accepted bearer tokens; empty disables token checks.
 	Tokens []string
 	// ProxyHeader, when set, is the request header a trusted
@@ -67,6 +70,7 @@ type Server struct {
 	uploads   chan struct{} // semaphore of uploads being received
 	tokenSums [][32]byte
 	csrfKey   []byte
+	logins    *loginLimiter
 	wg        sync.WaitGroup
 }
 
@@ -86,6 +90,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = 2 << 30
 	}
+	if cfg.MaxImport <= 0 {
+		cfg.MaxImport = DefaultMaxImport
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
@@ -102,7 +109,8 @@ func New(cfg Config) (*Server, error) {
 		cfg.Version = "dev"
 	}
 	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Log,
-		wake: make(chan struct{}, cfg.Workers), uploads: make(chan struct{}, cfg.MaxConcurrentUploads)}
+		wake: make(chan struct{}, cfg.Workers), uploads: make(chan struct{}, cfg.MaxConcurrentUploads),
+		logins: newLoginLimiter()}
 	for _, t := range cfg.Tokens {
 		s.tokenSums = append(s.tokenSums, sha256.Sum256([]byte(t)))
 	}

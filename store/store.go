@@ -9,13 +9,13 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -464,10 +464,14 @@ func (s *Store) Requeue(ctx context.Context, ids []int64, ticket string, all boo
 		q += ` AND ticket = ?`
 		args = append(args, ticket)
 	case len(ids) > 0:
-		q += ` AND id IN (` + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + `)`
-		for _, id := range ids {
-			args = append(args, id)
+		// One parameter whatever the number of ids: SQLite bounds the
+		// parameters of a statement (32,766), a request body does not.
+		list, err := json.Marshal(ids)
+		if err != nil {
+			return 0, err
 		}
+		q += ` AND id IN (SELECT value FROM json_each(?))`
+		args = append(args, string(list))
 	default:
 		return 0, nil
 	}

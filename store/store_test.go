@@ -260,3 +260,30 @@ func TestPreviousFinishedUpload(t *testing.T) {
 		}
 	}
 }
+
+// TestRequeueManyIDs names more analyses than SQLite allows parameters in
+// one statement (32,766): the ids travel as one JSON parameter.
+func TestRequeueManyIDs(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	id, _ := put(t, s, "bundle", "T1")
+	j, ok, err := s.Claim(ctx)
+	if err != nil || !ok {
+		t.Fatal("nothing to claim", err)
+	}
+	if _, err := s.Finish(ctx, j.ID, Outcome{JSON: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int64, 40000)
+	for i := range ids {
+		ids[i] = int64(i) + 1000
+	}
+	ids[len(ids)/2] = id
+	n, err := s.Requeue(ctx, ids, "", false)
+	if err != nil || n != 1 {
+		t.Fatalf("Requeue of 40,000 ids: %d, %v; want 1 queued", n, err)
+	}
+	if a, _ := s.Get(ctx, id); a.Status != Queued {
+		t.Errorf("analysis %d is %s, want queued", id, a.Status)
+	}
+}

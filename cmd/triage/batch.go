@@ -101,7 +101,7 @@ the status recorded for them.`,
 		if !quiet {
 			fmt.Fprintf(os.Stderr, "%d bundles in this shard: %d analyzed (%d failed, %d incomplete), %d already recorded; results in %s\n",
 				st.Inputs, st.Analyzed, st.Failed, st.Incomplete, st.Skipped, out)
-			recs, err := readResults(out)
+			recs, _, err := readResults(out)
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -113,7 +113,7 @@ the status recorded for them.`,
 	}
 	rootCmd.AddCommand(cmd)
 
-	var sumFormat string
+	var sumFormat, sumFailOn string
 	sum := &cobra.Command{
 		Use:   "summarize RESULTS.jsonl...",
 		Short: "Summarize one or many batch results files (shards are merged): which rules fired, how often, where",
@@ -122,28 +122,42 @@ per shard, or several runs) and prints which rules fired, in how many bundles,
 with example tickets, the bundles that failed and the slowest ones. A bundle
 recorded in several files counts once (its latest record).
 
-Exit codes: 0 success; 2 a results file is missing or not a batch results file,
-or an unknown --format.`,
+Exit codes, as 'triage batch' over the merged records: 0 every bundle is ok;
+1 a finding at or above --fail-on (this wins); 2 a results file is missing or
+not a batch results file, or an unknown --format or --fail-on; 3 at least one
+bundle could not be analyzed (status error), or the files hold no bundle at
+all; 4 at least one bundle was analyzed only in part (status incomplete, or a
+torn last line left out) and none failed.`,
 		Example: `  triage summarize results.jsonl
   triage summarize shard-*.jsonl --format csv > summary.csv
   triage summarize results.jsonl --format html > summary.html`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			failSev, failOn, err := parseFailOn(sumFailOn)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
 			var sets [][]batch.Record
+			torn := 0
 			for _, p := range args {
-				recs, err := readResults(p)
+				recs, t, err := readResults(p)
 				if err != nil {
 					return withCode(exitUsage, err)
 				}
+				if t {
+					torn++
+				}
 				sets = append(sets, recs)
 			}
-			if err := batch.Summarize(batch.Merge(sets...)).Write(os.Stdout, sumFormat); err != nil {
+			merged := batch.Merge(sets...)
+			if err := batch.Summarize(merged).Write(os.Stdout, sumFormat); err != nil {
 				return withCode(exitUsage, err)
 			}
-			return nil
+			return summaryVerdict(merged, torn, failSev, failOn)
 		},
 	}
 	sum.Flags().StringVar(&sumFormat, "format", "text", "text, json, csv, markdown or html")
+	sum.Flags().StringVar(&sumFailOn, "fail-on", "", "exit with code 1 when a bundle has a finding of this severity or worse: critical, high, medium, low or info (default: never)")
 	rootCmd.AddCommand(sum)
 }
 
@@ -185,11 +199,48 @@ func shardFrom(shard string, shards int) (batch.Shard, error) {
 
 // readResults reads a results file; a torn last line is reported on stderr
 // and left out, every complete record is kept.
-func readResults(p string) ([]batch.Record, error) {
-	recs, err := batch.ReadFile(p)
+func readResults(p string) (recs []batch.Record, torn bool, err error) {
+	recs, err = batch.ReadFile(p)
 	if errors.Is(err, batch.ErrTornLine) {
 		fmt.Fprintf(os.Stderr, "triage: warning: %v; it was left out of the summary\n", err)
-		return recs, nil
+		return recs, true, nil
 	}
-	return recs, err
+	return recs, false, err
+}
+
+// summaryVerdict is the exit status of summarize: batch's verdict over the
+// merged records (a torn last line counts as a bundle read in part, since
+// its bundle is missing from the summary), after --fail-on, and 3 when the
+// files hold no bundle at all: an empty summary is no all-clear.
+func summaryVerdict(recs []batch.Record, torn int, failSev rules.Severity, failOn bool) error {
+	if failOn {
+		n := 0
+		for _, r := range recs {
+			for _, f := range r.Findings {
+				if sev, err := rules.ParseSeverity(f.Severity); err == nil && sev >= failSev {
+					n++
+					break
+				}
+			}
+		}
+		if n > 0 {
+			return withCode(exitFindings, fmt.Errorf("%s with a finding at or above %s (--fail-on %s)",
+				wording.Plural(n, "bundle", "bundles"), failSev, failSev))
+		}
+	}
+	if len(recs) == 0 {
+		return withCode(exitUnreadable, errors.New("the results files record no bundle: nothing to summarize"))
+	}
+	var st batch.Stats
+	for _, r := range recs {
+		switch r.Status {
+		case batch.StatusOK:
+		case batch.StatusError:
+			st.Failed++
+		default: // incomplete, or a status this version does not know
+			st.Incomplete++
+		}
+	}
+	st.Incomplete += torn
+	return batchVerdict(st)
 }

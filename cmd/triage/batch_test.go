@@ -122,3 +122,54 @@ func TestBatchBadFormatIsAUsageErrorUpFront(t *testing.T) {
 		t.Errorf("bundles were analyzed into %s before the bad --format was reported", out)
 	}
 }
+
+// TestSummarizeExitCodes checks that summarize exits as batch does over
+// the merged records, after --fail-on: a summary that leaves bundles out
+// or holds a failed one is never exit 0.
+func TestSummarizeExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	rec := func(ticket, status, sev string) string {
+		findings := "[]"
+		if sev != "" {
+			findings = `[{"rule_id":"kernel.hung-task","severity":"` + sev + `","message":"m"}]`
+		}
+		return `{"ticket":"` + ticket + `","bundle":"/a/` + ticket + `.tgz","sha256":"` + ticket + `","status":"` + status + `","findings":` + findings + "}\n"
+	}
+	file := func(name string, lines ...string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(strings.Join(lines, "")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ok := file("ok.jsonl", rec("T1", "ok", ""), rec("T2", "ok", "high"))
+	partial := file("partial.jsonl", rec("T3", "incomplete", ""))
+	failed := file("failed.jsonl", rec("T4", "error", ""))
+	torn := file("torn.jsonl", rec("T5", "ok", ""), `{"ticket":"T6","bun`)
+	empty := file("empty.jsonl")
+	// T3 analyzed again, completely, in a later file: its latest record counts.
+	redone := file("redone.jsonl", rec("T3", "ok", ""))
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"all ok", []string{ok}, 0},
+		{"an incomplete bundle", []string{ok, partial}, exitIncomplete},
+		{"incomplete, then analyzed whole", []string{partial, redone}, 0},
+		{"a failed bundle wins over incomplete", []string{ok, partial, failed}, exitUnreadable},
+		{"a torn last line", []string{torn}, exitIncomplete},
+		{"no bundle at all", []string{empty}, exitUnreadable},
+		{"--fail-on high, a high finding", []string{ok, failed, "--fail-on", "high"}, exitFindings},
+		{"--fail-on critical, only high", []string{ok, "--fail-on", "critical"}, 0},
+		{"--fail-on nonsense", []string{ok, "--fail-on", "loud"}, exitUsage},
+		{"a missing file", []string{filepath.Join(dir, "none.jsonl")}, exitUsage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := triage(t, nil, append([]string{"summarize"}, tc.args...)...)
+			if code != tc.want {
+				t.Errorf("exit %d, want %d:\n%s", code, tc.want, stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,274 @@
+package parsers
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// Large line-oriented files (strace, kernel and agent logs) are parsed on
+// every core: once a file passes batchParallelAfter lines, the goroutine
+// reading it only cuts the rest into batches of whole lines, workers parse
+// the batches, and each result is joined on the reading goroutine in file
+// order. A worker does not know the state the lines before its batch left
+// (a split call waiting for its other half, a multi-line record still open,
+// how much of a per-file budget is spent), so a parser's worker records
+// what depends on that state as operations its join replays, in order, on
+// the parser that read everything before; when a batch's result could
+// differ from a serial parse in a way the join cannot replay, the join parses
+// the batch's lines again on that parser (batchLines.lines). Either way the
+// facts, counts and warnings are those of a serial parse, in the same order.
+
+// batchParallelAfter is the line after which a file is parsed in batches:
+// small files, the most common, never start a goroutine.
+const batchParallelAfter = 20000
+
+// batchSize is the size of one batch of lines.
+const batchSize = 1 << 20
+
+// batchCutSlack is how far past batchSize a batch may grow while waiting
+// for a line its parser prefers to start a batch at (see parseInBatches).
+const batchCutSlack = 256 << 10
+
+// batchLines is a run of consecutive whole lines of a file.
+type batchLines struct {
+	buf   []byte
+	ends  []int32 // end of each line in buf
+	first int     // number of the first line
+	// reads are the warnings reading gave (a line cut to the maximum
+	// length), each before line at of the batch (0-based).
+	reads []batchReadWarning
+}
+
+type batchReadWarning struct {
+	at int
+	w  Warning
+}
+
+// len returns the number of lines.
+func (lb *batchLines) len() int { return len(lb.ends) }
+
+// lines calls fn with each line of the batch, in made to stand at it:
+// in.Line, in.Bytes, in.Text and in.Warnf work as they do in a serial
+// parse, and the warnings reading gave for a line are added to in before fn
+// sees it. The state of in is restored afterwards, so the reading goroutine
+// may do this on the Input it reads (a join parsing a batch again).
+func (lb *batchLines) lines(in *Input, fn func(b []byte)) {
+	raw, line, hasText, text := in.raw, in.line, in.hasText, in.text
+	start, r := 0, 0
+	for i, end := range lb.ends {
+		b := lb.buf[start:end:end]
+		start = int(end)
+		in.raw, in.line, in.hasText = b, lb.first+i, false
+		for r < len(lb.reads) && lb.reads[r].at == i {
+			in.addWarning(lb.reads[r].w)
+			r++
+		}
+		fn(b)
+	}
+	in.raw, in.line, in.hasText, in.text = raw, line, hasText, text
+}
+
+// at makes in stand at one line for fn (a join replaying an operation a
+// worker recorded at that line), then restores it.
+func (in *Input) at(line int, b []byte, fn func()) {
+	raw, l, hasText, text := in.raw, in.line, in.hasText, in.text
+	in.raw, in.line, in.hasText = b, line, false
+	fn()
+	in.raw, in.line, in.hasText, in.text = raw, l, hasText, text
+}
+
+// addWarning records a warning made elsewhere (by a worker), within the
+// file's bound.
+func (in *Input) addWarning(w Warning) {
+	if len(in.warnings) >= maxWarnings {
+		in.dropped++
+		return
+	}
+	w.Path = in.Path
+	in.warnings = append(in.warnings, w)
+}
+
+// parallelAt reports whether the n-th line read is the one after which
+// the rest of in is parsed in batches.
+func (in *Input) parallelAt(n int) bool {
+	at := batchParallelAfter
+	if in.batchMin > 0 {
+		at = in.batchMin
+	}
+	return n == at && !in.serial
+}
+
+// batchInput returns the Input a worker parses a batch of in's file with:
+// it holds the worker's warnings until the join.
+func batchInput(in *Input) *Input {
+	return &Input{Path: in.Path, maxLine: in.maxLine, section: in.section, artPath: in.artPath}
+}
+
+// emitted counts the warnings an Input was given, kept or not.
+func (in *Input) emitted() int { return len(in.warnings) + in.dropped }
+
+// warnReplay hands a worker's warnings to the reading Input in the order
+// they were made, interleaved with the worker's operations: each operation
+// records how many warnings came before it (Input.emitted).
+type warnReplay struct {
+	from *Input
+	next int
+}
+
+// upTo adds the worker's warnings before the n-th to in. A warning the
+// worker could not keep was also beyond the bound of in, which holds at
+// least as many: it is counted there too.
+func (r *warnReplay) upTo(in *Input, n int) {
+	for ; r.next < n; r.next++ {
+		if r.next < len(r.from.warnings) {
+			in.addWarning(r.from.warnings[r.next])
+		} else {
+			in.dropped++
+		}
+	}
+}
+
+// batchJob is one batch on its way through a worker.
+type batchJob[R any] struct {
+	lines    batchLines
+	res      R
+	panicked string
+	done     chan struct{}
+}
+
+// parseInBatches reads the rest of in (from the line after the current
+// one), cutting it into batches of whole lines. parse runs on worker
+// goroutines, one per core, and returns what a batch gave; join runs on the
+// calling goroutine with each batch and its result, in file order. cut,
+// when not nil, tells whether a batch may start at a line: a full batch
+// waits for such a line, at most batchCutSlack bytes more (a parser whose
+// records span lines prefers to start batches at a record's first line;
+// its join must still be right wherever a batch starts).
+//
+// A panic in parse is raised again by the join, on the calling goroutine,
+// where the pipeline turns a parser's panic into a warning on the file.
+func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb *batchLines, r R), cut func(b []byte) bool) {
+	workers := runtime.GOMAXPROCS(0)
+	work := make(chan *batchJob[R])
+	defer close(work)
+	for range workers {
+		go func() {
+			for j := range work {
+				j.run(parse)
+			}
+		}()
+	}
+	var queue []*batchJob[R] // sent, in file order
+	// Line buffers are reused once their batch is joined: what a parser
+	// keeps is copied out of them.
+	var free []*batchJob[R]
+	joinNext := func() {
+		j := queue[0]
+		queue = queue[1:]
+		<-j.done
+		if j.panicked != "" {
+			panic(j.panicked)
+		}
+		join(&j.lines, j.res)
+		var zero R
+		j.res = zero
+		free = append(free, j)
+	}
+	size, slack := batchSize, batchCutSlack
+	if in.batchLen > 0 {
+		size, slack = in.batchLen, in.batchLen/4
+	}
+	var cur *batchJob[R]
+	send := func() {
+		if cur == nil || len(cur.lines.ends) == 0 {
+			return
+		}
+		if len(queue) == 2*workers {
+			joinNext()
+		}
+		queue = append(queue, cur)
+		work <- cur
+		cur = nil
+	}
+	// Reading's own warnings (an over-long line) belong before the line
+	// they are about, in the batch: the join adds them in order.
+	for {
+		in.capture = true
+		ok := in.Next()
+		in.capture = false
+		if !ok {
+			break
+		}
+		b := in.Bytes()
+		if cur != nil && len(cur.lines.buf) >= size &&
+			(cut == nil || cut(b) || len(cur.lines.buf) >= size+slack) {
+			send()
+		}
+		if cur == nil {
+			if n := len(free); n > 0 {
+				cur, free = free[n-1], free[:n-1]
+				cur.lines.buf, cur.lines.ends, cur.lines.reads = cur.lines.buf[:0], cur.lines.ends[:0], cur.lines.reads[:0]
+			} else {
+				cur = &batchJob[R]{lines: batchLines{buf: make([]byte, 0, size+slack+64<<10)}}
+			}
+			cur.lines.first, cur.done, cur.panicked = in.Line(), make(chan struct{}), ""
+		}
+		for _, w := range in.captured {
+			cur.lines.reads = append(cur.lines.reads, batchReadWarning{at: len(cur.lines.ends), w: w})
+		}
+		in.captured = in.captured[:0]
+		cur.lines.buf = append(cur.lines.buf, b...)
+		cur.lines.ends = append(cur.lines.ends, int32(len(cur.lines.buf)))
+	}
+	send()
+	for len(queue) > 0 {
+		joinNext()
+	}
+}
+
+// run parses the batch on a worker.
+func (j *batchJob[R]) run(parse func(lb *batchLines) R) {
+	defer close(j.done)
+	defer func() {
+		if r := recover(); r != nil {
+			j.panicked = fmt.Sprintf("%v (batch from line %d)", r, j.lines.first)
+		}
+	}()
+	j.res = parse(&j.lines)
+}
+
+// budgetsSpent tells workers which per-file budgets (calls or events kept
+// per reason or kind) the batches joined so far have spent. Every batch a
+// worker parses comes after those, so what it finds for a spent budget is
+// only counted: without this, each batch would build the facts of its own
+// budget's worth of calls for the join to throw away.
+type budgetsSpent struct{ m sync.Map }
+
+// newBudgetsSpent starts with the budgets the lines read before the
+// batches spent: kept counts what was kept per key, of at most max.
+func newBudgetsSpent(kept map[string]int, max int) *budgetsSpent {
+	b := &budgetsSpent{}
+	for k, n := range kept {
+		if n >= max {
+			b.mark(k)
+		}
+	}
+	return b
+}
+
+// spent reports whether the budget named key was spent (nil: none was).
+func (b *budgetsSpent) spent(key string) bool {
+	if b == nil {
+		return false
+	}
+	_, ok := b.m.Load(key)
+	return ok
+}
+
+// mark records that the budget named key was spent; the join calls it.
+func (b *budgetsSpent) mark(key string) {
+	if b != nil && !b.spent(key) {
+		b.m.Store(key, true)
+	}
+}

@@ -1,0 +1,338 @@
+package parsers
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/fsagent/triage/model"
+)
+
+// parallelCase parses content serially and in batches of several sizes
+// (tiny ones, so that records, split calls and tables cross batch
+// boundaries everywhere) and fails unless every parse gives the same
+// model and warnings as the serial one.
+func parallelCase(t *testing.T, name, path, content string, maxLine int, parse func(*Input, *model.Model)) (serial *model.Model, warns []Warning) {
+	t.Helper()
+	run := func(serialParse bool, after, size int) (*model.Model, []Warning) {
+		in := NewInputString(path, content)
+		if maxLine > 0 {
+			in.maxLine = maxLine
+		}
+		in.serial = serialParse
+		in.batchMin, in.batchLen = after, size
+		m := &model.Model{}
+		parse(in, m)
+		return m, in.Warnings()
+	}
+	serial, warns = run(true, 0, 0)
+	for _, c := range []struct{ after, size int }{{1, 64}, {3, 500}, {10, 4096}, {100, 1 << 14}, {1000, 1 << 16}} {
+		m, w := run(false, c.after, c.size)
+		if !reflect.DeepEqual(serial, m) {
+			t.Errorf("%s, batches of %d B after line %d: the model differs from the serial parse\n%s", name, c.size, c.after, modelDiff(serial, m))
+		}
+		if !reflect.DeepEqual(warns, w) {
+			t.Errorf("%s, batches of %d B after line %d: warnings differ\nserial:   %v\nparallel: %v", name, c.size, c.after, warns, w)
+		}
+	}
+	return serial, warns
+}
+
+// modelDiff names the first fact that differs between two models.
+func modelDiff(a, b *model.Model) string {
+	if !reflect.DeepEqual(a.LogStats, b.LogStats) {
+		return fmt.Sprintf("stats:\n%+v\n%+v", a.LogStats, b.LogStats)
+	}
+	if len(a.Syscalls) != len(b.Syscalls) {
+		return fmt.Sprintf("%d calls, %d calls", len(a.Syscalls), len(b.Syscalls))
+	}
+	for i := range a.Syscalls {
+		if !reflect.DeepEqual(a.Syscalls[i], b.Syscalls[i]) {
+			return fmt.Sprintf("call %d:\n%+v\n%+v", i, a.Syscalls[i], b.Syscalls[i])
+		}
+	}
+	if len(a.Events) != len(b.Events) {
+		return fmt.Sprintf("%d events, %d events", len(a.Events), len(b.Events))
+	}
+	for i := range a.Events {
+		if !reflect.DeepEqual(a.Events[i], b.Events[i]) {
+			return fmt.Sprintf("event %d:\n%+v\n%+v", i, a.Events[i], b.Events[i])
+		}
+	}
+	return "another field"
+}
+
+// synthStrace writes a trace of n lines from many threads that exercises
+// everything a batch boundary can cut: split calls resumed hundreds of
+// lines later, calls split twice, a thread that exits inside a call, one
+// that starts a call while another is unfinished, resumptions with no
+// start or the wrong name, more failed calls than the budget, malformed and
+// over-long lines (more warnings than are kept), a -c table, and a burst of
+// more threads inside split calls than the parser waits for.
+func synthStrace(n int) string {
+	r := rand.New(rand.NewPCG(12, 5))
+	var b strings.Builder
+	open := map[int]string{}
+	ts := func(i int) string { return fmt.Sprintf("09:%02d:%02d.%06d", i/60000%60, i/1000%60, i%1000*997) }
+	for i := 0; i < n; i++ {
+		pid := 1000 + r.IntN(60)
+		switch k := r.IntN(100); {
+		case i == n/3:
+			// A -c summary table in the middle of the file.
+			b.WriteString("% time     seconds  usecs/call     calls    errors syscall\n------ ----------- ----------- --------- --------- ----------------\n")
+			for j := 0; j < 40; j++ {
+				fmt.Fprintf(&b, " %2d.00    0.%06d          %d       %d        %d call%d\n", j%10, j, j, j*3, j%2, j)
+			}
+			b.WriteString("------ ----------- ----------- --------- --------- ----------------\n100.00    0.123456                  1234        12 total\n")
+		case i == n/50:
+			// More threads inside split calls than straceMaxPending.
+			for j := 0; j < straceMaxPending+50; j++ {
+				fmt.Fprintf(&b, "%d %s futex(0x%x, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>\n", 50000+j, ts(i), j)
+			}
+			for j := 0; j < straceMaxPending+50; j += 3 {
+				fmt.Fprintf(&b, "%d %s <... futex resumed>) = 0 <0.%06d>\n", 50000+j, ts(i), j)
+			}
+		case k < 12:
+			if name, ok := open[pid]; ok && k < 9 {
+				if k < 2 {
+					// Split again.
+					fmt.Fprintf(&b, "%d %s <... %s resumed> more, <unfinished ...>\n", pid, ts(i), name)
+					continue
+				}
+				fmt.Fprintf(&b, "%d %s <... %s resumed> 42) = %d <%d.%06d>\n", pid, ts(i), name, r.IntN(3)-1, r.IntN(2), r.IntN(999999))
+				delete(open, pid)
+				continue
+			}
+			name := [...]string{"read", "futex", "wait4", "mount", "statfs"}[r.IntN(5)]
+			fmt.Fprintf(&b, "%d %s %s(%d, <unfinished ...>\n", pid, ts(i), name, r.IntN(9))
+			open[pid] = name
+		case k < 13:
+			fmt.Fprintf(&b, "%d %s +++ exited with 0 +++\n", pid, ts(i))
+			delete(open, pid)
+		case k < 14:
+			fmt.Fprintf(&b, "%d %s <... close resumed>) = 0 <0.000003>\n", pid, ts(i))
+		case k < 15:
+			fmt.Fprintf(&b, "%d %s --- SIGCHLD {si_signo=SIGCHLD} ---\n", pid, ts(i))
+		case k < 17:
+			fmt.Fprintf(&b, "%d %s this is not a call\n", pid, ts(i))
+		case k < 18:
+			fmt.Fprintf(&b, "%d %s write(1, \"%s\", 300) = 300 <0.000010>\n", pid, ts(i), strings.Repeat("x\x1b", 150))
+		case k < 19:
+			fmt.Fprintf(&b, "%d %s delete_module(\"secfs2\", O_NONBLOCK) = -1 EBUSY (Device or resource busy) <0.000020>\n", pid, ts(i))
+		case k < 20:
+			fmt.Fprintf(&b, "%d %s nanosleep({tv_sec=1}, NULL) = 0 <1.%06d>\n", pid, ts(i), r.IntN(999999))
+		case k < 55:
+			fmt.Fprintf(&b, "%d %s stat(\"/etc/app/%d.conf\", 0x7ffd) = -1 ENOENT (No such file or directory) <0.000011>\n", pid, ts(i), i)
+		case k < 56:
+			b.WriteString("\n")
+		default:
+			fmt.Fprintf(&b, "%d %s openat(AT_FDCWD, \"/data/f%d\", O_RDONLY) = %d <0.000021>\n", pid, ts(i), i, r.IntN(50))
+		}
+	}
+	return b.String()
+}
+
+// TestStraceParallel: a trace parsed in batches on every core gives the
+// facts, counts and warnings of a serial parse, in the same order, wherever
+// the batches begin; split calls pair across batches.
+func TestStraceParallel(t *testing.T) {
+	m, warns := parallelCase(t, "generated", "strace.out", synthStrace(30000), 400, parseStrace)
+	st := m.LogStats[0]
+	if st.OverBudget == 0 || st.Unfinished == 0 || st.Summary == 0 || st.Kept < 2*straceKeepPerReason {
+		t.Fatalf("the generated trace does not reach what it should: %+v", st)
+	}
+	if len(warns) != maxWarnings+1 || !strings.Contains(warns[maxWarnings].Msg, "more warnings not shown") {
+		t.Fatalf("want more warnings than are kept, got %d", len(warns))
+	}
+	var evicted, crossed bool
+	for _, w := range warns {
+		evicted = evicted || strings.Contains(w.Msg, "threads inside split calls")
+	}
+	for _, c := range m.Syscalls {
+		crossed = crossed || c.Src.EndLine-c.Src.Line > 200
+	}
+	if !evicted || !crossed {
+		t.Fatalf("no eviction (%v) or no call resumed far from its start (%v)", evicted, crossed)
+	}
+
+	// A split pair whose halves lie in different batches pairs: one
+	// batch of the first lines, the resumption in the next.
+	pair := "7 09:00:00.000001 read(3, <unfinished ...>\n" + strings.Repeat("8 09:00:00.000002 close(4) = 0 <0.000002>\n", 30) +
+		"7 09:00:01.500000 <... read resumed> \"x\", 1) = 1 <1.499999>\n"
+	m, _ = parallelCase(t, "pair", "strace.out", pair, 0, parseStrace)
+	if len(m.Syscalls) != 1 || m.Syscalls[0].Src.Line != 1 || m.Syscalls[0].Src.EndLine != 32 || m.Syscalls[0].Why != "slow" {
+		t.Fatalf("split pair across batches: %+v", m.Syscalls)
+	}
+
+	files, _ := filepath.Glob("testdata/strace/*")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parallelCase(t, f, filepath.Base(f), string(b), 0, parseStrace)
+	}
+}
+
+// TestStraceDuration: the fast reading of -T durations gives exactly what
+// strconv.ParseFloat gives.
+func TestStraceDuration(t *testing.T) {
+	for _, s := range []string{"0.000021", "1.499999", "12.5", "0", "7.", ".5", "123456789.012345", "0.1234567890123456789", "1e3", "-1.5", "", ".", "1.2.3"} {
+		got, ok := straceDuration([]byte(s))
+		want, err := parseFloatRef(s)
+		if ok != (err == nil) || ok && got != want {
+			t.Errorf("%q: %v %v, want %v %v", s, got, ok, want, err)
+		}
+	}
+}
+
+func parseFloatRef(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
+
+// synthKernelLog writes a syslog of n lines that exercises what a batch
+// boundary can cut: hung-task reports of many lines (some at the longest
+// a report may be), more hung tasks and taint lines than the budget, module
+// refusals, lines that only look like events, and over-long lines.
+func synthKernelLog(n int) string {
+	r := rand.New(rand.NewPCG(7, 3))
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		pfx := fmt.Sprintf("Nov 22 %02d:%02d:%02d synth-host", i/3600%24, i/60%60, i%60)
+		switch k := r.IntN(100); {
+		case k < 9:
+			pid := 1000 + r.IntN(5000)
+			fmt.Fprintf(&b, "%s kernel: INFO: task java:%d blocked for more than 120 seconds.\n", pfx, pid)
+			fmt.Fprintf(&b, "%s kernel:       Not tainted 5.14.0 #1\n", pfx)
+			fmt.Fprintf(&b, "%s kernel: \"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.\n", pfx)
+			frames := r.IntN(12)
+			if r.IntN(50) == 0 {
+				frames = hungBlockMax + 5
+			}
+			fmt.Fprintf(&b, "%s kernel: java            D ffff8800 0 %d 1 0x00000080\n", pfx, pid)
+			fmt.Fprintf(&b, "%s kernel: Call Trace:\n", pfx)
+			for f := 0; f < frames; f++ {
+				fmt.Fprintf(&b, "%s kernel:  secfs2_lookup+0x%x/0x200 [secfs2]\n", pfx, f)
+			}
+			if frames%5 == 1 {
+				// Inside a report it is part of it; after the budget of
+				// reports is spent, a taint line of its own.
+				fmt.Fprintf(&b, "%s kernel:  lshook: loading out-of-tree module taints kernel.\n", pfx)
+			}
+		case k < 17:
+			fmt.Fprintf(&b, "%s kernel: secfs2: loading out-of-tree module taints kernel.\n", pfx)
+		case k < 18:
+			fmt.Fprintf(&b, "%s rmmod: ERROR: Module secfs2 is in use by: x\n", pfx)
+		case k < 19:
+			fmt.Fprintf(&b, "%s modprobe: FATAL: could not remove module 'lshook': Device or resource busy\n", pfx)
+		case k < 20:
+			fmt.Fprintf(&b, "%s kernel: secfs2: Intercepts superceded - failing unload\n", pfx)
+		case k < 21:
+			fmt.Fprintf(&b, "%s kernel: something blocked for more than a while\n", pfx)
+		case k < 22:
+			fmt.Fprintf(&b, "%s kernel: Tainted: G O and a very long tail %s\n", pfx, strings.Repeat("\x01y", 200))
+		case k < 23:
+			b.WriteString("\n")
+		default:
+			fmt.Fprintf(&b, "%s systemd[1]: Started Session %d of user app%d.\n", pfx, i, i%50)
+		}
+	}
+	return b.String()
+}
+
+// synthAgentLog writes an agent log of n lines that exercises what a batch
+// boundary can cut: records with continuation lines, a run of continuation
+// lines longer than a batch, unheaded lines before the first record,
+// starts before and after stops (a start after a stop is a restart), more
+// severe records and starts than the budget, and RFC 5424 lines.
+func synthAgentLog(n int) string {
+	r := rand.New(rand.NewPCG(9, 1))
+	var b strings.Builder
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&b, "unheaded preamble %d\n", i)
+	}
+	for i := 0; i < n; i++ {
+		ts := fmt.Sprintf("2026-11-22 %02d:%02d:%02d.%03d", i/3600000%24, i/60000%60, i/1000%60, i%1000)
+		switch k := r.IntN(200); {
+		case i == n/2:
+			fmt.Fprintf(&b, "%s [VMD] [INFO] [3100] [CGP0001I] Stopping the vmd with a long trace\n", ts)
+			for j := 0; j < 3000; j++ {
+				fmt.Fprintf(&b, "    at com.vormetric.Frame%d(Frame.java:%d)\n", j, j)
+			}
+		case k < 2:
+			fmt.Fprintf(&b, "%s [VMD] [INFO] [3100] [CGP0001I] Stopping the vmd\n", ts)
+		case k < 40:
+			fmt.Fprintf(&b, "%s [VMD] [INFO] [3100] [CGP0002I] Starting vmd\n", ts)
+		case k < 42:
+			fmt.Fprintf(&b, "%s [SECFS] [ERROR] [3100] [DXF4328E] Failed to unload kernel extension agent/secfs/.sec/mod/secfs2\n", ts)
+		case k < 44:
+			fmt.Fprintf(&b, "%s [SECFS] [INFO] [3100] [DXF4300I] Re-guarding /secure/data%d\n", ts, i)
+		case k < 90:
+			fmt.Fprintf(&b, "%s [CGP] [ERROR] [3100] [CGP2602E] Policy lookup failed\n", ts)
+			for j := r.IntN(4); j > 0; j-- {
+				fmt.Fprintf(&b, "    continued %d\n", j)
+			}
+		case k < 92:
+			fmt.Fprintf(&b, "<30>1 2026-11-22T00:00:00Z host vmd 3100 CGP2603I [CGP@21513 sev=\"ERROR\" msg=\"Audit %d\"]\n", i)
+		case k < 93:
+			fmt.Fprintf(&b, "%s [CGP] [INFO] [3100] [CGP2603I] long %s\n", ts, strings.Repeat("z", 500))
+		case k < 94:
+			b.WriteString("  \n")
+		default:
+			fmt.Fprintf(&b, "%s [CGP] [INFO] [%d] [CGP2603I] [AUDIT] Policy[web-policy] User[app%d] Action[read_file] Res[/secure/data/f%d]\n", ts, 3100+i%7, i%50, i)
+		}
+	}
+	return b.String()
+}
+
+// TestLogsParallel: kernel and agent logs parsed in batches on every core
+// give the events, counts and warnings of a serial parse, in the same
+// order, wherever the batches begin; multi-line records and hung-task
+// reports crossing a batch boundary stay whole.
+func TestLogsParallel(t *testing.T) {
+	m, warns := parallelCase(t, "generated kernel log", "var/log/messages", synthKernelLog(40000), 300, parseKernelLog)
+	st := m.LogStats[0]
+	kinds := map[string]int{}
+	long := false
+	for _, e := range m.Events {
+		kinds[e.Kind]++
+		long = long || e.Src.EndLine-e.Src.Line > hungBlockMax-10
+	}
+	if kinds[model.EventHungTask] != logKeepPerKind || kinds[model.EventTaint] != logKeepPerKind || st.OverBudget == 0 || !long ||
+		kinds[model.EventModuleInUse] == 0 || kinds[model.EventInterceptsSuperseded] == 0 || len(warns) == 0 {
+		t.Fatalf("the generated kernel log does not reach what it should: %v %+v, long report %v, %d warnings", kinds, st, long, len(warns))
+	}
+
+	m, warns = parallelCase(t, "generated agent log", "var/log/vormetric/vorvmd_root.log", synthAgentLog(30000), 400, parseAgentLog)
+	st = m.LogStats[0]
+	kinds = map[string]int{}
+	spans := 0
+	for _, e := range m.Events {
+		kinds[e.Kind]++
+		spans = max(spans, e.Src.EndLine-e.Src.Line)
+	}
+	if kinds[model.EventAgentStart] == 0 || kinds[model.EventAgentRestart] != logKeepPerKind || kinds[model.EventOther] != logKeepPerKind ||
+		kinds[model.EventUnloadFailed] == 0 || kinds[model.EventReguard] == 0 || spans < 3000 || st.OverBudget == 0 || len(warns) == 0 {
+		t.Fatalf("the generated agent log does not reach what it should: %v %+v, longest record %d lines, %d warnings", kinds, st, spans, len(warns))
+	}
+
+	for _, dir := range []struct {
+		glob  string
+		parse func(*Input, *model.Model)
+	}{{"testdata/kernel-log/*", parseKernelLog}, {"testdata/agent-log/*", parseAgentLog}} {
+		files, _ := filepath.Glob(dir.glob)
+		if len(files) == 0 {
+			t.Fatalf("no corpus files for %s", dir.glob)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parallelCase(t, f, filepath.Base(f), string(b), 0, dir.parse)
+		}
+	}
+}
