@@ -314,7 +314,7 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model
 		if k == len(dst) {
 			return nil, nil, errors.New("lsof spool: a row was kept on the second pass only")
 		}
-		dst[k] = st.fact(rec, path)
+		dst[k] = st.factOf(rec, &st.row, path) // the row just split
 		k++
 		st.recs.drop()
 		st.slow = st.slow[:0]
