@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/fsagent/triage/model"
 )
@@ -333,6 +335,48 @@ func TestLogsParallel(t *testing.T) {
 				t.Fatal(err)
 			}
 			parallelCase(t, f, filepath.Base(f), string(b), 0, dir.parse)
+		}
+	}
+}
+
+// TestLineScanners: the one-pass scanners of the parsers' hot paths find
+// what bytes.Contains and bytes.LastIndex find, on generated lines and on
+// every corpus line, phrases at the start and the end of a line included.
+func TestLineScanners(t *testing.T) {
+	lines := strings.Split(synthKernelLog(3000)+synthStrace(3000), "\n")
+	for _, g := range []string{"testdata/kernel-log/*", "testdata/strace/*", "testdata/agent-log/*"} {
+		files, _ := filepath.Glob(g)
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			lines = append(lines, strings.Split(string(b), "\n")...)
+		}
+	}
+	for _, ph := range klogPhrases {
+		s := string(ph.text)
+		lines = append(lines, s, s+"x", "x"+s, s[1:], s[:len(s)-1], s+s)
+	}
+	lines = append(lines, strings.Split(synthAgentLog(2000), "\n")...)
+	lines = append(lines, "UNLOAD", "Guard", "sTaRt", "stop", "shut", "intercept", "x unloa", "restart", "Re-Guarding /x")
+	lines = append(lines, " = ", "=", " =", "= ", "a = b = c", "x =  = y", " == ", "f() = 0 <0.1>")
+	for _, l := range lines {
+		b := []byte(l)
+		got := klogScan(b)
+		for _, ph := range klogPhrases {
+			if want := bytes.Contains(b, ph.text); want != (got&ph.bit != 0) {
+				t.Errorf("klogScan(%q) for %q: %v, want %v", l, ph.text, !want, want)
+			}
+		}
+		var want uint32
+		for k, a := range agentAnchors {
+			if bytes.Contains(bytes.ToLower(b), []byte(a)) {
+				want |= 1 << k
+			}
+		}
+		if got := agentAnchorMask(b); got != want && utf8.Valid(b) && !strings.ContainsAny(l, "İK") {
+			t.Errorf("agentAnchorMask(%q) = %b, want %b", l, got, want)
+		}
+		if got, want := straceLastEq(b), bytes.LastIndex(b, straceEq); got != want {
+			t.Errorf("straceLastEq(%q) = %d, want %d", l, got, want)
 		}
 	}
 }

@@ -176,7 +176,7 @@ func straceTail(b []byte) straceCallTail {
 			}
 		}
 	}
-	eq := bytes.LastIndex(b, straceEq)
+	eq := straceLastEq(b)
 	if eq < 0 {
 		return t // no result: a cut line or program output
 	}
@@ -200,6 +200,23 @@ func straceTail(b []byte) straceCallTail {
 	}
 	t.ok = len(t.ret) > 0
 	return t
+}
+
+// straceLastEq returns the index of the last " = " in b, or -1: what
+// bytes.LastIndex returns, without its rolling hash over the whole line.
+func straceLastEq(b []byte) int {
+	end := len(b) - 1 // an '=' at j needs b[j+1]
+	for end > 1 {
+		j := bytes.LastIndexByte(b[:end], '=')
+		if j < 1 {
+			return -1
+		}
+		if b[j-1] == ' ' && b[j+1] == ' ' {
+			return j - 1
+		}
+		end = j
+	}
+	return -1
 }
 
 // straceDuration reads a -T duration ("0.000021"). Up to 15 digits it
