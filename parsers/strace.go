@@ -225,25 +225,21 @@ func straceLastEq(b []byte) int {
 // line); anything else goes to ParseFloat.
 func straceDuration(b []byte) (float64, bool) {
 	var mant uint64
-	digits, frac, dot := 0, 0, false
-	for _, c := range b {
-		switch {
-		case isDigit(c):
-			mant = mant*10 + uint64(c-'0')
-			digits++
-			if dot {
-				frac++
-			}
-		case c == '.' && !dot:
-			dot = true
-		default:
-			digits = 16 // not the plain form: let ParseFloat decide
-		}
-		if digits > 15 {
-			break
-		}
+	i := 0
+	for i < len(b) && b[i]-'0' <= 9 {
+		mant = mant*10 + uint64(b[i]-'0')
+		i++
 	}
-	if digits == 0 || digits > 15 || frac >= len(straceTens) {
+	whole, frac := i, 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		for i < len(b) && b[i]-'0' <= 9 {
+			mant = mant*10 + uint64(b[i]-'0')
+			i++
+		}
+		frac = i - whole - 1
+	}
+	if i != len(b) || whole+frac == 0 || whole+frac > 15 {
 		d, err := strconv.ParseFloat(string(b), 64)
 		return d, err == nil
 	}
