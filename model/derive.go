@@ -182,7 +182,7 @@ func (m *Model) MountsInside(dir string) []Mount {
 	var out []Mount
 	seen := map[string]bool{}
 	for _, i := range m.derived.paths.mounts.under(dir) {
-		p := m.derived.paths.mounts.clean[i]
+		p := m.derived.paths.mounts.at(int(i))
 		if p == d || seen[p] {
 			continue
 		}
@@ -518,7 +518,7 @@ func (m *Model) FilesystemRegistered(name string) bool {
 }
 
 // pick returns the facts at the given indexes, in that order; nil for none.
-func pick[T any](facts []T, idx []int) []T {
+func pick[T any, I int | int32](facts []T, idx []I) []T {
 	if len(idx) == 0 {
 		return nil
 	}
@@ -530,7 +530,7 @@ func pick[T any](facts []T, idx []int) []T {
 }
 
 // refs returns pointers to the facts at the given indexes, in that order.
-func refs[T any](facts []T, idx []int) []*T {
+func refs[T any, I int | int32](facts []T, idx []I) []*T {
 	out := make([]*T, len(idx))
 	for i, j := range idx {
 		out[i] = &facts[j]

@@ -2,6 +2,7 @@ package model
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -38,15 +39,30 @@ func TestMountsInsideAndOpenFilesUnder(t *testing.T) {
 			{PID: 1, Name: "/home/user/a"},
 			{PID: 2, Name: "/homework/b"},
 			{PID: 3, Name: "socket:[123]"},
+			{PID: 4, Name: "/homework/../home//c/"}, // cleaned, it lies in /home
+			{PID: 5, Name: "/home"},
+			{PID: 6, Name: "/home/./user/x"},
 		},
 	}
 	in := m.MountsInside("/home")
 	if len(in) != 1 || in[0].Path != "/home/user" {
 		t.Fatalf("MountsInside = %+v", in)
 	}
-	of := m.OpenFilesUnder("/home")
-	if len(of) != 1 || of[0].PID != 1 {
-		t.Fatalf("OpenFilesUnder = %+v", of)
+	var pids []int
+	for _, f := range m.OpenFilesUnder("/home/") {
+		pids = append(pids, f.PID)
+	}
+	if !slices.Equal(pids, []int{1, 4, 5, 6}) {
+		t.Fatalf("OpenFilesUnder(/home/) pids = %v, want 1 4 5 6 in file order", pids)
+	}
+	if of := m.OpenFilesUnder("/home/user"); len(of) != 2 || of[0].PID != 1 || of[1].PID != 6 {
+		t.Fatalf("OpenFilesUnder(/home/user) = %+v", of)
+	}
+	if n := len(m.OpenFileRefsUnder("/")); n != 5 {
+		t.Fatalf("OpenFileRefsUnder(/) = %d facts, want every path", n)
+	}
+	if of := m.OpenFilesUnder("/nothing"); of != nil {
+		t.Fatalf("OpenFilesUnder(/nothing) = %+v", of)
 	}
 }
 

@@ -48,17 +48,33 @@ func (a *kernArena) str(p []byte) string {
 	if len(p) > kernArenaBlock/8 {
 		return string(p)
 	}
-	if a.b.Cap()-a.b.Len() < len(p) {
+	a.room(len(p))
+	start := a.b.Len()
+	a.b.Write(p)
+	return a.b.String()[start:]
+}
+
+// strOf is str for a string: it moves text into this arena.
+func (a *kernArena) strOf(p string) string {
+	if len(p) > kernArenaBlock/8 {
+		return p // already its own allocation
+	}
+	a.room(len(p))
+	start := a.b.Len()
+	a.b.WriteString(p)
+	return a.b.String()[start:]
+}
+
+// room makes sure the current block has n bytes free.
+func (a *kernArena) room(n int) {
+	if a.b.Cap()-a.b.Len() < n {
 		// Blocks start at 4 KiB and double up to kernArenaBlock: most
 		// files are small, and a 64 KiB block per small file was a
 		// large share of what a batch of small bundles allocated.
 		a.next = min(kernArenaBlock, max(4<<10, 2*a.next))
 		a.b = strings.Builder{}
-		a.b.Grow(max(a.next, len(p)))
+		a.b.Grow(max(a.next, n))
 	}
-	start := a.b.Len()
-	a.b.Write(p)
-	return a.b.String()[start:]
 }
 
 // str returns the cleaned text of raw[s:e].

@@ -145,25 +145,27 @@ func parseLsofParallel(in *Input, st *lsofState) {
 // join adds the results of one batch, the next in file order, to st.
 func (st *lsofState) join(in *Input, bt *lsofBatch) {
 	o := bt.st
-	// Rows kept: their chunks follow st's; the facts of rows whose text
-	// cleaning moved their fields are renumbered into st.slow.
+	// Rows kept are copied into st's chunks and their text into st's
+	// arena: a batch's own storage starts small and doubles, so keeping
+	// it would leave up to half of every batch's last chunk and block
+	// empty (a busy guard point spread through the file cost twice its
+	// rows). The facts of rows whose text cleaning moved their fields are
+	// renumbered into st.slow.
 	if o.recs.n > 0 {
 		off := uint32(len(st.slow))
 		st.slow = append(st.slow, o.slow...)
-		chunks := append(o.recs.chunks, o.recs.cur)
-		for _, ch := range chunks {
+		for _, ch := range append(o.recs.chunks, o.recs.cur) {
 			for i := range ch {
-				if ch[i].slow {
-					ch[i].pid += off
+				r := st.recs.next()
+				*r = ch[i]
+				if r.slow {
+					r.pid += off
+				} else {
+					r.text = st.text.strOf(r.text)
 				}
 			}
 		}
-		if len(st.recs.cur) > 0 {
-			st.recs.chunks = append(st.recs.chunks, st.recs.cur)
-		}
-		st.recs.chunks = append(st.recs.chunks, chunks[:len(chunks)-1]...)
-		st.recs.cur = chunks[len(chunks)-1]
-		st.recs.n += o.recs.n
+		o.recs = kernFacts[lsofRec]{}
 	}
 	st.unkept += o.unkept
 	st.counted += o.counted

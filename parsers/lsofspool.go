@@ -155,14 +155,15 @@ func (s *lsofSpool) seal() {
 	s.cur = s.cur[:0]
 }
 
-// replay parses the held rows again and appends the facts of those inside
-// dirs to dst, in line order, returning how many rows were not kept. It
-// makes two passes over the frames, each on every core: the first counts
-// the rows to keep, so that the second writes each frame's facts straight
-// into their place in one slice of the right size (a fact is a large
-// struct: 250,000 of them are 60 MB, and building them per frame and then
-// copying them doubled the peak memory).
-func (s *lsofSpool) replay(path string, dirs []string, dst []model.OpenFile) ([]model.OpenFile, int, error) {
+// replay parses the held rows again and appends room empty facts and then
+// the facts of the rows inside dirs to dst, in line order, returning how
+// many rows were not kept. It makes two passes over the frames, each on
+// every core: the first counts the rows to keep, so that dst grows once and
+// the second writes each frame's facts straight into their place (a fact
+// is a large struct: 250,000 of them are 60 MB, and building them per
+// frame and then copying them, or growing dst twice, doubled the peak
+// memory). Each frame is let go once its facts are written.
+func (s *lsofSpool) replay(path string, dirs []string, dst []model.OpenFile, room int) ([]model.OpenFile, int, error) {
 	frames := make([][]byte, 0, len(s.frames)+1)
 	frames = append(frames, s.frames...)
 	packed := len(frames)
@@ -170,12 +171,13 @@ func (s *lsofSpool) replay(path string, dirs []string, dst []model.OpenFile) ([]
 		frames = append(frames, s.cur)
 	}
 	s.frames, s.cur = nil, nil
-	counts := make([]int, len(frames))
-	unkept := 0
-	err := eachFrame(frames, packed, func(i int, raw []byte) error {
-		st, err := replayFrame(path, raw, dirs, true, nil)
+	counts, unk := make([]int, len(frames)), make([]int, len(frames))
+	keep := make([][]int32, len(frames))
+	bufs := newFrameBufs()
+	err := eachFrame(frames, packed, bufs, func(i int, raw []byte) error {
+		st, k, err := replayFrame(path, raw, dirs, true, nil, nil)
 		if err == nil {
-			counts[i] = st.counted
+			counts[i], unk[i], keep[i] = st.counted, st.unkept, k
 		}
 		return err
 	})
@@ -183,39 +185,52 @@ func (s *lsofSpool) replay(path string, dirs []string, dst []model.OpenFile) ([]
 		return dst, 0, err
 	}
 	offs := make([]int, len(frames))
-	n := len(dst)
+	n := len(dst) + room
 	for i, c := range counts {
 		offs[i] = n
 		n += c
 	}
+	collectBeforeFacts(n - len(dst))
 	dst = slices.Grow(dst, n-len(dst))[:n]
-	unk := make([]int, len(frames))
-	err = eachFrame(frames, packed, func(i int, raw []byte) error {
-		st, err := replayFrame(path, raw, dirs, false, dst[offs[i]:offs[i]+counts[i]])
-		if err == nil {
-			unk[i] = st.unkept
-		}
+	err = eachFrame(frames, packed, bufs, func(i int, raw []byte) error {
+		frames[i] = nil // decoded already: the compressed copy may go
+		_, _, err := replayFrame(path, raw, dirs, false, dst[offs[i]:offs[i]+counts[i]], keep[i])
+		keep[i] = nil
 		return err
 	})
+	unkept := 0
 	for _, u := range unk {
 		unkept += u
 	}
 	return dst, unkept, err
 }
 
+// frameBufs are the decoding buffers of eachFrame's workers, one each,
+// kept from one pass over the frames to the next: a buffer grown by the
+// decoder doubles past the frame size, and a fresh pair per pass was
+// 16 MB of the replay's peak.
+type frameBufs [][]byte
+
+func newFrameBufs() frameBufs {
+	return make(frameBufs, runtime.GOMAXPROCS(0))
+}
+
 // eachFrame calls fn with every frame, decoded (the first packed are
 // compressed), on every core.
-func eachFrame(frames [][]byte, packed int, fn func(i int, raw []byte) error) error {
+func eachFrame(frames [][]byte, packed int, bufs frameBufs, fn func(i int, raw []byte) error) error {
 	errs := make([]error, len(frames))
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for range min(len(frames), runtime.GOMAXPROCS(0)) {
+	for w := range min(len(frames), len(bufs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var buf []byte
+			buf := &bufs[w]
+			if *buf == nil && packed > 0 {
+				*buf = make([]byte, 0, lsofSpoolFrame+64<<10) // a frame and its last record
+			}
 			for i := range work {
-				errs[i] = safeFrame(fn, i, frames[i], i < packed, &buf)
+				errs[i] = safeFrame(fn, i, frames[i], i < packed, buf)
 			}
 		}()
 	}
@@ -248,22 +263,27 @@ func safeFrame(fn func(i int, raw []byte) error, i int, raw []byte, packed bool,
 }
 
 // replayFrame parses the records of one decoded frame: with count, it only
-// counts the rows inside dirs; otherwise it writes their facts into dst,
-// which has room for exactly those.
-func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model.OpenFile) (*lsofState, error) {
+// counts the rows inside dirs, and returns their places among the frame's
+// rows; otherwise it parses only the rows at those places (keep) and
+// writes their facts into dst, which has room for exactly those. A late
+// guard point usually holds a small part of the rows held, so the second
+// pass skips most of them.
+func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model.OpenFile, keep []int32) (*lsofState, []int32, error) {
 	in := &Input{Path: path, maxLine: DefaultMaxLine}
 	in.KeepOpenFilesUnder(dirs)
 	st := &lsofState{toks: make([]span, 0, 16), countOnly: count}
 	k := 0
+	var kept []int32
+	row := int32(-1)
 	for len(raw) > 0 {
 		v, n := binary.Uvarint(raw)
 		if n <= 0 {
-			return nil, errors.New("lsof spool: bad record")
+			return nil, nil, errors.New("lsof spool: bad record")
 		}
 		raw = raw[n:]
 		l, n := binary.Uvarint(raw)
 		if n <= 0 || uint64(len(raw)-n) < l {
-			return nil, errors.New("lsof spool: bad record")
+			return nil, nil, errors.New("lsof spool: bad record")
 		}
 		b := raw[n : n+int(l)]
 		raw = raw[n+int(l):]
@@ -271,17 +291,29 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model
 			st.hdr, _ = parseLsofHeader(b)
 			continue
 		}
+		row++
+		if !count && (len(keep) == 0 || keep[0] != row) {
+			continue // left out on the first pass
+		}
 		in.raw, in.line, in.hasText = b, int(v>>1), false
 		rec := st.recs.next()
+		before := st.counted
 		if !st.parseRow(in, b, rec) {
 			st.recs.drop() // cannot happen: the row parsed the first time
 			continue
 		}
-		if count || st.recs.n == 0 {
-			continue // counted, or left out
+		if count {
+			if st.counted > before {
+				kept = append(kept, row)
+			}
+			continue
+		}
+		keep = keep[1:]
+		if st.recs.n == 0 {
+			return nil, nil, errors.New("lsof spool: a row was kept on the first pass only")
 		}
 		if k == len(dst) {
-			return nil, errors.New("lsof spool: a row was kept on the second pass only")
+			return nil, nil, errors.New("lsof spool: a row was kept on the second pass only")
 		}
 		dst[k] = st.fact(rec, path)
 		k++
@@ -289,9 +321,9 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model
 		st.slow = st.slow[:0]
 	}
 	if !count && k != len(dst) {
-		return nil, errors.New("lsof spool: a row was kept on the first pass only")
+		return nil, nil, errors.New("lsof spool: a row was kept on the first pass only")
 	}
-	return st, nil
+	return st, kept, nil
 }
 
 // mergeKept merges the rows st kept while reading (compact, in line order)
@@ -339,7 +371,7 @@ func (st *lsofState) finish(path string, stat int) Finish {
 			return nil
 		}
 		base, a := len(out.OpenFiles), st.recs.n
-		facts, unkept, err := s.replay(path, fresh, slices.Grow(out.OpenFiles, a)[:base+a])
+		facts, unkept, err := s.replay(path, fresh, out.OpenFiles, a)
 		if err != nil {
 			ls.Unkept += s.rows
 			out.OpenFiles = out.OpenFiles[:base]

@@ -466,3 +466,24 @@ func TestEvidenceMustHoldFacts(t *testing.T) {
 		}
 	}
 }
+
+// TestLineSet: the sampler's set of lines seen tells every (file, line)
+// apart, across pages, files and line numbers below one.
+func TestLineSet(t *testing.T) {
+	var s lineSet
+	type key struct {
+		path string
+		line int
+	}
+	want := map[key]bool{}
+	for i := 0; i < 30000; i++ {
+		k := key{[...]string{"lsof", "fuser", "lsof2"}[i%3], (i*7919)%20011 - 5}
+		if got := s.add(k.path, k.line); got == want[k] {
+			t.Fatalf("add(%q, %d) = %v after %d adds", k.path, k.line, got, i)
+		}
+		want[k] = true
+	}
+	if !s.add("lsof", 20011) || s.add("lsof", 20011) || !s.add("lsof", -4097) {
+		t.Fatal("a new line was not new, or a seen one was")
+	}
+}
