@@ -108,7 +108,7 @@ type RecordReader struct {
 
 // NewRecordReader reads records from r.
 func NewRecordReader(r io.Reader) *RecordReader {
-	return &RecordReader{br: bufio.NewReaderSize(r, 64<<10)}
+	return &RecordReader{br: bufio.NewReaderSize(r, 16<<10)}
 }
 
 // Next returns the next record. At the end it returns io.EOF; a torn last

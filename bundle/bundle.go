@@ -193,6 +193,7 @@ type Bundle struct {
 	kind     kind
 	dir      string      // resolved directory for directory bundles
 	src      io.ReaderAt // the bundle's bytes, for OpenReaderAt
+	sniffed  *sniffed    // OpenReaderAt's decoder, for the first Walk
 	sha      string
 	warnings []Warning
 	others   []Other

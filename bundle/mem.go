@@ -20,7 +20,7 @@ func OpenReaderAt(ctx context.Context, name string, r io.ReaderAt, size int64, l
 		return nil, &unreadableError{name, "empty upload (0 bytes)"}
 	}
 	b.Size = size
-	k, looks, err := sniffBundle(io.NewSectionReader(r, 0, size))
+	k, looks, pend, err := sniffBundle(io.NewSectionReader(r, 0, size), true)
 	if err != nil {
 		return nil, &unreadableError{name, err.Error()}
 	}
@@ -31,9 +31,12 @@ func OpenReaderAt(ctx context.Context, name string, r io.ReaderAt, size int64, l
 		k = plainFile
 	}
 	if err := ctx.Err(); err != nil {
+		if pend != nil {
+			pend.dec.Close()
+		}
 		return nil, err
 	}
-	b.kind, b.Format = k, k.String()
+	b.kind, b.Format, b.sniffed = k, k.String(), pend
 	return b, nil
 }
 

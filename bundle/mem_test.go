@@ -105,3 +105,46 @@ func TestBzip2Streams(t *testing.T) {
 	_, got := walkMem(t, "messages.bz2", append(one, two...), bundle.Limits{})
 	sameFiles(t, got, []file{{Path: "messages", Body: "first stream\nsecond stream\n"}})
 }
+
+// TestWalkAgainSameResult: the first Walk of a bundle from memory goes on
+// with the decoder that sniffed its format, later walks open their own; both
+// yield the same files, warnings and SHA-256, for every format and every
+// damaged seed (a gap between gzip members met while sniffing is reported
+// by the walk).
+func TestWalkAgainSameResult(t *testing.T) {
+	cases := map[string][]byte{}
+	for _, format := range archivetest.Formats {
+		cases["bundle."+format] = archivetest.Build(t, basic, format)
+	}
+	for _, d := range damages {
+		cases[d.name] = d.build(t)
+	}
+	for name, data := range cases {
+		t.Run(name, func(t *testing.T) {
+			b, err := bundle.OpenReaderAt(context.Background(), name, bytes.NewReader(data), int64(len(data)), bundle.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			walk := func() ([]file, []bundle.Warning, string) {
+				var got []file
+				err := b.Walk(context.Background(), func(e bundle.Entry, r io.Reader) error {
+					body, err := io.ReadAll(r)
+					got = append(got, file{Path: e.Path, Body: string(body), Mode: e.Mode})
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return got, b.Warnings(), b.SHA256()
+			}
+			files1, warn1, sha1 := walk()
+			files2, warn2, sha2 := walk()
+			sameFiles(t, files1, files2)
+			if !reflect.DeepEqual(warn1, warn2) || sha1 != sha2 || sha1 == "" {
+				t.Errorf("first walk: warnings %v SHA %q; second: %v %q", warn1, sha1, warn2, sha2)
+			}
+			_, fromFile := walkAll(t, archivetest.Write(t, name, data), bundle.Limits{})
+			sameFiles(t, files1, fromFile)
+		})
+	}
+}

@@ -57,7 +57,7 @@ func Open(ctx context.Context, path string, lim Limits) (*Bundle, error) {
 		return nil, &unreadableError{path, "cannot be read (" + errText(err) + ")"}
 	}
 	defer f.Close()
-	k, looks, err := sniffBundle(f)
+	k, looks, _, err := sniffBundle(f, false)
 	if err != nil {
 		return nil, &unreadableError{path, err.Error()}
 	}
@@ -75,30 +75,51 @@ func Open(ctx context.Context, path string, lim Limits) (*Bundle, error) {
 }
 
 // sniffBundle tells the bundle file's format, decompressing the start of a
-// compressed file to see whether a tar is inside.
-func sniffBundle(r io.Reader) (kind, string, error) {
-	br := bufio.NewReaderSize(r, 4096)
+// compressed file to see whether a tar is inside. With keep, the decoder of
+// a compressed file is returned for the first Walk to go on with (see
+// sniffed); otherwise it is closed.
+func sniffBundle(r io.Reader, keep bool) (kind, string, *sniffed, error) {
+	sw := &swapReader{r: r}
+	br := bufio.NewReaderSize(sw, 4096)
 	head, _ := br.Peek(sniffLen)
 	k := sniff(head, true)
 	if !k.known() {
-		return k, describe(head), nil
+		return k, describe(head), nil, nil
 	}
 	if k.comp == "" {
-		return k, "", nil
+		return k, "", nil, nil
 	}
-	dec, err := decompressor(k.comp, br)
+	s := &sniffed{raw: sw}
+	var dec io.ReadCloser
+	var err error
+	if k.comp == "gz" {
+		// The walk's reader of gzip members, so that the walk can go on
+		// with it; gaps met in the head are told to the walk.
+		var g *gzipMembers
+		g, err = newGzipMembers(br, func(at, n int64) { s.gaps = append(s.gaps, [2]int64{at, n}) })
+		if err == nil {
+			dec, s.gz = g, g
+		}
+	} else {
+		dec, err = decompressor(k.comp, br)
+	}
 	if err != nil {
-		return k, "", fmt.Errorf("corrupt %s data (%s)", k.comp, errText(err))
+		return k, "", nil, fmt.Errorf("corrupt %s data (%s)", k.comp, errText(err))
 	}
-	defer dec.Close()
-	dh, derr := bufio.NewReaderSize(dec, 4096).Peek(sniffLen)
+	s.dec, s.out = dec, bufio.NewReaderSize(dec, 4096)
+	dh, derr := s.out.Peek(sniffLen)
 	if len(dh) == 0 && derr != nil && derr != io.EOF {
-		return k, "", fmt.Errorf("corrupt %s data (%s)", k.comp, errText(derr))
+		dec.Close()
+		return k, "", nil, fmt.Errorf("corrupt %s data (%s)", k.comp, errText(derr))
 	}
 	if isTar(dh, true) {
 		k.arch = "tar"
 	}
-	return k, "", nil
+	if !keep {
+		dec.Close()
+		s = nil
+	}
+	return k, "", s, nil
 }
 
 // Walk streams every regular file of the bundle once, in archive order
@@ -164,6 +185,7 @@ type layer struct {
 	metered bool              // entry readers are decompressor outputs (zip, 7z)
 	st      *layerStats
 	entries int
+	pre     io.ReadCloser // the decoder of the bundle file, already open (see walkFile)
 }
 
 func (w *walker) newLayer(p string, depth int, format string) *layer {
@@ -274,6 +296,25 @@ func (w *walker) walkFile() error {
 			}
 		}
 	} else {
+		pend := b.sniffed
+		b.sniffed = nil
+		if b.kind.comp == "xz" {
+			// The blocks of a multi-block xz file are decoded in place on
+			// every core; the hash then reads the whole file below.
+			if p := newXzParallel(f, b.Size, &l.st.in); p != nil {
+				l.pre = p
+			}
+		}
+		if pend != nil && l.pre == nil {
+			// Go on with the decoder that sniffed the bundle in
+			// OpenReaderAt rather than opening another one.
+			if l.pre, err = pend.resume(f, h, &l.st.in, w.gzipGap(l)); err != nil {
+				w.warn("", "cannot compute the bundle's SHA-256 ("+errText(err)+")")
+				return nil
+			}
+		} else if pend != nil {
+			pend.dec.Close()
+		}
 		werr = w.openArchive(l, b.kind, io.TeeReader(f, h), nil, b.Size, filepath.Base(b.Path))
 		if w.parent.Err() == nil {
 			_, err = io.Copy(h, f) // the bytes the walk did not need
@@ -290,7 +331,8 @@ func (w *walker) walkFile() error {
 }
 
 // openArchive reads one archive or compressed file into layer l: from the
-// stream src, or from ra (size bytes) for zip and 7z. base names the content
+// stream src (or the decoder l.pre already opened on it), or from ra (size
+// bytes) for zip and 7z. base names the content
 // of a single compressed file. Only stop errors come back; the rest are
 // warnings.
 //
@@ -322,12 +364,12 @@ func (w *walker) openArchive(l *layer, k kind, src io.Reader, ra io.ReaderAt, si
 		l.format = k.comp
 		var dec io.ReadCloser
 		var err error
-		if k.comp == "gz" {
-			dec, err = newGzipMembers(&countReader{r: src, n: &l.st.in}, func(at, n int64) {
-				w.lose(LossArtifact, l.path, fmt.Sprintf("%s at byte %d of the gzip data are not gzip data; skipped, and the gzip members after them were read",
-					wording.Plural(int(n), "byte", "bytes"), at))
-			})
-		} else {
+		switch {
+		case l.pre != nil:
+			dec = l.pre
+		case k.comp == "gz":
+			dec, err = newGzipMembers(&countReader{r: src, n: &l.st.in}, w.gzipGap(l))
+		default:
 			dec, err = decompressor(k.comp, &countReader{r: src, n: &l.st.in})
 		}
 		if err != nil {
@@ -378,6 +420,15 @@ func (w *walker) openArchive(l *layer, k kind, src io.Reader, ra io.ReaderAt, si
 			return w.endLayer(l, w.salvageZip(l, sr, size, err))
 		}
 		return w.endLayer(l, err)
+	}
+}
+
+// gzipGap reports bytes between the gzip members of layer l that are not
+// gzip data.
+func (w *walker) gzipGap(l *layer) func(at, n int64) {
+	return func(at, n int64) {
+		w.lose(LossArtifact, l.path, fmt.Sprintf("%s at byte %d of the gzip data are not gzip data; skipped, and the gzip members after them were read",
+			wording.Plural(int(n), "byte", "bytes"), at))
 	}
 }
 

@@ -393,10 +393,13 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request) {
 		}
 		imp = append(imp, in)
 	}
-	added, skipped, err := s.st.Import(r.Context(), imp)
-	if err != nil {
-		s.internal(w, err)
-		return
+	added, skipped := 0, 0
+	if len(imp) > 0 {
+		var err error
+		if added, skipped, err = s.st.Import(r.Context(), imp); err != nil {
+			s.internal(w, err)
+			return
+		}
 	}
 	out := map[string]any{"records": len(imp), "added": added, "skipped": skipped, "torn_last_line": body.n > rr.Offset()}
 	writeJSON(w, http.StatusOK, out)

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/fsagent/triage/internal/archivetest"
@@ -63,14 +65,15 @@ type fuzzServer struct {
 	// outcome is the analysis of the seeded bundle, made once: finishing
 	// a re-queued analysis records it again instead of analyzing anew.
 	outcome *store.Outcome
+	tokens  []string // Config.Tokens
 }
 
 const maxGrowth = 300
 
 // newFuzzServer builds a server on a fresh store; seed, when set, runs on
 // every fresh store (e.g. to place analyses to re-analyze).
-func newFuzzServer(f testing.TB, seed func(fs *fuzzServer) error) *fuzzServer {
-	fs := &fuzzServer{base: fuzzBase(f), seed: seed}
+func newFuzzServer(f testing.TB, seed func(fs *fuzzServer) error, tokens ...string) *fuzzServer {
+	fs := &fuzzServer{base: fuzzBase(f), seed: seed, tokens: tokens}
 	if err := fs.build(); err != nil {
 		f.Fatal(err)
 	}
@@ -82,14 +85,38 @@ func newFuzzServer(f testing.TB, seed func(fs *fuzzServer) error) *fuzzServer {
 // system has it, since every accepted upload and import is made durable
 // (fsync) and a disk makes that most of an execution's time (measured:
 // 277 against 1,493 uploads a second).
+//
+// Each directory is named for its process and removed by its cleanup;
+// those of processes that died without cleaning up (a killed fuzz worker)
+// are removed by the next run, so memory is not left taken.
 func fuzzBase(tb testing.TB) string {
-	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
-		if dir, err := os.MkdirTemp("/dev/shm", "triage-fuzz-"); err == nil {
-			tb.Cleanup(func() { os.RemoveAll(dir) })
-			return dir
+	const shm = "/dev/shm"
+	if st, err := os.Stat(shm); err != nil || !st.IsDir() {
+		return tb.TempDir()
+	}
+	old, _ := filepath.Glob(filepath.Join(shm, "triage-fuzz-*"))
+	for _, d := range old {
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(d), "triage-fuzz-%d-", &pid); err == nil && !alive(pid) {
+			os.RemoveAll(d)
 		}
 	}
-	return tb.TempDir()
+	dir, err := os.MkdirTemp(shm, fmt.Sprintf("triage-fuzz-%d-", os.Getpid()))
+	if err != nil {
+		return tb.TempDir()
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// alive says whether process pid exists (another user's counts).
+func alive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 func (fs *fuzzServer) build() error {
@@ -103,7 +130,7 @@ func (fs *fuzzServer) build() error {
 		return err
 	}
 	srv, err := New(Config{Store: st, Rules: shippedRules, MaxUpload: fuzzMaxUpload, MaxImport: fuzzMaxImport,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Tokens: fs.tokens, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		st.Close()
 		return err
@@ -119,7 +146,7 @@ func (fs *fuzzServer) build() error {
 		st.Close()
 		return err
 	}
-	*fs = fuzzServer{base: fs.base, seed: fs.seed, outcome: fs.outcome, srv: srv, h: srv.Handler(), st: st, dir: dir, db: db, ver: ver}
+	*fs = fuzzServer{base: fs.base, seed: fs.seed, outcome: fs.outcome, tokens: fs.tokens, srv: srv, h: srv.Handler(), st: st, dir: dir, db: db, ver: ver}
 	if fs.seed != nil {
 		return fs.seed(fs)
 	}
@@ -173,8 +200,12 @@ func (fs *fuzzServer) do(t *testing.T, req *http.Request) fuzzResult {
 		t.Fatalf("%s %s: %d %s", req.Method, req.URL, res.code, res.body)
 	}
 	if !strings.HasPrefix(req.URL.Path, "/api/") && req.Header.Get("Accept") != "application/json" {
-		// A page: HTML, an error page for a refusal.
-		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || len(res.body) == 0 {
+		// A page: HTML, an error page for a refusal, or a redirection.
+		if res.code >= 300 && res.code < 400 {
+			if rec.Header().Get("Location") == "" {
+				t.Fatalf("%s %s: %d without a Location", req.Method, req.URL, res.code)
+			}
+		} else if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || len(res.body) == 0 {
 			t.Fatalf("%s %s: %d answered with Content-Type %q and %d bytes", req.Method, req.URL, res.code, ct, len(res.body))
 		}
 		if res.code >= 400 && res.changed {
@@ -567,6 +598,96 @@ func FuzzAPIQuery(f *testing.F) {
 		res := fs.do(t, req)
 		if res.changed {
 			t.Fatalf("GET %s changed the store", req.URL)
+		}
+	})
+}
+
+// FuzzForms posts urlencoded bodies to the pages' forms (sign-in,
+// re-analysis, ticket deletion) on a service with a token, signed in by
+// cookie, holding two analyzed uploads of ticket; @CSRF@ in
+// the body becomes the session's form token. Beyond the common checks
+// (pages answer HTML): no more than the forms' 64 KiB is read; a sign-in
+// succeeds exactly with the right token and sets the cookie; a deletion
+// happens exactly when confirmed with the ticket's id.
+func FuzzForms(f *testing.F) {
+	const tok = "0123456789abcdef-fuzz-token"
+	forms := []string{"/login", "/analyses/1/reanalyze", "/tickets/R-1/delete"}
+	for _, s := range []struct {
+		form uint8
+		body string
+	}{
+		{0, "csrf=@CSRF@&token=" + tok},
+		{0, "csrf=@CSRF@&token=wrong-token-0123456789"},
+		{0, "token=" + tok},
+		{1, "csrf=@CSRF@"},
+		{1, "csrf=%zz"},
+		{2, "csrf=@CSRF@&confirm=R-1"},
+		{2, "csrf=@CSRF@&confirm=R-2"},
+		{2, "confirm=R-1&csrf=@CSRF@&csrf=x"},
+	} {
+		f.Add(s.form, []byte(s.body))
+	}
+	data := archivetest.Build(f, filepath.Join("..", "testdata", "sample-bundle"), "tar.gz")
+	fs := newFuzzServer(f, analyzedUploads(data), tok)
+	const session = "0123456789abcdef0123456789abcdef"
+	n := 0
+	f.Fuzz(func(t *testing.T, form uint8, body []byte) {
+		defer fs.after(t)
+		path := forms[int(form)%len(forms)]
+		body = bytes.ReplaceAll(body, []byte(csrfMark), []byte(fs.srv.csrfFor(session)))
+		req := httptest.NewRequest("POST", path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: session})
+		req.AddCookie(&http.Cookie{Name: tokenCookie, Value: tok})
+		// A new address each time: the sign-in limit is tested elsewhere
+		// and would otherwise answer every wrong guess after the fifth.
+		n++
+		req.RemoteAddr = fmt.Sprintf("10.%d.%d.%d:1", n>>16&255, n>>8&255, n&255)
+		res := fs.do(t, req)
+		if res.read > 64<<10+1 {
+			t.Fatalf("read %d bytes of a form limited to 64 KiB", res.read)
+		}
+		q, qerr := url.ParseQuery(string(body))
+		csrfOK := qerr == nil && q.Get("csrf") == fs.srv.csrfFor(session)
+		switch path {
+		case "/login":
+			want := http.StatusForbidden
+			if csrfOK {
+				want = http.StatusUnauthorized
+				if strings.TrimSpace(q.Get("token")) == tok {
+					want = http.StatusSeeOther
+				}
+			}
+			if res.code != want {
+				t.Fatalf("sign-in with %q: %d, want %d", body, res.code, want)
+			}
+		case "/analyses/1/reanalyze":
+			want := http.StatusForbidden
+			if csrfOK {
+				want = http.StatusSeeOther
+			}
+			if res.code != want {
+				t.Fatalf("re-analysis form %q: %d, want %d", body, res.code, want)
+			}
+			if res.changed {
+				if err := fs.finishQueued(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		default:
+			want := http.StatusForbidden
+			if csrfOK {
+				want = http.StatusBadRequest
+				if q.Get("confirm") == "R-1" {
+					want = http.StatusOK
+				}
+			}
+			if res.code != want || (want == http.StatusOK) != res.changed {
+				t.Fatalf("deletion form %q: %d (store changed: %v), want %d", body, res.code, res.changed, want)
+			}
+			if res.changed {
+				fs.grown = maxGrowth // the seeded analyses are gone: rebuild
+			}
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"regexp"
@@ -112,15 +113,36 @@ func (s *Server) auth(next http.Handler) http.Handler {
 			return
 		}
 		if len(s.tokenSums) > 0 {
-			tok := ""
+			tok, cookie := "", false
 			if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
 				tok = strings.TrimSpace(a[7:])
 			} else if c, err := r.Cookie(tokenCookie); err == nil {
-				tok = c.Value
+				tok, cookie = c.Value, true
 			}
-			if s.validToken(tok) {
-				next.ServeHTTP(w, r)
-				return
+			if tok != "" {
+				// A token sent with a request is a sign-in like /login's,
+				// limited the same way: no guessing through the API.
+				addr := clientAddr(r.RemoteAddr)
+				if ok, wait := s.logins.allow(addr); !ok {
+					w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
+					apiError(w, http.StatusTooManyRequests, fmt.Sprintf("too many failed sign-ins from your address: try again in %s", wait))
+					return
+				}
+				if s.validToken(tok) {
+					next.ServeHTTP(w, r)
+					return
+				}
+				s.logins.fail(addr)
+				via := "bearer token"
+				if cookie {
+					via = "cookie"
+				}
+				s.log.Warn("failed sign-in", "addr", addr, "via", via)
+				if cookie {
+					// A revoked token: forget it, so it fails once.
+					http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+						SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+				}
 			}
 		}
 		if r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/") {

@@ -59,6 +59,34 @@ func TestLoginRateLimit(t *testing.T) {
 	if rec := login("192.0.2.7:4003", tok); rec.Code != http.StatusSeeOther {
 		t.Errorf("after %s the right token: %d, want 303", loginRefill, rec.Code)
 	}
+
+	// Bearer tokens on the API are sign-ins too, sharing the bucket: no
+	// guessing around the form.
+	api := func(addr, token string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/api/v1/analyses", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.RemoteAddr = addr
+		rec := httptest.NewRecorder()
+		h.srv.Handler().ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := api("203.0.113.9:1", tok); rec.Code != http.StatusOK {
+		t.Fatalf("API with the right token: %d", rec.Code)
+	}
+	for i := range loginBurst {
+		if rec := api("203.0.113.9:1", fmt.Sprintf("wrong-token-%012d", i)); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("API with a wrong token, %d: %d, want 401", i+1, rec.Code)
+		}
+	}
+	if rec := api("203.0.113.9:2", tok); rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("API after %d wrong tokens, with the right one: %d, want 429 with Retry-After", loginBurst, rec.Code)
+	}
+	if rec := login("203.0.113.9:3", tok); rec.Code != http.StatusTooManyRequests {
+		t.Errorf("the form after %d wrong bearer tokens: %d, want 429", loginBurst, rec.Code)
+	}
+	if rec := api("198.51.100.1:9", tok); rec.Code != http.StatusOK {
+		t.Errorf("API from another address: %d, want 200", rec.Code)
+	}
 }
 
 // TestLoginLimiterBounded sprays failures from more addresses than the

@@ -1,0 +1,387 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math/rand/v2"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/mikelolasagasti/xz"
+	uxz "github.com/ulikunitz/xz"
+)
+
+// xzBlocks compresses data into one xz stream of blocks of blockSize
+// uncompressed bytes, as xz -T writes.
+func xzBlocks(t testing.TB, data []byte, blockSize int64, cfg uxz.WriterConfig) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	cfg.BlockSize = blockSize
+	w, err := cfg.NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// xzTestData is text with some randomness, so blocks compress to a few KB.
+func xzTestData(n int) []byte {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var b bytes.Buffer
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "%06d Mar  1 12:00:%02d web01 kernel: secfs: pid %d opened /data/g%x\n", i, i%60, rng.IntN(1<<20), rng.Uint32())
+	}
+	return b.Bytes()[:n]
+}
+
+// readResult is what a reader yielded: its bytes and the error it ended
+// with (nil for io.EOF).
+type readResult struct {
+	data []byte
+	err  error
+}
+
+func readWith(r io.Reader, size int) readResult {
+	var out bytes.Buffer
+	buf := make([]byte, size)
+	for {
+		n, err := r.Read(buf)
+		out.Write(buf[:n])
+		if err == io.EOF {
+			return readResult{data: out.Bytes()}
+		}
+		if err != nil {
+			return readResult{data: out.Bytes(), err: err}
+		}
+	}
+}
+
+// sequentialXz is what the sequential decoder makes of file.
+func sequentialXz(file []byte) readResult {
+	z, err := xz.NewReader(bytes.NewReader(file), 0)
+	if err != nil {
+		return readResult{err: err}
+	}
+	return readWith(z, 32<<10)
+}
+
+// parallelXz is what the parallel reader makes of file, or false when it
+// does not take the file.
+func parallelXz(t *testing.T, file []byte, readSize int) (readResult, bool) {
+	t.Helper()
+	var in int64
+	p := newXzParallel(bytes.NewReader(file), int64(len(file)), &in)
+	if p == nil {
+		return readResult{}, false
+	}
+	defer p.Close()
+	res := readWith(p, readSize)
+	if res.err == nil && in != int64(len(file)) {
+		t.Errorf("counted %d compressed bytes, want %d", in, len(file))
+	}
+	return res, true
+}
+
+func sameResult(t *testing.T, what string, got, want readResult) {
+	t.Helper()
+	if !bytes.Equal(got.data, want.data) {
+		t.Errorf("%s: %d bytes differ from the sequential decoder's %d", what, len(got.data), len(want.data))
+	}
+	if fmt.Sprint(got.err) != fmt.Sprint(want.err) {
+		t.Errorf("%s: error %v, the sequential decoder's %v", what, got.err, want.err)
+	}
+}
+
+// sameDamage compares what the parallel reader made of a damaged copy of
+// the xz file of data (blocks of block bytes) with the sequential decoder's:
+// the error must be the same, and every block before the one the damage
+// spoils must come out whole. What comes out of a spoilt block before the
+// error is garbage whose length and content depend on the read sizes, for
+// the sequential decoder too, so it is not compared.
+func sameDamage(t *testing.T, what string, got readResult, bad, data []byte, block int) {
+	t.Helper()
+	want := readResult{}
+	if z, err := xz.NewReader(bytes.NewReader(bad), 0); err != nil {
+		want.err = err
+	} else {
+		want = readWith(z, 4096)
+	}
+	good := 0
+	for good < len(want.data) && good < len(data) && want.data[good] == data[good] {
+		good++
+	}
+	whole := good / block * block
+	if want.err == nil {
+		whole = len(want.data)
+	}
+	if len(got.data) < whole || !bytes.Equal(got.data[:whole], want.data[:whole]) {
+		t.Errorf("%s: the first %d bytes (the blocks before the damage) differ from the sequential decoder's (%d bytes read)", what, whole, len(got.data))
+	}
+	if want.err == nil && len(got.data) != len(want.data) {
+		t.Errorf("%s: %d bytes without error, the sequential decoder's %d", what, len(got.data), len(want.data))
+	}
+	if fmt.Sprint(got.err) != fmt.Sprint(want.err) {
+		t.Errorf("%s: error %v, the sequential decoder's %v", what, got.err, want.err)
+	}
+}
+
+func needCores(t *testing.T) {
+	if xzParWorkers() < 2 {
+		t.Skipf("GOMAXPROCS is %d: the parallel xz reader needs two", runtime.GOMAXPROCS(0))
+	}
+}
+
+func TestXzParallelSameBytes(t *testing.T) {
+	needCores(t)
+	data := xzTestData(512<<10 + 12345)
+	for _, c := range []struct {
+		name  string
+		block int64
+		cfg   uxz.WriterConfig
+	}{
+		{"crc64-128KiB", 128 << 10, uxz.WriterConfig{}},
+		{"crc32-50KB", 50 << 10, uxz.WriterConfig{CheckSum: uxz.CRC32}},
+		{"sha256-150KB", 150 << 10, uxz.WriterConfig{CheckSum: uxz.SHA256}},
+		{"none-32KiB", 32 << 10, uxz.WriterConfig{NoCheckSum: true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			file := xzBlocks(t, data, c.block, c.cfg)
+			want := sequentialXz(file)
+			if want.err != nil || !bytes.Equal(want.data, data) {
+				t.Fatalf("the sequential decoder fails on the test file: %v", want.err)
+			}
+			for _, size := range []int{4096, 32 << 10, 1 << 20} {
+				got, ok := parallelXz(t, file, size)
+				if !ok {
+					t.Fatal("the parallel reader refused a multi-block stream")
+				}
+				sameResult(t, fmt.Sprintf("reads of %d", size), got, want)
+			}
+		})
+	}
+}
+
+// TestXzParallelDeclines checks the files left to the sequential decoder.
+func TestXzParallelDeclines(t *testing.T) {
+	needCores(t)
+	data := xzTestData(200 << 10)
+	multi := xzBlocks(t, data, 64<<10, uxz.WriterConfig{})
+	single := xzBlocks(t, data, 1<<30, uxz.WriterConfig{})
+	padded := append(append([]byte(nil), multi...), 0, 0, 0, 0)
+	twice := append(append([]byte(nil), multi...), multi...)
+	for name, file := range map[string][]byte{
+		"single block":         single,
+		"stream padding":       padded,
+		"two streams":          twice,
+		"cut":                  multi[:len(multi)-1],
+		"not xz":               []byte(strings.Repeat("plain text\n", 10)),
+		"footer flags changed": withFooterFlags(multi, 1),
+	} {
+		if p := newXzParallel(bytes.NewReader(file), int64(len(file)), new(int64)); p != nil {
+			p.Close()
+			t.Errorf("%s: taken by the parallel reader", name)
+		}
+	}
+	if p := newXzParallel(bytes.NewReader(multi), int64(len(multi)), new(int64)); p == nil {
+		t.Error("a multi-block stream is not taken")
+	} else {
+		p.Close()
+	}
+}
+
+// withFooterFlags sets the footer's check type (fixing the footer's CRC), so
+// that it no longer matches the header's.
+func withFooterFlags(file []byte, check byte) []byte {
+	f := append([]byte(nil), file...)
+	foot := f[len(f)-12:]
+	foot[9] = check
+	binary.LittleEndian.PutUint32(foot[0:4], crc32.ChecksumIEEE(foot[4:10]))
+	return f
+}
+
+// TestXzParallelDamage flips bytes all over a multi-block file: whatever the
+// damage, the bytes and the error are the sequential decoder's (or the
+// parallel reader declines the file).
+func TestXzParallelDamage(t *testing.T) {
+	needCores(t)
+	data := xzTestData(64 << 10)
+	file := xzBlocks(t, data, 16<<10, uxz.WriterConfig{DictCap: 16 << 10})
+	step := 41 // every byte takes minutes
+	if testing.Short() {
+		step = 97
+	}
+	taken := 0
+	for i := 0; i < len(file); i += step {
+		for _, x := range []byte{0x01, 0x80} {
+			bad := append([]byte(nil), file...)
+			bad[i] ^= x
+			got, ok := parallelXz(t, bad, 16<<10)
+			if !ok {
+				continue
+			}
+			taken++
+			sameDamage(t, fmt.Sprintf("byte %d ^ %#x", i, x), got, bad, data, 16<<10)
+		}
+	}
+	if taken == 0 {
+		t.Error("the parallel reader declined every damaged file: nothing was compared")
+	}
+}
+
+// TestXzParallelIndexLies changes a record of the index (with a valid index
+// CRC): the block it describes then fails, and the rest is the sequential
+// decoder's.
+func TestXzParallelIndexLies(t *testing.T) {
+	needCores(t)
+	data := xzTestData(100 << 10)
+	file := xzBlocks(t, data, 20<<10, uxz.WriterConfig{DictCap: 32 << 10})
+	s := readXzStream(bytes.NewReader(file), int64(len(file)))
+	if s == nil || len(s.blocks) < 4 {
+		t.Fatal("the test file is not a multi-block stream")
+	}
+	for _, c := range []struct {
+		name   string
+		change func(b []xzBlock)
+	}{
+		{"uncompressed size", func(b []xzBlock) { b[2].uncompressed-- }},
+		{"uncompressed sizes swapped", func(b []xzBlock) { b[1].uncompressed, b[4].uncompressed = b[4].uncompressed+1, b[1].uncompressed-1 }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			blocks := append([]xzBlock(nil), s.blocks...)
+			c.change(blocks)
+			bad := rewriteIndex(t, file, s, blocks)
+			got, ok := parallelXz(t, bad, 8<<10)
+			if !ok {
+				t.Fatal("declined")
+			}
+			if sequentialXz(bad).err == nil {
+				t.Fatal("the sequential decoder accepts the lying index")
+			}
+			sameDamage(t, c.name, got, bad, data, 20<<10)
+		})
+	}
+}
+
+// rewriteIndex replaces file's index by one of blocks (same encoded size).
+func rewriteIndex(t *testing.T, file []byte, s *xzStream, blocks []xzBlock) []byte {
+	t.Helper()
+	idx := []byte{0}
+	idx = putXzVLI(idx, uint64(len(blocks)))
+	for _, b := range blocks {
+		idx = putXzVLI(idx, uint64(b.unpadded))
+		idx = putXzVLI(idx, uint64(b.uncompressed))
+	}
+	for len(idx)%4 != 0 {
+		idx = append(idx, 0)
+	}
+	idx = binary.LittleEndian.AppendUint32(idx, crc32.ChecksumIEEE(idx))
+	if int64(len(idx)) != s.size-12-s.indexStart {
+		t.Fatalf("the changed index is %d bytes, not %d", len(idx), s.size-12-s.indexStart)
+	}
+	out := append([]byte(nil), file...)
+	copy(out[s.indexStart:], idx)
+	return out
+}
+
+// TestXzParallelLargeDictionary: a dictionary over xzParDictMax fails in the
+// workers, and the sequential decoder reads the file instead.
+func TestXzParallelLargeDictionary(t *testing.T) {
+	needCores(t)
+	data := xzTestData(300 << 10)
+	file := xzBlocks(t, data, 100<<10, uxz.WriterConfig{DictCap: 2 * xzParDictMax})
+	got, ok := parallelXz(t, file, 32<<10)
+	if !ok {
+		t.Fatal("declined")
+	}
+	sameResult(t, "32 MiB dictionary", got, readResult{data: data})
+}
+
+// TestXzParallelClose closes the reader in the middle: the workers end.
+func TestXzParallelClose(t *testing.T) {
+	needCores(t)
+	file := xzBlocks(t, xzTestData(2<<20), 64<<10, uxz.WriterConfig{})
+	before := runtime.NumGoroutine()
+	p := newXzParallel(bytes.NewReader(file), int64(len(file)), new(int64))
+	if p == nil {
+		t.Fatal("declined")
+	}
+	if _, err := io.ReadFull(p, make([]byte, 100<<10)); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	if after := runtime.NumGoroutine(); after > before {
+		t.Errorf("%d goroutines after Close, %d before", after, before)
+	}
+}
+
+// TestXzParallelBundle walks a multi-block tar.xz bundle, from a file and
+// from memory: files, warnings and SHA-256 are those of the sequential
+// decoder (GOMAXPROCS 1 turns the parallel reader off).
+func TestXzParallelBundle(t *testing.T) {
+	needCores(t)
+	var tarBuf bytes.Buffer
+	tw := tar.NewWriter(&tarBuf)
+	for i, body := range []string{string(xzTestData(300 << 10)), "web01\n", string(xzTestData(200 << 10))} {
+		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("h/f%d", i), Mode: 0o644, Size: int64(len(body))}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	good := xzBlocks(t, tarBuf.Bytes(), 64<<10, uxz.WriterConfig{DictCap: 64 << 10})
+	bad := append([]byte(nil), good...)
+	s := readXzStream(bytes.NewReader(good), int64(len(good)))
+	bad[s.blocks[5].off+40] ^= 0x55 // inside the second file
+	for name, data := range map[string][]byte{"good": good, "damaged": bad} {
+		t.Run(name, func(t *testing.T) {
+			walk := func() (map[string]string, []Warning, string) {
+				b, err := OpenReaderAt(context.Background(), "b.tar.xz", bytes.NewReader(data), int64(len(data)), Limits{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				files := map[string]string{}
+				err = b.Walk(context.Background(), func(e Entry, r io.Reader) error {
+					body, err := io.ReadAll(r)
+					files[e.Path] = string(body)
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return files, b.Warnings(), b.SHA256()
+			}
+			files, warns, sha := walk()
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			seqFiles, seqWarns, seqSHA := walk()
+			if !reflect.DeepEqual(files, seqFiles) {
+				t.Errorf("files differ from the sequential decoder's")
+			}
+			if !reflect.DeepEqual(warns, seqWarns) || sha != seqSHA {
+				t.Errorf("warnings %v SHA %s; sequential: %v %s", warns, sha, seqWarns, seqSHA)
+			}
+			if name == "damaged" && len(warns) == 0 {
+				t.Error("the damage is not reported")
+			}
+			if name == "good" && len(files) != 3 {
+				t.Errorf("%d files read, want 3", len(files))
+			}
+		})
+	}
+}
