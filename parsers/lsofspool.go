@@ -48,11 +48,13 @@ type lsofSpool struct {
 	hdrLine int
 	max     int // bytes it may hold; 0 means lsofSpoolMax
 	rows    int // rows spooled
-	// collect makes a batch's spool (see lsofpar.go) only record rows:
-	// no budget, no frames; the batch's records join the file's spool in
-	// order. firstRow is the line of its first row.
+	// collect makes a batch's spool (see lsofpar.go) only record rows,
+	// without a budget, and pack them into one frame on the worker; the
+	// frame joins the file's spool in order. firstRow is the line of its
+	// first row.
 	collect  bool
 	firstRow int
+	curRows  int // rows in cur
 	lost     int // rows naming a path not spooled: lsofSpoolMax reached
 	// firstLost is the line of the first lost row.
 	firstLost int
@@ -112,6 +114,7 @@ func (s *lsofSpool) row(line int, b []byte) {
 	}
 	s.record(line, false, b)
 	s.rows++
+	s.curRows++
 	s.frameDone()
 }
 
@@ -131,8 +134,20 @@ func (s *lsofSpool) frameDone() {
 	}
 }
 
-// appendRecords adds the rows a batch held, the next in file order.
-func (s *lsofSpool) appendRecords(o *lsofSpool) {
+// pack compresses the rows a batch held into one frame, on the worker
+// that parsed the batch (compressing them on the goroutine that joins the
+// batches made it the slowest step of a busy lsof). The batch's records
+// start with the header in force (lsofBatch.parse), so the frame parses
+// on its own.
+func (s *lsofSpool) pack() {
+	if s.rows > 0 {
+		s.seal()
+	}
+	s.cur = nil
+}
+
+// appendFrame adds the frame a batch packed, the next in file order.
+func (s *lsofSpool) appendFrame(o *lsofSpool) {
 	if s.full() {
 		if s.lost == 0 {
 			s.firstLost = o.firstRow
@@ -140,9 +155,14 @@ func (s *lsofSpool) appendRecords(o *lsofSpool) {
 		s.lost += o.rows
 		return
 	}
-	s.cur = append(s.cur, o.cur...)
+	if s.curRows > 0 {
+		s.seal() // rows read before, serially: they come first
+	} else {
+		s.cur = s.cur[:0] // header lines alone: the batch's frame has its own
+	}
+	s.frames = append(s.frames, o.frames...)
+	s.packed += o.packed
 	s.rows += o.rows
-	s.frameDone()
 }
 
 // seal compresses the frame being filled.
@@ -155,7 +175,7 @@ func (s *lsofSpool) seal() {
 	lsofEncoders.Put(e)
 	s.frames = append(s.frames, f)
 	s.packed += len(f)
-	s.cur = s.cur[:0]
+	s.cur, s.curRows = s.cur[:0], 0
 }
 
 // replay parses the held rows again and appends room empty facts and then
