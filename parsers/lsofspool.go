@@ -29,7 +29,10 @@ import (
 
 // lsofSpoolFrame is the uncompressed size of one spool frame. Frames are
 // compressed and later decoded and parsed independently, on every core.
-const lsofSpoolFrame = 4 << 20
+// A frame is as large as the encoder's window, so splitting costs little
+// ratio; every worker holds one decoded frame while the facts are made,
+// and 4 MiB frames were 8 MB of the lsof-first shape's peak.
+const lsofSpoolFrame = 1 << 20
 
 // lsofSpoolMax bounds the compressed bytes one lsof file may spool.
 const lsofSpoolMax = 64 << 20
@@ -64,7 +67,7 @@ var lsofEncoders = sync.Pool{New: func() any {
 }}
 
 var lsofDecoders = sync.Pool{New: func() any {
-	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(2*lsofSpoolFrame))
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(lsofSpoolFrame+2*DefaultMaxLine+1<<16)) // a frame, its last row and the header it starts with
 	if err != nil {
 		panic(err)
 	}
@@ -164,12 +167,8 @@ func (s *lsofSpool) seal() {
 // frame and then copying them, or growing dst twice, doubled the peak
 // memory). Each frame is let go once its facts are written.
 func (s *lsofSpool) replay(path string, dirs []string, dst []model.OpenFile, room int) ([]model.OpenFile, int, error) {
-	frames := make([][]byte, 0, len(s.frames)+1)
-	frames = append(frames, s.frames...)
-	packed := len(frames)
-	if len(s.cur) > 0 {
-		frames = append(frames, s.cur)
-	}
+	s.seal() // the frame being filled, so its buffer goes now
+	frames, packed := s.frames, len(s.frames)
 	s.frames, s.cur = nil, nil
 	counts, unk := make([]int, len(frames)), make([]int, len(frames))
 	keep := make([][]int32, len(frames))
@@ -227,7 +226,7 @@ func eachFrame(frames [][]byte, packed int, bufs frameBufs, fn func(i int, raw [
 			defer wg.Done()
 			buf := &bufs[w]
 			if *buf == nil && packed > 0 {
-				*buf = make([]byte, 0, lsofSpoolFrame+64<<10) // a frame and its last record
+				*buf = make([]byte, 0, lsofSpoolFrame+64<<10) // a frame and its last row, usually
 			}
 			for i := range work {
 				errs[i] = safeFrame(fn, i, frames[i], i < packed, buf)
@@ -315,7 +314,7 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model
 		if k == len(dst) {
 			return nil, nil, errors.New("lsof spool: a row was kept on the second pass only")
 		}
-		dst[k] = st.fact(rec, path)
+		dst[k] = st.factOf(rec, &st.row, path) // the row just split
 		k++
 		st.recs.drop()
 		st.slow = st.slow[:0]
