@@ -183,6 +183,9 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 	if in.batchLen > 0 {
 		size, slack = in.batchLen, in.batchLen/4
 	}
+	if cut == nil {
+		slack = 0 // no line is waited for
+	}
 	var cur *batchJob[R]
 	send := func() {
 		if cur == nil || len(cur.lines.spans) == 0 {
