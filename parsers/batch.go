@@ -45,13 +45,11 @@ type batchLines struct {
 // removed.
 type batchLine struct{ start, end int32 }
 
+// batchReadWarning is a warning reading gave before line at of a batch.
 type batchReadWarning struct {
 	at int
 	w  Warning
 }
-
-// len returns the number of lines.
-func (lb *batchLines) len() int { return len(lb.spans) }
 
 // lines calls fn with each line of the batch, in made to stand at it:
 // in.Line, in.Bytes, in.Text and in.Warnf work as they do in a serial
@@ -94,13 +92,15 @@ func (in *Input) addWarning(w Warning) {
 }
 
 // parallelAt reports whether the n-th line read is the one after which
-// the rest of in is parsed in batches.
+// the rest of in is parsed in batches: never on one CPU, where batches
+// would only add copies, nor when the caller runs one analysis per core
+// (Input.ParseSerially).
 func (in *Input) parallelAt(n int) bool {
 	at := batchParallelAfter
 	if in.batchMin > 0 {
 		at = in.batchMin
 	}
-	return n == at && !in.serial
+	return n == at && !in.serial && (runtime.GOMAXPROCS(0) > 1 || in.batchMin > 0) // tests set batchMin to parse in batches anywhere
 }
 
 // batchInput returns the Input a worker parses a batch of in's file with:
@@ -182,6 +182,9 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 	size, slack := batchSize, batchCutSlack
 	if in.batchLen > 0 {
 		size, slack = in.batchLen, in.batchLen/4
+	}
+	if cut == nil {
+		slack = 0 // no line is waited for
 	}
 	var cur *batchJob[R]
 	send := func() {

@@ -422,3 +422,26 @@ func TestLineScanners(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchWorkerPanics: a parser's panic on a worker is handed to the
+// reading goroutine, which raises it there (where the pipeline turns it
+// into a warning on the file), instead of ending the process.
+func TestBatchWorkerPanics(t *testing.T) {
+	in := NewInputString("strace.out", strings.Repeat("1 read(3) = 0\n", 5000))
+	in.batchMin, in.batchLen = 1, 1000
+	in.Next()
+	defer func() {
+		r := recover()
+		if r == nil || !strings.Contains(fmt.Sprint(r), "boom (batch from line ") {
+			t.Fatalf("recovered %v, want the worker's panic", r)
+		}
+	}()
+	joined := 0
+	parseInBatches(in, func(lb *batchLines) int {
+		if lb.first > 2000 {
+			panic("boom")
+		}
+		return len(lb.spans)
+	}, func(lb *batchLines, n int) { joined += n }, nil)
+	t.Fatalf("no panic; %d lines joined", joined)
+}
