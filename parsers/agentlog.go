@@ -2,6 +2,7 @@ package parsers
 
 import (
 	"bytes"
+	"math/bits"
 	"path"
 	"strings"
 
@@ -69,11 +70,12 @@ var agentPatterns = []agentPattern{
 // match, which spares the table on most lines. Extend it with the table.
 var agentAnchors = []string{"unload", "guard", "start", "stop", "shut", "intercept"}
 
-// agentAnchorFirst marks the first letters of the anchors, in both cases.
-var agentAnchorFirst = func() (t [256]bool) {
-	for _, a := range agentAnchors {
-		t[a[0]] = true
-		t[a[0]-'a'+'A'] = true
+// agentAnchorFirst maps a byte to the anchors that begin with it, in
+// either case.
+var agentAnchorFirst = func() (t [256]uint32) {
+	for k, a := range agentAnchors {
+		t[a[0]] |= 1 << k
+		t[a[0]-'a'+'A'] |= 1 << k
 	}
 	return t
 }()
@@ -107,11 +109,11 @@ var agentCompiled = func() []struct {
 func agentAnchorMask(msg []byte) uint32 {
 	var m uint32
 	for i := 0; i < len(msg); i++ {
-		if !agentAnchorFirst[msg[i]] {
-			continue
-		}
-		for k, a := range agentAnchors {
-			if len(msg)-i >= len(a) && foldPrefix(msg[i:], a) {
+		f := agentAnchorFirst[msg[i]] &^ m
+		for f != 0 {
+			k := bits.TrailingZeros32(f)
+			f &^= 1 << k
+			if a := agentAnchors[k]; len(msg)-i >= len(a) && foldPrefix(msg[i+1:], a[1:]) {
 				m |= 1 << k
 			}
 		}

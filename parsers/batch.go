@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"bytes"
 	"fmt"
 	"runtime"
 	"sync"
@@ -33,20 +34,22 @@ const batchCutSlack = 256 << 10
 // batchLines is a run of consecutive whole lines of a file.
 type batchLines struct {
 	buf   []byte
-	ends  []int32 // end of each line in buf
-	first int     // number of the first line
+	spans []batchLine
+	first int // number of the first line
 	// reads are the warnings reading gave (a line cut to the maximum
 	// length), each before line at of the batch (0-based).
 	reads []batchReadWarning
 }
 
+// batchLine is where one line lies in batchLines.buf, its end of line
+// removed.
+type batchLine struct{ start, end int32 }
+
+// batchReadWarning is a warning reading gave before line at of a batch.
 type batchReadWarning struct {
 	at int
 	w  Warning
 }
-
-// len returns the number of lines.
-func (lb *batchLines) len() int { return len(lb.ends) }
 
 // lines calls fn with each line of the batch, in made to stand at it:
 // in.Line, in.Bytes, in.Text and in.Warnf work as they do in a serial
@@ -55,10 +58,9 @@ func (lb *batchLines) len() int { return len(lb.ends) }
 // may do this on the Input it reads (a join parsing a batch again).
 func (lb *batchLines) lines(in *Input, fn func(b []byte)) {
 	raw, line, hasText, text := in.raw, in.line, in.hasText, in.text
-	start, r := 0, 0
-	for i, end := range lb.ends {
-		b := lb.buf[start:end:end]
-		start = int(end)
+	r := 0
+	for i, l := range lb.spans {
+		b := lb.buf[l.start:l.end:l.end]
 		in.raw, in.line, in.hasText = b, lb.first+i, false
 		for r < len(lb.reads) && lb.reads[r].at == i {
 			in.addWarning(lb.reads[r].w)
@@ -90,13 +92,15 @@ func (in *Input) addWarning(w Warning) {
 }
 
 // parallelAt reports whether the n-th line read is the one after which
-// the rest of in is parsed in batches.
+// the rest of in is parsed in batches: never on one CPU, where batches
+// would only add copies, nor when the caller runs one analysis per core
+// (Input.ParseSerially).
 func (in *Input) parallelAt(n int) bool {
 	at := batchParallelAfter
 	if in.batchMin > 0 {
 		at = in.batchMin
 	}
-	return n == at && !in.serial
+	return n == at && !in.serial && (runtime.GOMAXPROCS(0) > 1 || in.batchMin > 0) // tests set batchMin to parse in batches anywhere
 }
 
 // batchInput returns the Input a worker parses a batch of in's file with:
@@ -179,9 +183,12 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 	if in.batchLen > 0 {
 		size, slack = in.batchLen, in.batchLen/4
 	}
+	if cut == nil {
+		slack = 0 // no line is waited for
+	}
 	var cur *batchJob[R]
 	send := func() {
-		if cur == nil || len(cur.lines.ends) == 0 {
+		if cur == nil || len(cur.lines.spans) == 0 {
 			return
 		}
 		if len(queue) == 2*workers {
@@ -191,16 +198,9 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 		work <- cur
 		cur = nil
 	}
-	// Reading's own warnings (an over-long line) belong before the line
-	// they are about, in the batch: the join adds them in order.
-	for {
-		in.capture = true
-		ok := in.Next()
-		in.capture = false
-		if !ok {
-			break
-		}
-		b := in.Bytes()
+	// add appends a line (without its end of line) to the batch being
+	// filled, first sending that batch when it is full.
+	add := func(b []byte) {
 		if cur != nil && len(cur.lines.buf) >= size &&
 			(cut == nil || cut(b) || len(cur.lines.buf) >= size+slack) {
 			send()
@@ -208,18 +208,58 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 		if cur == nil {
 			if n := len(free); n > 0 {
 				cur, free = free[n-1], free[:n-1]
-				cur.lines.buf, cur.lines.ends, cur.lines.reads = cur.lines.buf[:0], cur.lines.ends[:0], cur.lines.reads[:0]
+				cur.lines.buf, cur.lines.spans, cur.lines.reads = cur.lines.buf[:0], cur.lines.spans[:0], cur.lines.reads[:0]
 			} else {
 				cur = &batchJob[R]{lines: batchLines{buf: make([]byte, 0, size+slack+64<<10)}}
 			}
 			cur.lines.first, cur.done, cur.panicked = in.Line(), make(chan struct{}), ""
 		}
+		start := len(cur.lines.buf)
+		cur.lines.buf = append(cur.lines.buf, b...)
+		cur.lines.spans = append(cur.lines.spans, batchLine{int32(start), int32(len(cur.lines.buf))})
+	}
+	for {
+		// Whole lines are taken from the reader's buffer as they are,
+		// without a call of Next each. Next reads the rest: a line longer
+		// than the buffer, a last line with no end of line, and every line
+		// when someone observes them (rule line patterns) or reading
+		// failed.
+		if in.observe == nil && in.err == nil {
+			data, err := in.r.Peek(in.r.Size())
+			if k := bytes.LastIndexByte(data, '\n'); k >= 0 {
+				whole := data[:k+1]
+				for len(whole) > 0 {
+					e := bytes.IndexByte(whole, '\n')
+					b := whole[:e]
+					if e > 0 && b[e-1] == '\r' {
+						b = b[:e-1]
+					}
+					in.line++
+					add(b)
+					whole = whole[e+1:]
+				}
+				_, _ = in.r.Discard(k + 1)
+				in.raw, in.hasText = nil, false
+				continue
+			}
+			if len(data) == 0 && err != nil {
+				in.err = err
+				break
+			}
+		}
+		// Reading's own warnings (an over-long line) belong before the
+		// line they are about, in the batch: the join adds them in order.
+		in.capture = true
+		ok := in.Next()
+		in.capture = false
+		if !ok {
+			break
+		}
+		add(in.Bytes())
 		for _, w := range in.captured {
-			cur.lines.reads = append(cur.lines.reads, batchReadWarning{at: len(cur.lines.ends), w: w})
+			cur.lines.reads = append(cur.lines.reads, batchReadWarning{at: len(cur.lines.spans) - 1, w: w})
 		}
 		in.captured = in.captured[:0]
-		cur.lines.buf = append(cur.lines.buf, b...)
-		cur.lines.ends = append(cur.lines.ends, int32(len(cur.lines.buf)))
 	}
 	send()
 	for len(queue) > 0 {

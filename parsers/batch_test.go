@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/fsagent/triage/model"
 )
@@ -19,20 +21,41 @@ import (
 // model and warnings as the serial one.
 func parallelCase(t *testing.T, name, path, content string, maxLine int, parse func(*Input, *model.Model)) (serial *model.Model, warns []Warning) {
 	t.Helper()
-	run := func(serialParse bool, after, size int) (*model.Model, []Warning) {
+	run := func(serialParse bool, after, size int, observe bool) (*model.Model, []Warning) {
 		in := NewInputString(path, content)
 		if maxLine > 0 {
 			in.maxLine = maxLine
 		}
 		in.serial = serialParse
 		in.batchMin, in.batchLen = after, size
+		seen := 0
+		if observe {
+			// Observed lines are read one by one (Next), the others
+			// taken from the reader's buffer in blocks.
+			in.Observe(func(line int, b []byte) {
+				if seen++; line != seen {
+					t.Fatalf("%s: observed line %d as line %d", name, line, seen)
+				}
+			})
+		}
 		m := &model.Model{}
 		parse(in, m)
+		in.Drain()
+		want := strings.Count(content, "\n")
+		if !strings.HasSuffix(content, "\n") && content != "" {
+			want++ // a last line with no end of line
+		}
+		if observe && seen != want {
+			t.Fatalf("%s: %d lines observed, want %d", name, seen, want)
+		}
 		return m, in.Warnings()
 	}
-	serial, warns = run(true, 0, 0)
-	for _, c := range []struct{ after, size int }{{1, 64}, {3, 500}, {10, 4096}, {100, 1 << 14}, {1000, 1 << 16}} {
-		m, w := run(false, c.after, c.size)
+	serial, warns = run(true, 0, 0, false)
+	for _, c := range []struct {
+		after, size int
+		observe     bool
+	}{{1, 64, false}, {3, 500, true}, {10, 4096, false}, {100, 1 << 14, false}, {1000, 1 << 16, true}} {
+		m, w := run(false, c.after, c.size, c.observe)
 		if !reflect.DeepEqual(serial, m) {
 			t.Errorf("%s, batches of %d B after line %d: the model differs from the serial parse\n%s", name, c.size, c.after, modelDiff(serial, m))
 		}
@@ -89,6 +112,11 @@ func synthStrace(n int) string {
 				fmt.Fprintf(&b, " %2d.00    0.%06d          %d       %d        %d call%d\n", j%10, j, j, j*3, j%2, j)
 			}
 			b.WriteString("------ ----------- ----------- --------- --------- ----------------\n100.00    0.123456                  1234        12 total\n")
+		case i == n/4:
+			// Longer than the reader's buffer (cut to maxLine), and ends
+			// of line with carriage returns.
+			fmt.Fprintf(&b, "%d %s write(1, \"%s\", 70000) = 70000 <0.000100>\n", pid, ts(i), strings.Repeat("w", 70000))
+			fmt.Fprintf(&b, "%d %s close(3) = 0 <0.000002>\r\n%d %s close(4) = 0 <0.000002>\r\r\n", pid, ts(i), pid, ts(i))
 		case i == n/50:
 			// More threads inside split calls than straceMaxPending.
 			for j := 0; j < straceMaxPending+50; j++ {
@@ -203,6 +231,11 @@ func synthKernelLog(n int) string {
 	for i := 0; i < n; i++ {
 		pfx := fmt.Sprintf("Nov 22 %02d:%02d:%02d synth-host", i/3600%24, i/60%60, i%60)
 		switch k := r.IntN(100); {
+		case i%(n/3) == n/6:
+			// A warning just before the line cut, so the order of the
+			// two is checked.
+			fmt.Fprintf(&b, "%s kernel: INFO: task nocolon blocked for more than 120 seconds.\n", pfx)
+			fmt.Fprintf(&b, "%s kernel: secfs2: %s taints kernel.\r\n", pfx, strings.Repeat("v", 70000))
 		case k < 9:
 			pid := 1000 + r.IntN(5000)
 			fmt.Fprintf(&b, "%s kernel: INFO: task java:%d blocked for more than 120 seconds.\n", pfx, pid)
@@ -257,6 +290,8 @@ func synthAgentLog(n int) string {
 	for i := 0; i < n; i++ {
 		ts := fmt.Sprintf("2026-11-22 %02d:%02d:%02d.%03d", i/3600000%24, i/60000%60, i/1000%60, i%1000)
 		switch k := r.IntN(200); {
+		case i%(n/3) == n/5:
+			fmt.Fprintf(&b, "%s [VMD] [ERROR] [3100] [CGP0009E] %s\n", ts, strings.Repeat("u", 70000))
 		case i == n/2:
 			fmt.Fprintf(&b, "%s [VMD] [INFO] [3100] [CGP0001I] Stopping the vmd with a long trace\n", ts)
 			for j := 0; j < 3000; j++ {
@@ -305,6 +340,15 @@ func TestLogsParallel(t *testing.T) {
 		kinds[model.EventModuleInUse] == 0 || kinds[model.EventInterceptsSuperseded] == 0 || len(warns) == 0 {
 		t.Fatalf("the generated kernel log does not reach what it should: %v %+v, long report %v, %d warnings", kinds, st, long, len(warns))
 	}
+	cut := 0
+	for _, w := range warns {
+		if strings.Contains(w.Msg, "line longer than 300 bytes") {
+			cut++
+		}
+	}
+	if cut != 3 {
+		t.Fatalf("want 3 lines cut to the maximum length, got %d: %v", cut, warns)
+	}
 
 	m, warns = parallelCase(t, "generated agent log", "var/log/vormetric/vorvmd_root.log", synthAgentLog(30000), 400, parseAgentLog)
 	st = m.LogStats[0]
@@ -335,4 +379,69 @@ func TestLogsParallel(t *testing.T) {
 			parallelCase(t, f, filepath.Base(f), string(b), 0, dir.parse)
 		}
 	}
+}
+
+// TestLineScanners: the one-pass scanners of the parsers' hot paths find
+// what bytes.Contains and bytes.LastIndex find, on generated lines and on
+// every corpus line, phrases at the start and the end of a line included.
+func TestLineScanners(t *testing.T) {
+	lines := strings.Split(synthKernelLog(3000)+synthStrace(3000), "\n")
+	for _, g := range []string{"testdata/kernel-log/*", "testdata/strace/*", "testdata/agent-log/*"} {
+		files, _ := filepath.Glob(g)
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			lines = append(lines, strings.Split(string(b), "\n")...)
+		}
+	}
+	for _, ph := range klogPhrases {
+		s := string(ph.text)
+		lines = append(lines, s, s+"x", "x"+s, s[1:], s[:len(s)-1], s+s)
+	}
+	lines = append(lines, strings.Split(synthAgentLog(2000), "\n")...)
+	lines = append(lines, "UNLOAD", "Guard", "sTaRt", "stop", "shut", "intercept", "x unloa", "restart", "Re-Guarding /x")
+	lines = append(lines, " = ", "=", " =", "= ", "a = b = c", "x =  = y", " == ", "f() = 0 <0.1>")
+	for _, l := range lines {
+		b := []byte(l)
+		got := klogScan(b)
+		for _, ph := range klogPhrases {
+			if want := bytes.Contains(b, ph.text); want != (got&ph.bit != 0) {
+				t.Errorf("klogScan(%q) for %q: %v, want %v", l, ph.text, !want, want)
+			}
+		}
+		var want uint32
+		for k, a := range agentAnchors {
+			if bytes.Contains(bytes.ToLower(b), []byte(a)) {
+				want |= 1 << k
+			}
+		}
+		if got := agentAnchorMask(b); got != want && utf8.Valid(b) && !strings.ContainsAny(l, "İK") {
+			t.Errorf("agentAnchorMask(%q) = %b, want %b", l, got, want)
+		}
+		if got, want := straceLastEq(b), bytes.LastIndex(b, straceEq); got != want {
+			t.Errorf("straceLastEq(%q) = %d, want %d", l, got, want)
+		}
+	}
+}
+
+// TestBatchWorkerPanics: a parser's panic on a worker is handed to the
+// reading goroutine, which raises it there (where the pipeline turns it
+// into a warning on the file), instead of ending the process.
+func TestBatchWorkerPanics(t *testing.T) {
+	in := NewInputString("strace.out", strings.Repeat("1 read(3) = 0\n", 5000))
+	in.batchMin, in.batchLen = 1, 1000
+	in.Next()
+	defer func() {
+		r := recover()
+		if r == nil || !strings.Contains(fmt.Sprint(r), "boom (batch from line ") {
+			t.Fatalf("recovered %v, want the worker's panic", r)
+		}
+	}()
+	joined := 0
+	parseInBatches(in, func(lb *batchLines) int {
+		if lb.first > 2000 {
+			panic("boom")
+		}
+		return len(lb.spans)
+	}, func(lb *batchLines, n int) { joined += n }, nil)
+	t.Fatalf("no panic; %d lines joined", joined)
 }

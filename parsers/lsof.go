@@ -402,35 +402,18 @@ type lsofState struct {
 	counted   int
 }
 
-// Field indexes of lsofRec.
-const (
-	recCmd = iota
-	recUser
-	recFD
-	recType
-	recDevice
-	recSize
-	recNode
-	recTask
-	recName
-	recErr
-	recN
-)
-
-// lsofRecMaxLine is the longest line whose fields lsofRec holds as
-// offsets.
-const lsofRecMaxLine = 1<<16 - 1
-
-// lsofRec is one row: its line, the offsets of its fields in it, and the
-// numbers already parsed. Offsets are 16 bits, so a row costs 72 bytes
-// beside its text (a 250,000-row guard point is 18 MB of them while the
-// file is read); a line longer than lsofRecMaxLine takes the slow path.
+// lsofRec is one row kept while the file is read: its line, the header in
+// force and the numbers already parsed. Its fields are split again when
+// the fact is made (fact): a row then costs 40 bytes beside its text, and
+// the rows of a busy guard point (250,000 of them) are held together with
+// their facts while those are made, so offsets kept for every field
+// (72 bytes a row) were 8 MB of the process's peak; splitting them again
+// costs about 0.1 s.
 type lsofRec struct {
 	text     string
-	sp       [recN][2]uint16
+	hdr      *lsofHeader
 	line     uint32
 	pid, tid uint32
-	deleted  bool
 	slow     bool // the fact is st.slow[pid]
 }
 
@@ -547,9 +530,8 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 		return true
 	}
 	l := newKernLine(in, &st.text)
-	if !l.same || len(l.text) > lsofRecMaxLine {
-		// Cleaning changed the line: its fields are cleaned one by one
-		// (and a line too long for the compact offsets is made here).
+	if !l.same {
+		// Cleaning changed the line: its fields are cleaned one by one.
 		f := model.OpenFile{
 			Command: l.str(r[lsofCommand].start, r[lsofCommand].end), PID: int(pid), TID: int(rec.tid),
 			User: l.str(r[lsofUser].start, r[lsofUser].end), FD: l.str(r[lsofFD].start, r[lsofFD].end),
@@ -565,19 +547,7 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 		st.slow = append(st.slow, f)
 		return true
 	}
-	rec.text = l.text
-	for k, id := range [...]int{recCmd: lsofCommand, recUser: lsofUser, recFD: lsofFD, recType: lsofType,
-		recDevice: lsofDevice, recSize: lsofSize, recNode: lsofNode, recTask: lsofTaskCmd} {
-		if sp := r[id]; sp.start >= 0 {
-			rec.sp[k] = [2]uint16{uint16(sp.start), uint16(sp.end)}
-		}
-	}
-	if name.start >= 0 {
-		n, deleted, es, ee := lsofNameNotes(l.text[name.start:name.end])
-		rec.sp[recName] = [2]uint16{uint16(name.start), uint16(name.start + n)}
-		rec.sp[recErr] = [2]uint16{uint16(name.start + es), uint16(name.start + ee)}
-		rec.deleted = deleted
-	}
+	rec.text, rec.hdr = l.text, st.hdr
 	return true
 }
 
@@ -647,28 +617,56 @@ func (st *lsofState) flush(in *Input, out *model.Model) {
 	emitMerged(in.Path, out, st)
 }
 
-// fact makes the fact of one row of st.
+// fact makes the fact of one row of st, splitting its line again as
+// parseRow did.
 func (st *lsofState) fact(r *lsofRec, path string) model.OpenFile {
 	if r.slow {
 		return st.slow[r.pid]
 	}
+	// The line is only read: the split functions take bytes, and a copy
+	// per row is what holding the text as a string avoids.
+	b := unsafe.Slice(unsafe.StringData(r.text), len(r.text))
+	row := &st.row
+	ok := r.hdr != nil && r.hdr.splitAligned(b, row)
+	if !ok {
+		splitLsofTokens(b, st.toks, row) // succeeds: it did when the row was read
+	}
+	return st.factOf(r, row, path)
+}
+
+// factOf makes the fact of row r whose fields are at row.
+func (st *lsofState) factOf(r *lsofRec, row *lsofRow, path string) model.OpenFile {
+	if r.slow {
+		return st.slow[r.pid]
+	}
 	t := r.text
-	return model.OpenFile{
-		Command: t[r.sp[recCmd][0]:r.sp[recCmd][1]],
+	f := func(id int) string {
+		if sp := row[id]; sp.start >= 0 {
+			return t[sp.start:sp.end]
+		}
+		return ""
+	}
+	o := model.OpenFile{
+		Command: f(lsofCommand),
 		PID:     int(r.pid),
 		TID:     int(r.tid),
-		User:    t[r.sp[recUser][0]:r.sp[recUser][1]],
-		FD:      t[r.sp[recFD][0]:r.sp[recFD][1]],
-		Type:    t[r.sp[recType][0]:r.sp[recType][1]],
-		Device:  t[r.sp[recDevice][0]:r.sp[recDevice][1]],
-		SizeOff: t[r.sp[recSize][0]:r.sp[recSize][1]],
-		Node:    t[r.sp[recNode][0]:r.sp[recNode][1]],
-		Name:    t[r.sp[recName][0]:r.sp[recName][1]],
-		Deleted: r.deleted,
-		TaskCmd: t[r.sp[recTask][0]:r.sp[recTask][1]],
-		Error:   t[r.sp[recErr][0]:r.sp[recErr][1]],
+		User:    f(lsofUser),
+		FD:      f(lsofFD),
+		Type:    f(lsofType),
+		Device:  f(lsofDevice),
+		SizeOff: f(lsofSize),
+		Node:    f(lsofNode),
+		TaskCmd: f(lsofTaskCmd),
 		Src:     model.Source{Path: path, Line: int(r.line), Text: t},
 	}
+	if name := row[lsofName]; name.start >= 0 {
+		for name.end > name.start && isBlank(t[name.end-1]) {
+			name.end--
+		}
+		n, deleted, es, ee := lsofNameNotes(t[name.start:name.end])
+		o.Name, o.Deleted, o.Error = t[name.start:name.start+n], deleted, t[name.start+es:name.start+ee]
+	}
+	return o
 }
 
 // recCursor walks the rows kept by several states, each in line order.

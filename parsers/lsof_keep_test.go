@@ -249,8 +249,8 @@ func TestLsofParallel(t *testing.T) {
 		case i == 2*lsofParallelAfter:
 			b.WriteString("COMMAND     PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n") // a second capture
 		case i == 5 || i == lsofParallelAfter+5:
-			// Longer than a row's compact field offsets reach.
-			fmt.Fprintf(&b, "bash    %5d root  cwd    DIR  253,0     4096 10977282 /data/%s%d\n", 2000+i, strings.Repeat("x", lsofRecMaxLine), i)
+			// Longer than 16-bit offsets reach (rows once kept them).
+			fmt.Fprintf(&b, "bash    %5d root  cwd    DIR  253,0     4096 10977282 /data/%s%d\n", 2000+i, strings.Repeat("x", 1<<16), i)
 		case i%1001 == 0:
 			b.WriteString("lsof: WARNING: can't stat() fuse.gvfsd-fuse file system /run/user/1000/gvfs\n")
 		case i%777 == 0:
@@ -288,9 +288,9 @@ func TestLsofParallel(t *testing.T) {
 			}
 			long := 0
 			for _, f := range got[1].OpenFiles {
-				if len(f.Name) > lsofRecMaxLine {
+				if len(f.Name) > 1<<16 {
 					long++
-					if want := "/data/" + strings.Repeat("x", lsofRecMaxLine); !strings.HasPrefix(f.Name, want) || f.FD != "cwd" || f.Node != "10977282" || !strings.HasSuffix(f.Src.Text, f.Name) {
+					if want := "/data/" + strings.Repeat("x", 1<<16); !strings.HasPrefix(f.Name, want) || f.FD != "cwd" || f.Node != "10977282" || !strings.HasSuffix(f.Src.Text, f.Name) {
 						t.Fatalf("long row: fd %q node %q name %d bytes", f.FD, f.Node, len(f.Name))
 					}
 				}

@@ -27,6 +27,10 @@ type lsofBatch struct {
 	ends  []int32 // end of each line in buf
 	first int     // number of the first line
 	hdr   *lsofHeader
+	// hdrRaw and hdrLine are the header line in force, which starts the
+	// frame of rows the batch holds for later.
+	hdrRaw  []byte
+	hdrLine int
 
 	st       *lsofState
 	spool    lsofSpool // the rows held for later, records only
@@ -53,6 +57,9 @@ func (bt *lsofBatch) parse(path string, dirs []string, lim, hold bool) {
 	if hold {
 		st.spool = &bt.spool
 		bt.spool.collect = true
+		if len(bt.hdrRaw) > 0 {
+			bt.spool.record(bt.hdrLine, true, bt.hdrRaw)
+		}
 	}
 	start := 0
 	for i, end := range bt.ends {
@@ -60,6 +67,9 @@ func (bt *lsofBatch) parse(path string, dirs []string, lim, hold bool) {
 		start = int(end)
 		in.raw, in.line, in.hasText = b, bt.first+i, false
 		st.line(in, b)
+	}
+	if hold {
+		bt.spool.pack()
 	}
 	st.spool = nil
 	bt.st, bt.warns, bt.dropped = st, in.warnings, in.dropped
@@ -93,7 +103,7 @@ func parseLsofParallel(in *Input, st *lsofState) {
 			panic(bt.panicked)
 		}
 		st.join(in, bt)
-		free = append(free, &lsofBatch{buf: bt.buf[:0], ends: bt.ends[:0]})
+		free = append(free, &lsofBatch{buf: bt.buf[:0], ends: bt.ends[:0], hdrRaw: bt.hdrRaw[:0]})
 	}
 	var cur *lsofBatch
 	send := func() {
@@ -129,6 +139,9 @@ func parseLsofParallel(in *Input, st *lsofState) {
 				cur = &lsofBatch{buf: make([]byte, 0, lsofBatchSize+64<<10)}
 			}
 			cur.first, cur.hdr, cur.done = in.Line(), st.hdr, make(chan struct{})
+			if st.spool != nil && st.spool.hdr != nil {
+				cur.hdrRaw, cur.hdrLine = append(cur.hdrRaw[:0], st.spool.hdr...), st.spool.hdrLine
+			}
 		}
 		cur.buf = append(cur.buf, b...)
 		cur.ends = append(cur.ends, int32(len(cur.buf)))
@@ -181,8 +194,8 @@ func (st *lsofState) join(in *Input, bt *lsofBatch) {
 			st.tallyPids[j][pid] = struct{}{}
 		}
 	}
-	if st.spool != nil && bt.spool.rows+bt.spool.lost > 0 {
-		st.spool.appendRecords(&bt.spool)
+	if st.spool != nil && bt.spool.rows > 0 {
+		st.spool.appendFrame(&bt.spool)
 	}
 	for _, w := range bt.warns {
 		in.WarnAt(w.Line, "%s", w.Msg)

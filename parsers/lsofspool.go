@@ -29,7 +29,10 @@ import (
 
 // lsofSpoolFrame is the uncompressed size of one spool frame. Frames are
 // compressed and later decoded and parsed independently, on every core.
-const lsofSpoolFrame = 4 << 20
+// A frame is as large as the encoder's window, so splitting costs little
+// ratio; every worker holds one decoded frame while the facts are made,
+// and 4 MiB frames were 8 MB of the lsof-first shape's peak.
+const lsofSpoolFrame = 1 << 20
 
 // lsofSpoolMax bounds the compressed bytes one lsof file may spool.
 const lsofSpoolMax = 64 << 20
@@ -45,11 +48,13 @@ type lsofSpool struct {
 	hdrLine int
 	max     int // bytes it may hold; 0 means lsofSpoolMax
 	rows    int // rows spooled
-	// collect makes a batch's spool (see lsofpar.go) only record rows:
-	// no budget, no frames; the batch's records join the file's spool in
-	// order. firstRow is the line of its first row.
+	// collect makes a batch's spool (see lsofpar.go) only record rows,
+	// without a budget, and pack them into one frame on the worker; the
+	// frame joins the file's spool in order. firstRow is the line of its
+	// first row.
 	collect  bool
 	firstRow int
+	curRows  int // rows in cur
 	lost     int // rows naming a path not spooled: lsofSpoolMax reached
 	// firstLost is the line of the first lost row.
 	firstLost int
@@ -64,7 +69,7 @@ var lsofEncoders = sync.Pool{New: func() any {
 }}
 
 var lsofDecoders = sync.Pool{New: func() any {
-	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(2*lsofSpoolFrame))
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(lsofSpoolFrame+2*DefaultMaxLine+1<<16)) // a frame, its last row and the header it starts with
 	if err != nil {
 		panic(err)
 	}
@@ -109,6 +114,7 @@ func (s *lsofSpool) row(line int, b []byte) {
 	}
 	s.record(line, false, b)
 	s.rows++
+	s.curRows++
 	s.frameDone()
 }
 
@@ -128,8 +134,20 @@ func (s *lsofSpool) frameDone() {
 	}
 }
 
-// appendRecords adds the rows a batch held, the next in file order.
-func (s *lsofSpool) appendRecords(o *lsofSpool) {
+// pack compresses the rows a batch held into one frame, on the worker
+// that parsed the batch (compressing them on the goroutine that joins the
+// batches made it the slowest step of a busy lsof). The batch's records
+// start with the header in force (lsofBatch.parse), so the frame parses
+// on its own.
+func (s *lsofSpool) pack() {
+	if s.rows > 0 {
+		s.seal()
+	}
+	s.cur = nil
+}
+
+// appendFrame adds the frame a batch packed, the next in file order.
+func (s *lsofSpool) appendFrame(o *lsofSpool) {
 	if s.full() {
 		if s.lost == 0 {
 			s.firstLost = o.firstRow
@@ -137,9 +155,14 @@ func (s *lsofSpool) appendRecords(o *lsofSpool) {
 		s.lost += o.rows
 		return
 	}
-	s.cur = append(s.cur, o.cur...)
+	if s.curRows > 0 {
+		s.seal() // rows read before, serially: they come first
+	} else {
+		s.cur = s.cur[:0] // header lines alone: the batch's frame has its own
+	}
+	s.frames = append(s.frames, o.frames...)
+	s.packed += o.packed
 	s.rows += o.rows
-	s.frameDone()
 }
 
 // seal compresses the frame being filled.
@@ -152,7 +175,7 @@ func (s *lsofSpool) seal() {
 	lsofEncoders.Put(e)
 	s.frames = append(s.frames, f)
 	s.packed += len(f)
-	s.cur = s.cur[:0]
+	s.cur, s.curRows = s.cur[:0], 0
 }
 
 // replay parses the held rows again and appends room empty facts and then
@@ -164,12 +187,8 @@ func (s *lsofSpool) seal() {
 // frame and then copying them, or growing dst twice, doubled the peak
 // memory). Each frame is let go once its facts are written.
 func (s *lsofSpool) replay(path string, dirs []string, dst []model.OpenFile, room int) ([]model.OpenFile, int, error) {
-	frames := make([][]byte, 0, len(s.frames)+1)
-	frames = append(frames, s.frames...)
-	packed := len(frames)
-	if len(s.cur) > 0 {
-		frames = append(frames, s.cur)
-	}
+	s.seal() // the frame being filled, so its buffer goes now
+	frames, packed := s.frames, len(s.frames)
 	s.frames, s.cur = nil, nil
 	counts, unk := make([]int, len(frames)), make([]int, len(frames))
 	keep := make([][]int32, len(frames))
@@ -227,7 +246,7 @@ func eachFrame(frames [][]byte, packed int, bufs frameBufs, fn func(i int, raw [
 			defer wg.Done()
 			buf := &bufs[w]
 			if *buf == nil && packed > 0 {
-				*buf = make([]byte, 0, lsofSpoolFrame+64<<10) // a frame and its last record
+				*buf = make([]byte, 0, lsofSpoolFrame+64<<10) // a frame and its last row, usually
 			}
 			for i := range work {
 				errs[i] = safeFrame(fn, i, frames[i], i < packed, buf)
@@ -315,7 +334,7 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model
 		if k == len(dst) {
 			return nil, nil, errors.New("lsof spool: a row was kept on the second pass only")
 		}
-		dst[k] = st.fact(rec, path)
+		dst[k] = st.factOf(rec, &st.row, path) // the row just split
 		k++
 		st.recs.drop()
 		st.slow = st.slow[:0]

@@ -176,7 +176,7 @@ func straceTail(b []byte) straceCallTail {
 			}
 		}
 	}
-	eq := bytes.LastIndex(b, straceEq)
+	eq := straceLastEq(b)
 	if eq < 0 {
 		return t // no result: a cut line or program output
 	}
@@ -202,31 +202,44 @@ func straceTail(b []byte) straceCallTail {
 	return t
 }
 
+// straceLastEq returns the index of the last " = " in b, or -1: what
+// bytes.LastIndex returns, without its rolling hash over the whole line.
+func straceLastEq(b []byte) int {
+	end := len(b) - 1 // an '=' at j needs b[j+1]
+	for end > 1 {
+		j := bytes.LastIndexByte(b[:end], '=')
+		if j < 1 {
+			return -1
+		}
+		if b[j-1] == ' ' && b[j+1] == ' ' {
+			return j - 1
+		}
+		end = j
+	}
+	return -1
+}
+
 // straceDuration reads a -T duration ("0.000021"). Up to 15 digits it
 // divides two exactly representable numbers, which rounds correctly, as
 // strconv.ParseFloat does (and at a tenth of its cost on a trace's every
 // line); anything else goes to ParseFloat.
 func straceDuration(b []byte) (float64, bool) {
 	var mant uint64
-	digits, frac, dot := 0, 0, false
-	for _, c := range b {
-		switch {
-		case isDigit(c):
-			mant = mant*10 + uint64(c-'0')
-			digits++
-			if dot {
-				frac++
-			}
-		case c == '.' && !dot:
-			dot = true
-		default:
-			digits = 16 // not the plain form: let ParseFloat decide
-		}
-		if digits > 15 {
-			break
-		}
+	i := 0
+	for i < len(b) && b[i]-'0' <= 9 {
+		mant = mant*10 + uint64(b[i]-'0')
+		i++
 	}
-	if digits == 0 || digits > 15 || frac >= len(straceTens) {
+	whole, frac := i, 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		for i < len(b) && b[i]-'0' <= 9 {
+			mant = mant*10 + uint64(b[i]-'0')
+			i++
+		}
+		frac = i - whole - 1
+	}
+	if i != len(b) || whole+frac == 0 || whole+frac > 15 {
 		d, err := strconv.ParseFloat(string(b), 64)
 		return d, err == nil
 	}
