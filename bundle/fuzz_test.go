@@ -327,7 +327,7 @@ func FuzzNested(f *testing.F) {
 	inner := tinyTar(f)
 	f.Add(inner)
 	f.Add(archivetest.Compress(f, "gz", inner))
-	f.Add(archivetest.Compress(f, "xz", archivetest.Compress(f, "gz", []byte("double\n"))))
+	f.Add(compressSeed(f, "xz", archivetest.Compress(f, "gz", []byte("double\n"))))
 	f.Add(archivetest.Zip(f, archivetest.Entry{Name: "deep.tar.gz", Body: string(archivetest.Compress(f, "gz", inner))}))
 	f.Add(archivetest.Tar(f, archivetest.Entry{Name: "z.zip", Body: string(archivetest.Zip(f, tiny[:2]...))}))
 	f.Fuzz(func(t *testing.T, data []byte) {
