@@ -218,7 +218,7 @@ func parseAgentLog(in *Input, out *model.Model) {
 		p.countedLine(in.Bytes())
 		if in.parallelAt(n) {
 			p.spent = newBudgetsSpent(p.kept, logKeepPerKind)
-			parseInBatches(in, p.parseBatch, p.join, agentHeadedLine)
+			parseInBatches(in, p.parseBatch, p.join, batchHooks{cut: agentHeadedLine})
 		}
 	}
 	p.flush()

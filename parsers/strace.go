@@ -328,7 +328,7 @@ func parseStrace(in *Input, out *model.Model) {
 		p.countedLine(in.Bytes())
 		if in.parallelAt(n) {
 			p.spent = newBudgetsSpent(p.kept, straceKeepPerReason)
-			parseInBatches(in, p.parseBatch, p.join, nil)
+			parseInBatches(in, p.parseBatch, p.join, batchHooks{})
 		}
 	}
 	// Calls still waiting for their result at the end of the capture never
