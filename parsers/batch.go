@@ -141,18 +141,34 @@ type batchJob[R any] struct {
 	done     chan struct{}
 }
 
+// batchHooks are what a parser may ask of parseInBatches beyond parsing
+// and joining.
+type batchHooks struct {
+	// cut, when not nil, tells whether a batch may start at a line: a full
+	// batch waits for such a line, at most batchCutSlack bytes more (a
+	// parser whose records span lines prefers to start batches at a
+	// record's first line; its join must still be right wherever a batch
+	// starts).
+	cut func(b []byte) bool
+	// barrier, when not nil, tells whether a line changes how the lines
+	// after it are parsed (lsof's header: the columns). Such a line goes
+	// to no batch: every batch before it is joined, then atBarrier is
+	// called with it on the calling goroutine, in made to stand at it, and
+	// only then are the lines after it cut. A worker may therefore read
+	// what atBarrier sets: no worker runs while it does.
+	barrier   func(b []byte) bool
+	atBarrier func(b []byte)
+}
+
 // parseInBatches reads the rest of in (from the line after the current
 // one), cutting it into batches of whole lines. parse runs on worker
 // goroutines, one per core, and returns what a batch gave; join runs on the
-// calling goroutine with each batch and its result, in file order. cut,
-// when not nil, tells whether a batch may start at a line: a full batch
-// waits for such a line, at most batchCutSlack bytes more (a parser whose
-// records span lines prefers to start batches at a record's first line;
-// its join must still be right wherever a batch starts).
+// calling goroutine with each batch and its result, in file order.
 //
 // A panic in parse is raised again by the join, on the calling goroutine,
 // where the pipeline turns a parser's panic into a warning on the file.
-func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb *batchLines, r R), cut func(b []byte) bool) {
+func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb *batchLines, r R), hooks batchHooks) {
+	cut := hooks.cut
 	workers := runtime.GOMAXPROCS(0)
 	work := make(chan *batchJob[R])
 	defer close(work)
@@ -198,6 +214,18 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 		work <- cur
 		cur = nil
 	}
+	// barrier handles a barrier line (see batchHooks); reads are the
+	// warnings reading gave for it.
+	barrier := func(b []byte, reads []Warning) {
+		send()
+		for len(queue) > 0 {
+			joinNext()
+		}
+		for _, w := range reads {
+			in.addWarning(w)
+		}
+		hooks.atBarrier(b)
+	}
 	// add appends a line (without its end of line) to the batch being
 	// filled, first sending that batch when it is full.
 	add := func(b []byte) {
@@ -235,7 +263,12 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 						b = b[:e-1]
 					}
 					in.line++
-					add(b)
+					if hooks.barrier != nil && hooks.barrier(b) {
+						in.raw, in.hasText = b, false
+						barrier(b, nil)
+					} else {
+						add(b)
+					}
 					whole = whole[e+1:]
 				}
 				_, _ = in.r.Discard(k + 1)
@@ -254,6 +287,11 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 		in.capture = false
 		if !ok {
 			break
+		}
+		if hooks.barrier != nil && hooks.barrier(in.Bytes()) {
+			barrier(in.Bytes(), in.captured)
+			in.captured = in.captured[:0]
+			continue
 		}
 		add(in.Bytes())
 		for _, w := range in.captured {

@@ -442,6 +442,6 @@ func TestBatchWorkerPanics(t *testing.T) {
 			panic("boom")
 		}
 		return len(lb.spans)
-	}, func(lb *batchLines, n int) { joined += n }, nil)
+	}, func(lb *batchLines, n int) { joined += n }, batchHooks{})
 	t.Fatalf("no panic; %d lines joined", joined)
 }

@@ -144,7 +144,7 @@ func (s *lsofSpool) frameDone() {
 // pack compresses the rows a batch held into one frame, on the worker
 // that parsed the batch (compressing them on the goroutine that joins the
 // batches made it the slowest step of a busy lsof). The batch's records
-// start with the header in force (lsofBatch.parse), so the frame parses
+// start with the header in force (parseLsofParallel), so the frame parses
 // on its own.
 func (s *lsofSpool) pack() {
 	if s.rows > 0 {
