@@ -350,3 +350,39 @@ func TestLsofTallyByType(t *testing.T) {
 		}
 	}
 }
+
+// TestLsofReplayCleanedNames: rows held for a guard point named late are
+// kept when their cleaned name lies inside it, though the raw name does not
+// start with it, and only then (the replay's first pass skips rows by a
+// substring of the guard point before it splits them).
+func TestLsofReplayCleanedNames(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("COMMAND   PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n")
+	names := []string{"/x/../srv/late/a", "/srv//late/b", "/srv/./late/c", "/srv/lately/d", "/usr/late/e", "/usr/lib/f", "/srv/late"}
+	for i, n := range names {
+		fmt.Fprintf(&b, "bash     %4d root  cwd    DIR  253,0     4096 10977282 %s\n", 2000+i, n)
+	}
+	known := &model.Model{Mounts: []model.Mount{{Device: "/data", Path: "/data", FSType: "secfs2"}}}
+	final := &model.Model{Mounts: append(known.Mounts, model.Mount{Device: "/srv/late", Path: "/srv/late", FSType: "secfs2"})}
+	in := NewInputString("lsof.out", b.String())
+	in.SetDeps(known)
+	var m model.Model
+	parseLsof(in, &m)
+	fin := in.Deferred()
+	if fin == nil {
+		t.Fatal("nothing deferred")
+	}
+	if ws := fin(final, &m); len(ws) != 0 {
+		t.Fatalf("warnings %v", ws)
+	}
+	var got []string
+	for _, f := range m.OpenFiles {
+		got = append(got, f.Name)
+	}
+	if want := []string{"/x/../srv/late/a", "/srv//late/b", "/srv/./late/c", "/srv/late"}; !slices.Equal(got, want) {
+		t.Fatalf("kept %q, want %q", got, want)
+	}
+	if st := m.LogStats[0]; st.Kept != 4 || st.Unkept != 3 {
+		t.Fatalf("stats %+v, want 4 kept and 3 left out", st)
+	}
+}

@@ -306,6 +306,20 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model
 	k := 0
 	var kept []int32
 	row := int32(-1)
+	// On the first pass, a row whose line holds the last component of no
+	// dir cannot lie inside one (cleaning a path only drops segments, and
+	// the dirs are clean), so it is counted out without being split: most
+	// rows held name other paths, and splitting every one was most of the
+	// replay's cost.
+	var bases [][]byte
+	for _, d := range dirs {
+		if count && d != "/" && d != "" {
+			bases = append(bases, []byte(d[strings.LastIndexByte(d, '/')+1:]))
+		} else {
+			bases = nil
+			break
+		}
+	}
 	for len(raw) > 0 {
 		v, n := binary.Uvarint(raw)
 		if n <= 0 {
@@ -325,6 +339,10 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model
 		row++
 		if !count && (len(keep) == 0 || keep[0] != row) {
 			continue // left out on the first pass
+		}
+		if bases != nil && !containsAny(b, bases) {
+			st.unkept++
+			continue
 		}
 		in.raw, in.line, in.hasText = b, int(v>>1), false
 		rec := st.recs.next()
@@ -431,6 +449,16 @@ func (st *lsofState) finish(path string, stat int) Finish {
 func withinAny(p string, dirs []string) bool {
 	for _, d := range dirs {
 		if model.Within(p, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsAny reports whether b holds one of subs.
+func containsAny(b []byte, subs [][]byte) bool {
+	for _, s := range subs {
+		if bytes.Contains(b, s) {
 			return true
 		}
 	}
