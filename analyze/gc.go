@@ -12,18 +12,19 @@ const GCPercent = 400
 // alongside: below it the relaxed pace saves CPU; near it the collector
 // works harder again, so the heap does not grow to five times a large
 // live set. It is the 128 MiB goal of docs/performance.md less what the
-// process holds outside the Go runtime's accounting (the executable's
-// pages, about 16 MiB of resident memory for `triage --version`), so the
-// process stays near the goal while its live data allows.
+// process holds outside the heap's accounting (the executable's pages,
+// about 16 MiB resident for `triage --version`) and some room for the
+// collector, so the process stays near the goal while its live data
+// allows.
 //
-// It was 100 MiB. A busy guard point's facts (250,000 lsof rows are about
-// 88 MB live: a 248-byte model.OpenFile and its line each) then left the
-// collector 10 MB or less of room, and it ran back to back through the
-// end of the walk and rule evaluation: 2 s of CPU on the 512 MiB busy
-// shapes, more than the rules themselves. Bundles whose live data is
-// small (plain hosts) grow to the limit before a cycle either way, so
-// their peak follows it: 112 MB with 100 MiB, about 124 MB now.
-const MemoryLimit = 112 << 20
+// 112 MiB was tried: while a busy guard point's facts were held twice
+// over (rows and facts, spool frames at three times their size) the
+// collector ran back to back under 100 MiB and the higher limit saved
+// 2 s of CPU. With those transients gone (docs/performance.md, "What
+// changed") both limits cost the same CPU on the busy shapes, measured
+// side by side, and 100 MiB keeps the 15 MB lsof and plain bundles 10-20
+// MiB lower.
+const MemoryLimit = 100 << 20
 
 // TuneGC paces the garbage collector for an analyzer process; the command
 // calls it once at start. What the model keeps is bounded (see

@@ -218,7 +218,7 @@ func parseAgentLog(in *Input, out *model.Model) {
 		p.countedLine(in.Bytes())
 		if in.parallelAt(n) {
 			p.spent = newBudgetsSpent(p.kept, logKeepPerKind)
-			parseInBatches(in, p.parseBatch, p.join, agentHeadedLine)
+			parseInBatches(in, p.parseBatch, p.join, batchHooks{cut: agentHeadedLine})
 		}
 	}
 	p.flush()
@@ -377,13 +377,12 @@ func (r *agentRecord) bracketHeader(b []byte) []byte {
 	return rest
 }
 
-var logLevels = []string{"DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "FATAL", "CRIT", "CRITICAL", "ALERT", "EMERG", "SEVERE", "TRACE"}
-
+// logIsLevel reports a log level as the agent writes it ("[INFO]"); a
+// switch on constants, since every line of an agent log asks.
 func logIsLevel(b []byte) bool {
-	for _, l := range logLevels {
-		if string(b) == l {
-			return true
-		}
+	switch string(b) {
+	case "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "FATAL", "CRIT", "CRITICAL", "ALERT", "EMERG", "SEVERE", "TRACE":
+		return true
 	}
 	return false
 }

@@ -36,14 +36,16 @@ type batchLines struct {
 	buf   []byte
 	spans []batchLine
 	first int // number of the first line
+	count int // lines
 	// reads are the warnings reading gave (a line cut to the maximum
 	// length), each before line at of the batch (0-based).
 	reads []batchReadWarning
 }
 
 // batchLine is where one line lies in batchLines.buf, its end of line
-// removed.
-type batchLine struct{ start, end int32 }
+// removed, or (lines > 0) a run of that many lines as read, each ending
+// with its end of line, for the worker to split.
+type batchLine struct{ start, end, lines int32 }
 
 // batchReadWarning is a warning reading gave before line at of a batch.
 type batchReadWarning struct {
@@ -58,15 +60,30 @@ type batchReadWarning struct {
 // may do this on the Input it reads (a join parsing a batch again).
 func (lb *batchLines) lines(in *Input, fn func(b []byte)) {
 	raw, line, hasText, text := in.raw, in.line, in.hasText, in.text
-	r := 0
-	for i, l := range lb.spans {
-		b := lb.buf[l.start:l.end:l.end]
+	i, r := 0, 0
+	emit := func(b []byte) {
 		in.raw, in.line, in.hasText = b, lb.first+i, false
 		for r < len(lb.reads) && lb.reads[r].at == i {
 			in.addWarning(lb.reads[r].w)
 			r++
 		}
 		fn(b)
+		i++
+	}
+	for _, l := range lb.spans {
+		if l.lines == 0 {
+			emit(lb.buf[l.start:l.end:l.end])
+			continue
+		}
+		for run := lb.buf[l.start:l.end]; len(run) > 0; {
+			e := bytes.IndexByte(run, '\n')
+			b := run[:e:e]
+			if e > 0 && b[e-1] == '\r' {
+				b = b[: e-1 : e-1]
+			}
+			emit(b)
+			run = run[e+1:]
+		}
 	}
 	in.raw, in.line, in.hasText, in.text = raw, line, hasText, text
 }
@@ -141,18 +158,34 @@ type batchJob[R any] struct {
 	done     chan struct{}
 }
 
+// batchHooks are what a parser may ask of parseInBatches beyond parsing
+// and joining.
+type batchHooks struct {
+	// cut, when not nil, tells whether a batch may start at a line: a full
+	// batch waits for such a line, at most batchCutSlack bytes more (a
+	// parser whose records span lines prefers to start batches at a
+	// record's first line; its join must still be right wherever a batch
+	// starts).
+	cut func(b []byte) bool
+	// barrier, when not nil, tells whether a line changes how the lines
+	// after it are parsed (lsof's header: the columns). Such a line goes
+	// to no batch: every batch before it is joined, then atBarrier is
+	// called with it on the calling goroutine, in made to stand at it, and
+	// only then are the lines after it cut. A worker may therefore read
+	// what atBarrier sets: no worker runs while it does.
+	barrier   func(b []byte) bool
+	atBarrier func(b []byte)
+}
+
 // parseInBatches reads the rest of in (from the line after the current
 // one), cutting it into batches of whole lines. parse runs on worker
 // goroutines, one per core, and returns what a batch gave; join runs on the
-// calling goroutine with each batch and its result, in file order. cut,
-// when not nil, tells whether a batch may start at a line: a full batch
-// waits for such a line, at most batchCutSlack bytes more (a parser whose
-// records span lines prefers to start batches at a record's first line;
-// its join must still be right wherever a batch starts).
+// calling goroutine with each batch and its result, in file order.
 //
 // A panic in parse is raised again by the join, on the calling goroutine,
 // where the pipeline turns a parser's panic into a warning on the file.
-func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb *batchLines, r R), cut func(b []byte) bool) {
+func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb *batchLines, r R), hooks batchHooks) {
+	cut := hooks.cut
 	workers := runtime.GOMAXPROCS(0)
 	work := make(chan *batchJob[R])
 	defer close(work)
@@ -198,26 +231,60 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 		work <- cur
 		cur = nil
 	}
-	// add appends a line (without its end of line) to the batch being
-	// filled, first sending that batch when it is full.
+	// barrier handles a barrier line (see batchHooks); reads are the
+	// warnings reading gave for it.
+	barrier := func(b []byte, reads []Warning) {
+		send()
+		for len(queue) > 0 {
+			joinNext()
+		}
+		for _, w := range reads {
+			in.addWarning(w)
+		}
+		hooks.atBarrier(b)
+	}
+	// begin starts a batch whose first line is the line numbered first,
+	// unless one is being filled.
+	begin := func(first int) {
+		if cur != nil {
+			return
+		}
+		if n := len(free); n > 0 {
+			cur, free = free[n-1], free[:n-1]
+			cur.lines.buf, cur.lines.spans, cur.lines.reads = cur.lines.buf[:0], cur.lines.spans[:0], cur.lines.reads[:0]
+		} else {
+			cur = &batchJob[R]{lines: batchLines{buf: make([]byte, 0, size+slack+64<<10)}}
+		}
+		cur.lines.first, cur.lines.count, cur.done, cur.panicked = first, 0, make(chan struct{}), ""
+	}
+	// add appends the current line (without its end of line) to the batch
+	// being filled, first sending that batch when it is full.
 	add := func(b []byte) {
 		if cur != nil && len(cur.lines.buf) >= size &&
 			(cut == nil || cut(b) || len(cur.lines.buf) >= size+slack) {
 			send()
 		}
-		if cur == nil {
-			if n := len(free); n > 0 {
-				cur, free = free[n-1], free[:n-1]
-				cur.lines.buf, cur.lines.spans, cur.lines.reads = cur.lines.buf[:0], cur.lines.spans[:0], cur.lines.reads[:0]
-			} else {
-				cur = &batchJob[R]{lines: batchLines{buf: make([]byte, 0, size+slack+64<<10)}}
-			}
-			cur.lines.first, cur.done, cur.panicked = in.Line(), make(chan struct{}), ""
-		}
+		begin(in.Line())
 		start := len(cur.lines.buf)
 		cur.lines.buf = append(cur.lines.buf, b...)
-		cur.lines.spans = append(cur.lines.spans, batchLine{int32(start), int32(len(cur.lines.buf))})
+		cur.lines.spans = append(cur.lines.spans, batchLine{int32(start), int32(len(cur.lines.buf)), 0})
+		cur.lines.count++
 	}
+	// addRun appends n whole lines as read, ends of line included, when
+	// no line needs looking at here (no cut, no barrier): the worker
+	// splits them, and this goroutine only counts them.
+	addRun := func(b []byte, n int) {
+		if cur != nil && len(cur.lines.buf) >= size {
+			send()
+		}
+		begin(in.line + 1)
+		start := len(cur.lines.buf)
+		cur.lines.buf = append(cur.lines.buf, b...)
+		cur.lines.spans = append(cur.lines.spans, batchLine{int32(start), int32(len(cur.lines.buf)), int32(n)})
+		cur.lines.count += n
+		in.line += n
+	}
+	perLine := cut != nil || hooks.barrier != nil
 	for {
 		// Whole lines are taken from the reader's buffer as they are,
 		// without a call of Next each. Next reads the rest: a line longer
@@ -228,6 +295,10 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 			data, err := in.r.Peek(in.r.Size())
 			if k := bytes.LastIndexByte(data, '\n'); k >= 0 {
 				whole := data[:k+1]
+				if !perLine {
+					addRun(whole, bytes.Count(whole, []byte{'\n'}))
+					whole = nil
+				}
 				for len(whole) > 0 {
 					e := bytes.IndexByte(whole, '\n')
 					b := whole[:e]
@@ -235,7 +306,12 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 						b = b[:e-1]
 					}
 					in.line++
-					add(b)
+					if hooks.barrier != nil && hooks.barrier(b) {
+						in.raw, in.hasText = b, false
+						barrier(b, nil)
+					} else {
+						add(b)
+					}
 					whole = whole[e+1:]
 				}
 				_, _ = in.r.Discard(k + 1)
@@ -255,9 +331,14 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 		if !ok {
 			break
 		}
+		if hooks.barrier != nil && hooks.barrier(in.Bytes()) {
+			barrier(in.Bytes(), in.captured)
+			in.captured = in.captured[:0]
+			continue
+		}
 		add(in.Bytes())
 		for _, w := range in.captured {
-			cur.lines.reads = append(cur.lines.reads, batchReadWarning{at: len(cur.lines.spans) - 1, w: w})
+			cur.lines.reads = append(cur.lines.reads, batchReadWarning{at: cur.lines.count - 1, w: w})
 		}
 		in.captured = in.captured[:0]
 	}

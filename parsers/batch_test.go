@@ -116,7 +116,7 @@ func synthStrace(n int) string {
 			// Longer than the reader's buffer (cut to maxLine), and ends
 			// of line with carriage returns.
 			fmt.Fprintf(&b, "%d %s write(1, \"%s\", 70000) = 70000 <0.000100>\n", pid, ts(i), strings.Repeat("w", 70000))
-			fmt.Fprintf(&b, "%d %s close(3) = 0 <0.000002>\r\n%d %s close(4) = 0 <0.000002>\r\r\n", pid, ts(i), pid, ts(i))
+			fmt.Fprintf(&b, "%d %s umount2(\"/a\", 0) = 0 <0.000002>\r\n%d %s umount2(\"/b\", 0) = 0 <0.000002>\r\r\n", pid, ts(i), pid, ts(i))
 		case i == n/50:
 			// More threads inside split calls than straceMaxPending.
 			for j := 0; j < straceMaxPending+50; j++ {
@@ -262,7 +262,7 @@ func synthKernelLog(n int) string {
 		case k < 19:
 			fmt.Fprintf(&b, "%s modprobe: FATAL: could not remove module 'lshook': Device or resource busy\n", pfx)
 		case k < 20:
-			fmt.Fprintf(&b, "%s kernel: secfs2: Intercepts superceded - failing unload\n", pfx)
+			fmt.Fprintf(&b, "%s kernel: secfs2: Intercepts superceded - failing unload\r\n", pfx)
 		case k < 21:
 			fmt.Fprintf(&b, "%s kernel: something blocked for more than a while\n", pfx)
 		case k < 22:
@@ -304,7 +304,7 @@ func synthAgentLog(n int) string {
 		case k < 42:
 			fmt.Fprintf(&b, "%s [SECFS] [ERROR] [3100] [DXF4328E] Failed to unload kernel extension agent/secfs/.sec/mod/secfs2\n", ts)
 		case k < 44:
-			fmt.Fprintf(&b, "%s [SECFS] [INFO] [3100] [DXF4300I] Re-guarding /secure/data%d\n", ts, i)
+			fmt.Fprintf(&b, "%s [SECFS] [INFO] [3100] [DXF4300I] Re-guarding /secure/data%d\r\n", ts, i)
 		case k < 90:
 			fmt.Fprintf(&b, "%s [CGP] [ERROR] [3100] [CGP2602E] Policy lookup failed\n", ts)
 			for j := r.IntN(4); j > 0; j-- {
@@ -442,6 +442,6 @@ func TestBatchWorkerPanics(t *testing.T) {
 			panic("boom")
 		}
 		return len(lb.spans)
-	}, func(lb *batchLines, n int) { joined += n }, nil)
+	}, func(lb *batchLines, n int) { joined += n }, batchHooks{})
 	t.Fatalf("no panic; %d lines joined", joined)
 }

@@ -204,7 +204,7 @@ func parseKernelLog(in *Input, out *model.Model) {
 		p.countedLine(in.Bytes())
 		if in.parallelAt(n) {
 			p.spent = newBudgetsSpent(p.kept, logKeepPerKind)
-			parseInBatches(in, p.parseBatch, p.join, nil)
+			parseInBatches(in, p.parseBatch, p.join, batchHooks{})
 		}
 	}
 	p.closeHung()

@@ -316,14 +316,10 @@ func TestLsofParallel(t *testing.T) {
 	}
 }
 
-// TestLsofWorkerPanics: a panic on a worker goroutine (a batch of rows, a
-// held frame) is caught there and handed back, never ending the process.
+// TestLsofWorkerPanics: a panic on a worker goroutine (a held frame; for a
+// batch of rows see TestBatchWorkerPanics) is caught there and handed
+// back, never ending the process.
 func TestLsofWorkerPanics(t *testing.T) {
-	bt := &lsofBatch{buf: []byte("x"), ends: []int32{5}, first: 7, done: make(chan struct{})}
-	bt.parse("lsof.out", nil, false, false)
-	if !strings.Contains(bt.panicked, "lines from 7") {
-		t.Fatalf("batch panic not handed back: %q", bt.panicked)
-	}
 	var buf []byte
 	err := safeFrame(func(int, []byte) error { panic("boom") }, 0, []byte("rec"), false, &buf)
 	if err == nil || !strings.Contains(err.Error(), "boom") {
@@ -352,5 +348,41 @@ func TestLsofTallyByType(t *testing.T) {
 		if tl.Rows != 5 || tl.Processes != 5 {
 			t.Errorf("tally %+v: want 5 rows of 5 processes", tl)
 		}
+	}
+}
+
+// TestLsofReplayCleanedNames: rows held for a guard point named late are
+// kept when their cleaned name lies inside it, though the raw name does not
+// start with it, and only then (the replay's first pass skips rows by a
+// substring of the guard point before it splits them).
+func TestLsofReplayCleanedNames(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("COMMAND   PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n")
+	names := []string{"/x/../srv/late/a", "/srv//late/b", "/srv/./late/c", "/srv/lately/d", "/usr/late/e", "/usr/lib/f", "/srv/late"}
+	for i, n := range names {
+		fmt.Fprintf(&b, "bash     %4d root  cwd    DIR  253,0     4096 10977282 %s\n", 2000+i, n)
+	}
+	known := &model.Model{Mounts: []model.Mount{{Device: "/data", Path: "/data", FSType: "secfs2"}}}
+	final := &model.Model{Mounts: append(known.Mounts, model.Mount{Device: "/srv/late", Path: "/srv/late", FSType: "secfs2"})}
+	in := NewInputString("lsof.out", b.String())
+	in.SetDeps(known)
+	var m model.Model
+	parseLsof(in, &m)
+	fin := in.Deferred()
+	if fin == nil {
+		t.Fatal("nothing deferred")
+	}
+	if ws := fin(final, &m); len(ws) != 0 {
+		t.Fatalf("warnings %v", ws)
+	}
+	var got []string
+	for _, f := range m.OpenFiles {
+		got = append(got, f.Name)
+	}
+	if want := []string{"/x/../srv/late/a", "/srv//late/b", "/srv/./late/c", "/srv/late"}; !slices.Equal(got, want) {
+		t.Fatalf("kept %q, want %q", got, want)
+	}
+	if st := m.LogStats[0]; st.Kept != 4 || st.Unkept != 3 {
+		t.Fatalf("stats %+v, want 4 kept and 3 left out", st)
 	}
 }

@@ -1,158 +1,91 @@
 package parsers
 
-import (
-	"fmt"
-	"runtime"
-)
+import "runtime"
 
 // A busy host's lsof holds millions of rows, and on a bundle that
 // decompresses fast (zstd) parsing them on one core made lsof the length
 // of the whole analysis. Rows are independent once the header is known, so
-// past lsofParallelAfter lines the reading goroutine only cuts the file
-// into batches of whole lines, workers on every core parse them, and the
-// results are joined in file order: the same facts, counts, held rows and
-// warnings as a serial parse, in the same order.
+// past lsofParallelAfter lines the file is parsed in batches on every core
+// (parseInBatches, batch.go) and the results are joined in file order: the
+// same facts, counts, held rows and warnings as a serial parse, in the
+// same order.
 
 // lsofParallelAfter is the line after which a file is parsed in batches:
 // small files, the most common, never start a goroutine.
 const lsofParallelAfter = 20000
 
-// lsofBatchSize is the size of one batch of lines.
-const lsofBatchSize = 1 << 20
-
-// lsofBatch is a run of consecutive lines and, once a worker is done, what
-// parsing them gave.
+// lsofBatch is what a worker gave for one batch of lines.
 type lsofBatch struct {
-	buf   []byte
-	ends  []int32 // end of each line in buf
-	first int     // number of the first line
-	hdr   *lsofHeader
-	// hdrRaw and hdrLine are the header line in force, which starts the
-	// frame of rows the batch holds for later.
-	hdrRaw  []byte
-	hdrLine int
-
-	st       *lsofState
-	spool    lsofSpool // the rows held for later, records only
-	warns    []Warning
-	dropped  int
-	panicked string
-	done     chan struct{}
-}
-
-// parse runs on a worker. A panic is handed to the joining goroutine,
-// where the pipeline turns a parser's panic into a warning on the file.
-func (bt *lsofBatch) parse(path string, dirs []string, lim, hold bool) {
-	defer close(bt.done)
-	defer func() {
-		if r := recover(); r != nil {
-			bt.panicked = fmt.Sprintf("%v (lines from %d)", r, bt.first)
-		}
-	}()
-	in := &Input{Path: path, maxLine: DefaultMaxLine}
-	if lim {
-		in.KeepOpenFilesUnder(dirs)
-	}
-	st := &lsofState{toks: make([]span, 0, 16), hdr: bt.hdr}
-	if hold {
-		st.spool = &bt.spool
-		bt.spool.collect = true
-		if len(bt.hdrRaw) > 0 {
-			bt.spool.record(bt.hdrLine, true, bt.hdrRaw)
-		}
-	}
-	start := 0
-	for i, end := range bt.ends {
-		b := bt.buf[start:end]
-		start = int(end)
-		in.raw, in.line, in.hasText = b, bt.first+i, false
-		st.line(in, b)
-	}
-	if hold {
-		bt.spool.pack()
-	}
-	st.spool = nil
-	bt.st, bt.warns, bt.dropped = st, in.warnings, in.dropped
+	st    *lsofState
+	spool lsofSpool // the rows held for later, records only
+	in    *Input    // the worker's warnings
 }
 
 // parseLsofParallel parses the rest of in (from the line after the current
-// one) in batches on every core, joining the results into st.
+// one) in batches on every core (parseInBatches), joining the results into
+// st. A header is a barrier: the rows before it are joined before it is
+// recorded, so the held rows stay in file order, and the batches after it
+// are parsed with its columns.
 func parseLsofParallel(in *Input, st *lsofState) {
-	workers := runtime.GOMAXPROCS(0)
-	work := make(chan *lsofBatch)
-	defer close(work)
 	dirs := append([]string(nil), in.openDirs...)
 	lim, hold := in.openLim, st.spool != nil
-	for range workers {
-		go func() {
-			for bt := range work {
-				bt.parse(in.Path, dirs, lim, hold)
-			}
-		}()
-	}
-	var queue []*lsofBatch // sent, in file order
-	// Line buffers are reused once their batch is joined: every fact
-	// copies what it keeps, and a new megabyte per batch was most of what
-	// a large lsof allocated.
-	var free []*lsofBatch
-	join := func() {
-		bt := queue[0]
-		queue = queue[1:]
-		<-bt.done
-		if bt.panicked != "" {
-			panic(bt.panicked)
+	// The record buffers of batches' held rows are reused once their batch
+	// is joined.
+	recBufs := make(chan []byte, 4*runtime.GOMAXPROCS(0))
+	parse := func(lb *batchLines) *lsofBatch {
+		bt := &lsofBatch{in: batchInput(in)}
+		if lim {
+			bt.in.KeepOpenFilesUnder(dirs)
 		}
+		// The header in force (st.hdr, st.spool.hdr) changes only at a
+		// barrier, while no worker runs.
+		ws := &lsofState{toks: make([]span, 0, 16), hdr: st.hdr}
+		if hold {
+			ws.spool = &bt.spool
+			bt.spool.collect = true
+			select {
+			case b := <-recBufs:
+				bt.spool.cur = b
+			default:
+			}
+			// Room for every line as a record (its bytes and two varints)
+			// and the header: growing the buffer by doubling was 0.2 s of
+			// copies on the busy shape.
+			if need := len(lb.buf) + 6*len(lb.spans) + len(st.spool.hdr) + 16; cap(bt.spool.cur) < need {
+				bt.spool.cur = make([]byte, 0, need)
+			}
+			if st.spool.hdr != nil {
+				// The batch's frame of held rows starts with it, so it
+				// parses on its own.
+				bt.spool.record(st.spool.hdrLine, true, st.spool.hdr)
+			}
+		}
+		lb.lines(bt.in, func(b []byte) { ws.line(bt.in, b) })
+		if hold {
+			bt.spool.pack()
+		}
+		ws.spool = nil
+		bt.st = ws
+		return bt
+	}
+	join := func(_ *batchLines, bt *lsofBatch) {
 		st.join(in, bt)
-		free = append(free, &lsofBatch{buf: bt.buf[:0], ends: bt.ends[:0], hdrRaw: bt.hdrRaw[:0]})
-	}
-	var cur *lsofBatch
-	send := func() {
-		if cur == nil || len(cur.ends) == 0 {
-			return
-		}
-		if len(queue) == 2*workers {
-			join()
-		}
-		queue = append(queue, cur)
-		work <- cur
-		cur = nil
-	}
-	for in.Next() {
-		b := in.Bytes()
-		if h, ok := parseLsofHeader(b); ok {
-			// Rows before a new header are joined before it is recorded,
-			// so the held rows stay in file order.
-			send()
-			for len(queue) > 0 {
-				join()
+		if bt.spool.cur != nil {
+			select {
+			case recBufs <- bt.spool.cur[:0]:
+			default:
 			}
-			st.hdr = h
+		}
+	}
+	parseInBatches(in, parse, join, batchHooks{
+		barrier: func(b []byte) bool { _, ok := parseLsofHeader(b); return ok },
+		atBarrier: func(b []byte) {
+			st.hdr, _ = parseLsofHeader(b)
 			if st.spool != nil {
 				st.spool.header(in.Line(), b)
 			}
-			continue
-		}
-		if cur == nil {
-			if n := len(free); n > 0 {
-				cur, free = free[n-1], free[:n-1]
-			} else {
-				cur = &lsofBatch{buf: make([]byte, 0, lsofBatchSize+64<<10)}
-			}
-			cur.first, cur.hdr, cur.done = in.Line(), st.hdr, make(chan struct{})
-			if st.spool != nil && st.spool.hdr != nil {
-				cur.hdrRaw, cur.hdrLine = append(cur.hdrRaw[:0], st.spool.hdr...), st.spool.hdrLine
-			}
-		}
-		cur.buf = append(cur.buf, b...)
-		cur.ends = append(cur.ends, int32(len(cur.buf)))
-		if len(cur.buf) >= lsofBatchSize {
-			send()
-		}
-	}
-	send()
-	for len(queue) > 0 {
-		join()
-	}
+		},
+	})
 }
 
 // join adds the results of one batch, the next in file order, to st.
@@ -197,8 +130,6 @@ func (st *lsofState) join(in *Input, bt *lsofBatch) {
 	if st.spool != nil && bt.spool.rows > 0 {
 		st.spool.appendFrame(&bt.spool)
 	}
-	for _, w := range bt.warns {
-		in.WarnAt(w.Line, "%s", w.Msg)
-	}
-	in.dropped += bt.dropped
+	rp := warnReplay{from: bt.in}
+	rp.upTo(in, bt.in.emitted())
 }

@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -60,12 +61,18 @@ type lsofSpool struct {
 	firstLost int
 }
 
+// lsofEncoder is a spool encoder and its output buffer.
+type lsofEncoder struct {
+	e   *zstd.Encoder
+	out []byte
+}
+
 var lsofEncoders = sync.Pool{New: func() any {
 	e, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(1<<20))
 	if err != nil {
 		panic(err) // only for invalid options
 	}
-	return e
+	return &lsofEncoder{e: e}
 }}
 
 var lsofDecoders = sync.Pool{New: func() any {
@@ -137,13 +144,13 @@ func (s *lsofSpool) frameDone() {
 // pack compresses the rows a batch held into one frame, on the worker
 // that parsed the batch (compressing them on the goroutine that joins the
 // batches made it the slowest step of a busy lsof). The batch's records
-// start with the header in force (lsofBatch.parse), so the frame parses
+// start with the header in force (parseLsofParallel), so the frame parses
 // on its own.
 func (s *lsofSpool) pack() {
 	if s.rows > 0 {
 		s.seal()
 	}
-	s.cur = nil
+	s.cur = s.cur[:0] // for the next batch (lsofBatch)
 }
 
 // appendFrame adds the frame a batch packed, the next in file order.
@@ -170,8 +177,13 @@ func (s *lsofSpool) seal() {
 	if len(s.cur) == 0 {
 		return
 	}
-	e := lsofEncoders.Get().(*zstd.Encoder)
-	f := e.EncodeAll(s.cur, make([]byte, 0, len(s.cur)/8))
+	// Compressed into the encoder's buffer, then copied at its size: a
+	// frame allocated at a guessed size (an eighth of the input) held
+	// three times its bytes, the spool's largest cost while the bundle
+	// was read.
+	e := lsofEncoders.Get().(*lsofEncoder)
+	e.out = e.e.EncodeAll(s.cur, e.out[:0])
+	f := bytes.Clone(e.out)
 	lsofEncoders.Put(e)
 	s.frames = append(s.frames, f)
 	s.packed += len(f)
@@ -294,6 +306,20 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model
 	k := 0
 	var kept []int32
 	row := int32(-1)
+	// On the first pass, a row whose line holds the last component of no
+	// dir cannot lie inside one (cleaning a path only drops segments, and
+	// the dirs are clean), so it is counted out without being split: most
+	// rows held name other paths, and splitting every one was most of the
+	// replay's cost.
+	var bases [][]byte
+	for _, d := range dirs {
+		if count && d != "/" && d != "" {
+			bases = append(bases, []byte(d[strings.LastIndexByte(d, '/')+1:]))
+		} else {
+			bases = nil
+			break
+		}
+	}
 	for len(raw) > 0 {
 		v, n := binary.Uvarint(raw)
 		if n <= 0 {
@@ -313,6 +339,10 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model
 		row++
 		if !count && (len(keep) == 0 || keep[0] != row) {
 			continue // left out on the first pass
+		}
+		if bases != nil && !containsAny(b, bases) {
+			st.unkept++
+			continue
 		}
 		in.raw, in.line, in.hasText = b, int(v>>1), false
 		rec := st.recs.next()
@@ -419,6 +449,16 @@ func (st *lsofState) finish(path string, stat int) Finish {
 func withinAny(p string, dirs []string) bool {
 	for _, d := range dirs {
 		if model.Within(p, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsAny reports whether b holds one of subs.
+func containsAny(b []byte, subs [][]byte) bool {
+	for _, s := range subs {
+		if bytes.Contains(b, s) {
 			return true
 		}
 	}

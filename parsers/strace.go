@@ -68,7 +68,7 @@ type straceLine struct {
 func splitStracePrefix(b []byte) straceLine {
 	var l straceLine
 	i := 0
-	if bytes.HasPrefix(b, []byte("[pid")) {
+	if hasPrefix(b, "[pid") {
 		j := 4
 		for j < len(b) && b[j] == ' ' {
 			j++
@@ -99,13 +99,17 @@ func splitStracePrefix(b []byte) straceLine {
 	}
 	padded := i > lead
 	if i < len(b) && isDigit(b[i]) {
-		k, colon, dot := i, false, false
-		for k < len(b) && (isDigit(b[k]) || b[k] == ':' || b[k] == '.') {
-			colon = colon || b[k] == ':'
-			dot = dot || b[k] == '.'
+		k, seen := i, uint8(0)
+		for k < len(b) {
+			c := straceStampChars[b[k]]
+			if c == 0 {
+				break
+			}
+			seen |= c
 			k++
 		}
-		if (colon || dot) && k < len(b) && b[k] == ' ' {
+		colon := seen&straceStampColon != 0
+		if seen&(straceStampColon|straceStampDot) != 0 && k < len(b) && b[k] == ' ' {
 			l.ts, l.tsAt = b[i:k], i
 			if !colon {
 				// -ttt prints seconds since the epoch (ten digits today);
@@ -117,7 +121,7 @@ func splitStracePrefix(b []byte) straceLine {
 			for i < len(b) && b[i] == ' ' {
 				i++
 			}
-			if bytes.HasPrefix(b[i:], []byte("(+")) {
+			if hasPrefix(b[i:], "(+") {
 				if e := bytes.IndexByte(b[i:], ')'); e > 0 {
 					i += e + 1
 					for i < len(b) && b[i] == ' ' {
@@ -130,6 +134,22 @@ func splitStracePrefix(b []byte) straceLine {
 	l.rest = b[i:]
 	return l
 }
+
+// The bytes of a timestamp, by class.
+const (
+	straceStampDigit = 1 << iota
+	straceStampColon
+	straceStampDot
+)
+
+// straceStampChars classifies the bytes of a timestamp; 0 ends it.
+var straceStampChars = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = straceStampDigit
+	}
+	t[':'], t['.'] = straceStampColon, straceStampDot
+	return t
+}()
 
 // straceCallName returns the length of the system call name at the start of b
 // when it is followed by "(", else 0.
@@ -149,8 +169,12 @@ func straceCallName(b []byte) int {
 	return 0
 }
 
+// straceUnfinishedS is straceUnfinished as a string constant, for
+// hasSuffix.
+const straceUnfinishedS = "<unfinished ...>"
+
 var (
-	straceUnfinished = []byte("<unfinished ...>")
+	straceUnfinished = []byte(straceUnfinishedS)
 	straceResumed    = []byte(" resumed>")
 	straceEq         = []byte(" = ")
 )
@@ -328,7 +352,7 @@ func parseStrace(in *Input, out *model.Model) {
 		p.countedLine(in.Bytes())
 		if in.parallelAt(n) {
 			p.spent = newBudgetsSpent(p.kept, straceKeepPerReason)
-			parseInBatches(in, p.parseBatch, p.join, nil)
+			parseInBatches(in, p.parseBatch, p.join, batchHooks{})
 		}
 	}
 	// Calls still waiting for their result at the end of the capture never
@@ -454,9 +478,9 @@ func (p *straceParser) line(b []byte) {
 	switch {
 	case len(r) == 0:
 		p.in.Warnf("strace: a prefix with no call")
-	case bytes.HasPrefix(r, []byte("--- ")):
+	case hasPrefix(r, "--- "):
 		p.stats.Signals++
-	case bytes.HasPrefix(r, []byte("+++ ")):
+	case hasPrefix(r, "+++ "):
 		p.stats.Exits++
 		if p.unknown(l.pid) {
 			p.ops = append(p.ops, straceOp{kind: straceOpExit, warns: p.in.emitted(), line: p.in.Line(), pid: l.pid})
@@ -465,9 +489,9 @@ func (p *straceParser) line(b []byte) {
 			// The process ended inside the call: it never returned.
 			p.giveUp(pc)
 		}
-	case bytes.HasPrefix(r, []byte("<... ")):
+	case hasPrefix(r, "<... "):
 		p.resumed(l)
-	case bytes.HasPrefix(r, []byte("strace: ")):
+	case hasPrefix(r, "strace: "):
 		// strace's own notes (attached, detached, 32-bit mode): not calls.
 	default:
 		n := straceCallName(r)
@@ -475,7 +499,7 @@ func (p *straceParser) line(b []byte) {
 			p.in.Warnf("strace: not a system call line")
 			return
 		}
-		if bytes.HasSuffix(bytes.TrimRight(r, " "), straceUnfinished) {
+		if hasSuffix(bytes.TrimRight(r, " "), straceUnfinishedS) {
 			p.start(l, n)
 			return
 		}
@@ -492,19 +516,19 @@ func (p *straceParser) line(b []byte) {
 // trace.
 func (p *straceParser) summaryLine(b []byte) bool {
 	t := bytes.TrimSpace(b)
-	if bytes.HasPrefix(t, []byte("% time")) {
+	if hasPrefix(t, "% time") {
 		p.summary = true
 		return true
 	}
 	if !p.summary {
 		return false
 	}
-	if bytes.HasPrefix(t, []byte("---")) {
+	if hasPrefix(t, "---") {
 		return true
 	}
 	if len(t) > 0 && isDigit(t[0]) {
 		p.stats.Summary++
-		if bytes.HasSuffix(t, []byte(" total")) {
+		if hasSuffix(t, " total") {
 			p.summary = false
 		}
 		return true
@@ -581,7 +605,7 @@ func (p *straceParser) resumed(l straceLine) {
 		raw := p.in.Bytes()
 		p.ops = append(p.ops, straceOp{kind: straceOpResume, warns: p.in.emitted(), line: p.in.Line(), pid: l.pid,
 			raw: append(make([]byte, 0, len(raw)), raw...)})
-		if !bytes.HasSuffix(bytes.TrimRight(body, " "), straceUnfinished) {
+		if !hasSuffix(bytes.TrimRight(body, " "), straceUnfinishedS) {
 			p.known[l.pid] = true // nothing of pid's is pending after it
 		}
 		return
@@ -592,7 +616,7 @@ func (p *straceParser) resumed(l straceLine) {
 		p.giveUp(pc)
 		ok = false
 	}
-	if bytes.HasSuffix(bytes.TrimRight(body, " "), straceUnfinished) {
+	if hasSuffix(bytes.TrimRight(body, " "), straceUnfinishedS) {
 		// Resumed and split again: keep waiting.
 		if ok {
 			more := bytes.TrimRight(bytes.TrimSuffix(bytes.TrimRight(body, " "), straceUnfinished), " ")
