@@ -15,6 +15,10 @@
 //   - A gzip file is read member by member: bytes between members that are
 //     not gzip data are skipped and reported, and the members after them
 //     are read (zero padding at the very end passes silently).
+//   - An xz bundle file written with threads (many blocks, an index at the
+//     end) is decoded on every core, block by block, with the output in
+//     order and byte for byte what the sequential decoder gives, errors
+//     included; anything else xz is decoded sequentially (see xzpar.go).
 //   - Nothing is written to disk. A nested zip or 7z needs random access, so
 //     it is buffered in memory up to Limits.MaxBufferBytes; a larger one is
 //     listed in Others as not inspected.
