@@ -12,6 +12,7 @@ import (
 
 	"github.com/fsagent/triage/bundle"
 	"github.com/fsagent/triage/internal/archivetest"
+	uxz "github.com/ulikunitz/xz"
 )
 
 // Damage met in real uploads, built from readable content. Each is a seed of
@@ -126,7 +127,21 @@ var damages = []damage{
 	{
 		name: "bad-block-crc.xz",
 		build: func(t testing.TB) []byte {
-			xz := archivetest.Compress(t, "xz", []byte(damageLog()))
+			// A 16 KiB dictionary, not the writer's 8 MiB: the decoder
+			// allocates what the stream declares, and this file is a
+			// seed of FuzzXz, whose every execution would pay for it.
+			var buf bytes.Buffer
+			w, err := uxz.WriterConfig{DictCap: 16 << 10}.NewWriter(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.WriteString(w, damageLog()); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			xz := buf.Bytes()
 			// The stream footer's backward size locates the index; the
 			// block's check (CRC-64 here) ends right before it.
 			backward := int(binary.LittleEndian.Uint32(xz[len(xz)-8:]))

@@ -32,7 +32,7 @@ type sniffed struct {
 func (s *sniffed) resume(f bundleFile, h hash.Hash, in *int64, gap func(at, n int64)) (io.ReadCloser, error) {
 	read, err := s.raw.r.(io.Seeker).Seek(0, io.SeekCurrent)
 	if err == nil {
-		_, err = io.Copy(h, io.NewSectionReader(f, 0, read))
+		_, err = io.CopyBuffer(h, io.NewSectionReader(f, 0, read), copyBuf(read))
 	}
 	if err == nil {
 		_, err = f.Seek(read, io.SeekStart)

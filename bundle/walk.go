@@ -292,7 +292,7 @@ func (w *walker) walkFile() error {
 		if w.parent.Err() == nil {
 			_, err = f.Seek(0, io.SeekStart)
 			if err == nil {
-				_, err = io.Copy(h, f)
+				_, err = io.CopyBuffer(h, f, copyBuf(b.Size))
 			}
 		}
 	} else {
@@ -317,7 +317,7 @@ func (w *walker) walkFile() error {
 		}
 		werr = w.openArchive(l, b.kind, io.TeeReader(f, h), nil, b.Size, filepath.Base(b.Path))
 		if w.parent.Err() == nil {
-			_, err = io.Copy(h, f) // the bytes the walk did not need
+			_, err = io.CopyBuffer(h, f, copyBuf(b.Size)) // the bytes the walk did not need
 		}
 	}
 	switch {
@@ -329,6 +329,21 @@ func (w *walker) walkFile() error {
 	}
 	return werr
 }
+
+// decodedBufSize is the buffer for the output of a decoder whose input is
+// size bytes (0 when not known): 32 KiB, less for a small file, whose
+// walk it would otherwise cost most of the memory of (the fuzz targets walk
+// uploads of a few hundred bytes thousands of times a second).
+func decodedBufSize(size int64) int {
+	if size <= 0 {
+		return 32 << 10
+	}
+	return int(max(min(size*16, 32<<10), 4<<10))
+}
+
+// copyBuf is a buffer to copy n bytes with: io.Copy's 32 KiB would be most
+// of what a walk of a small upload allocates.
+func copyBuf(n int64) []byte { return make([]byte, max(min(n, 32<<10), 512)) }
 
 // openArchive reads one archive or compressed file into layer l: from the
 // stream src (or the decoder l.pre already opened on it), or from ra (size
@@ -376,7 +391,7 @@ func (w *walker) openArchive(l *layer, k kind, src io.Reader, ra io.ReaderAt, si
 			return w.endLayer(l, &readError{err: err})
 		}
 		defer dec.Close()
-		br := bufio.NewReaderSize(&meter{w: w, r: dec, st: l.st, ratio: true, path: l.path}, 32<<10)
+		br := bufio.NewReaderSize(&meter{w: w, r: dec, st: l.st, ratio: true, path: l.path}, decodedBufSize(size))
 		head, _ := br.Peek(sniffLen)
 		if isTar(head, top) {
 			l.format = "tar." + k.comp

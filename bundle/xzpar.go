@@ -37,9 +37,10 @@ const (
 	// to the reader.
 	xzParChunk = 256 << 10
 	// xzParAhead bounds how much of one block a worker decodes before the
-	// reader gets to that block: with at most one block per worker plus the
-	// one being read, a walk holds at most (workers+1) times this much
-	// decoded output (12 MiB with two workers).
+	// reader gets to that block: with at most one block per worker, the
+	// one being read included, a walk holds at most workers times this
+	// much decoded output (8 MiB with two workers; 6 MiB for the 3 MiB
+	// blocks of xz -T -1).
 	xzParAhead = 4 << 20
 	// xzParDictMax is the largest dictionary decoded in parallel: each
 	// worker holds one (xz -6 uses 8 MiB; -9, 64 MiB, is left to the
@@ -217,8 +218,11 @@ func newXzParallel(ra io.ReaderAt, size int64, in *int64) *xzParReader {
 	if s == nil {
 		return nil
 	}
+	// The reader's queue holds the blocks after the one being read: n-1 of
+	// them keep every worker busy while the reader keeps up, and bound the
+	// blocks with output in memory to n.
 	r := &xzParReader{s: s, ra: ra, in: in, done: make(chan struct{}),
-		order: make(chan *xzJob, n), free: make(chan []byte, (n+1)*(xzParAhead/xzParChunk+1))}
+		order: make(chan *xzJob, n-1), free: make(chan []byte, n*(xzParAhead/xzParChunk+1))}
 	jobs := make(chan *xzJob)
 	r.wg.Add(n + 1)
 	go r.feed(jobs)

@@ -171,20 +171,32 @@ func (r *Rule) run(ctx context.Context, timeout time.Duration, limit int, base m
 	}()
 	select {
 	case res := <-done:
+		// A step that finished just as the deadline passed makes both
+		// cases ready, and select picks one at random: a rule that ran
+		// past its deadline is reported as such whichever case won, so the
+		// outcome does not depend on scheduling.
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, deadlineError(timeout, ctx.Err(), prog)
+		}
 		if ex != nil {
 			ex.Items, ex.Cases = res.ex.Items, res.ex.Cases
 		}
 		return res.out, res.err
 	case <-ctx.Done():
-		e := &DeadlineError{Timeout: timeout, Err: ctx.Err(), Item: int(prog.item.Load())}
-		if s := prog.step.Load(); s != nil {
-			e.Step = *s
-		}
-		if s := prog.subject.Load(); s != nil {
-			e.Subject = *s
-		}
-		return nil, e
+		return nil, deadlineError(timeout, ctx.Err(), prog)
 	}
+}
+
+// deadlineError names where a rule was when its deadline passed.
+func deadlineError(timeout time.Duration, err error, prog *progress) *DeadlineError {
+	e := &DeadlineError{Timeout: timeout, Err: err, Item: int(prog.item.Load())}
+	if s := prog.step.Load(); s != nil {
+		e.Step = *s
+	}
+	if s := prog.subject.Load(); s != nil {
+		e.Subject = *s
+	}
+	return e
 }
 
 var (
