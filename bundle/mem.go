@@ -13,6 +13,9 @@ import (
 // Bundle.Path call the bundle; its last element names the content of a
 // single compressed file, as a file name does for Open. Walk reads r from
 // the start again each time, so r must not change while the Bundle is used.
+// The decoder that read the head of a compressed bundle to tell its format
+// is kept for the first Walk, which goes on with it; its memory (up to the
+// dictionary the stream declares) is held until then.
 // The error wraps ErrUnreadable when r holds no supported archive.
 func OpenReaderAt(ctx context.Context, name string, r io.ReaderAt, size int64, lim Limits) (*Bundle, error) {
 	b := &Bundle{Path: name, lim: lim.withDefaults(), src: r}
