@@ -166,23 +166,6 @@ func compressSeed(t testing.TB, comp string, data []byte) []byte {
 	return b
 }
 
-// xzMultiBlock compresses data into one xz stream of blocks of blockSize
-// bytes with a 4 KiB dictionary.
-func xzMultiBlock(t testing.TB, data []byte, blockSize int64) []byte {
-	var buf bytes.Buffer
-	w, err := uxz.WriterConfig{DictCap: 4 << 10, BlockSize: blockSize}.NewWriter(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // smallXzDict sets the LZMA2 dictionary of an xz stream's first block to
 // 4 KiB and fixes the block header's CRC-32. Block header (xz format 3.1):
 // size byte, flags, optional sizes, then the filter: id 0x21, 1, dict byte.
@@ -288,7 +271,7 @@ func FuzzGzip(f *testing.F) {
 func FuzzXz(f *testing.F) {
 	seedDamage(f, ".xz")
 	seedCompressed(f, "xz")
-	f.Add(xzMultiBlock(f, tinyTar(f), 512))
+	f.Add(archivetest.XzBlocks(f, tinyTar(f), 512, uxz.WriterConfig{DictCap: 4 << 10}))
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzWalk(t, "upload.tar.xz", data) })
 }
 
@@ -380,7 +363,7 @@ func TestFuzzSeedsAreRead(t *testing.T) {
 		cases["tar."+comp] = compressSeed(t, comp, tinyTar(t))
 	}
 	cases["7z"] = sevenZipSeed(t)
-	cases["tar.xz, 3 blocks"] = xzMultiBlock(t, tinyTar(t), 512)
+	cases["tar.xz, 3 blocks"] = archivetest.XzBlocks(t, tinyTar(t), 512, uxz.WriterConfig{DictCap: 4 << 10})
 	for format, data := range cases {
 		t.Run(format, func(t *testing.T) {
 			res := fuzzWalk(t, "seed", data)

@@ -14,28 +14,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fsagent/triage/internal/archivetest"
 	"github.com/mikelolasagasti/xz"
 	uxz "github.com/ulikunitz/xz"
 )
-
-// xzBlocks compresses data into one xz stream of blocks of blockSize
-// uncompressed bytes, as xz -T writes.
-func xzBlocks(t testing.TB, data []byte, blockSize int64, cfg uxz.WriterConfig) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	cfg.BlockSize = blockSize
-	w, err := cfg.NewWriter(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // xzTestData is text with some randomness, so blocks compress to a few KB.
 func xzTestData(n int) []byte {
@@ -158,7 +140,7 @@ func TestXzParallelSameBytes(t *testing.T) {
 		{"none-32KiB", 32 << 10, uxz.WriterConfig{NoCheckSum: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			file := xzBlocks(t, data, c.block, c.cfg)
+			file := archivetest.XzBlocks(t, data, c.block, c.cfg)
 			want := sequentialXz(file)
 			if want.err != nil || !bytes.Equal(want.data, data) {
 				t.Fatalf("the sequential decoder fails on the test file: %v", want.err)
@@ -178,8 +160,8 @@ func TestXzParallelSameBytes(t *testing.T) {
 func TestXzParallelDeclines(t *testing.T) {
 	needCores(t)
 	data := xzTestData(200 << 10)
-	multi := xzBlocks(t, data, 64<<10, uxz.WriterConfig{})
-	single := xzBlocks(t, data, 1<<30, uxz.WriterConfig{})
+	multi := archivetest.XzBlocks(t, data, 64<<10, uxz.WriterConfig{})
+	single := archivetest.XzBlocks(t, data, 1<<30, uxz.WriterConfig{})
 	padded := append(append([]byte(nil), multi...), 0, 0, 0, 0)
 	twice := append(append([]byte(nil), multi...), multi...)
 	for name, file := range map[string][]byte{
@@ -218,7 +200,7 @@ func withFooterFlags(file []byte, check byte) []byte {
 func TestXzParallelDamage(t *testing.T) {
 	needCores(t)
 	data := xzTestData(64 << 10)
-	file := xzBlocks(t, data, 16<<10, uxz.WriterConfig{DictCap: 16 << 10})
+	file := archivetest.XzBlocks(t, data, 16<<10, uxz.WriterConfig{DictCap: 16 << 10})
 	step := 41 // every byte takes minutes
 	if testing.Short() {
 		step = 97
@@ -247,7 +229,7 @@ func TestXzParallelDamage(t *testing.T) {
 func TestXzParallelIndexLies(t *testing.T) {
 	needCores(t)
 	data := xzTestData(100 << 10)
-	file := xzBlocks(t, data, 20<<10, uxz.WriterConfig{DictCap: 32 << 10})
+	file := archivetest.XzBlocks(t, data, 20<<10, uxz.WriterConfig{DictCap: 32 << 10})
 	s := readXzStream(bytes.NewReader(file), int64(len(file)))
 	if s == nil || len(s.blocks) < 4 {
 		t.Fatal("the test file is not a multi-block stream")
@@ -301,7 +283,7 @@ func rewriteIndex(t *testing.T, file []byte, s *xzStream, blocks []xzBlock) []by
 func TestXzParallelLargeDictionary(t *testing.T) {
 	needCores(t)
 	data := xzTestData(300 << 10)
-	file := xzBlocks(t, data, 100<<10, uxz.WriterConfig{DictCap: 2 * xzParDictMax})
+	file := archivetest.XzBlocks(t, data, 100<<10, uxz.WriterConfig{DictCap: 2 * xzParDictMax})
 	got, ok := parallelXz(t, file, 32<<10)
 	if !ok {
 		t.Fatal("declined")
@@ -312,7 +294,7 @@ func TestXzParallelLargeDictionary(t *testing.T) {
 // TestXzParallelClose closes the reader in the middle: the workers end.
 func TestXzParallelClose(t *testing.T) {
 	needCores(t)
-	file := xzBlocks(t, xzTestData(2<<20), 64<<10, uxz.WriterConfig{})
+	file := archivetest.XzBlocks(t, xzTestData(2<<20), 64<<10, uxz.WriterConfig{})
 	before := runtime.NumGoroutine()
 	p := newXzParallel(bytes.NewReader(file), int64(len(file)), new(int64))
 	if p == nil {
@@ -345,7 +327,7 @@ func TestXzParallelBundle(t *testing.T) {
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	good := xzBlocks(t, tarBuf.Bytes(), 64<<10, uxz.WriterConfig{DictCap: 64 << 10})
+	good := archivetest.XzBlocks(t, tarBuf.Bytes(), 64<<10, uxz.WriterConfig{DictCap: 64 << 10})
 	bad := append([]byte(nil), good...)
 	s := readXzStream(bytes.NewReader(good), int64(len(good)))
 	bad[s.blocks[5].off+40] ^= 0x55 // inside the second file

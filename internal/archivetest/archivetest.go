@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mholt/archives"
+	uxz "github.com/ulikunitz/xz"
 )
 
 // Formats lists what Build writes (7z only when a 7z command is installed).
@@ -225,6 +226,26 @@ func Compress(t testing.TB, comp string, data []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := Compressor(t, comp).OpenWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// XzBlocks compresses data into one xz stream of blocks of blockSize
+// uncompressed bytes, as xz -T writes (the compressors behind Compress
+// write a single block), so tests can reach the parallel xz reader.
+func XzBlocks(t testing.TB, data []byte, blockSize int64, cfg uxz.WriterConfig) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	cfg.BlockSize = blockSize
+	w, err := cfg.NewWriter(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
