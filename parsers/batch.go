@@ -53,7 +53,7 @@ type batchReadWarning struct {
 	w  Warning
 }
 
-// lines calls fn with each line of the batch, in made to stand at it:
+// lines calls fn with each line of the batch, with in set to that line:
 // in.Line, in.Bytes, in.Text and in.Warnf work as they do in a serial
 // parse, and the warnings reading gave for a line are added to in before fn
 // sees it. The state of in is restored afterwards, so the reading goroutine
