@@ -202,11 +202,11 @@ func newAgentLogParser(in *Input, out *model.Model) *agentLogParser {
 	p := &agentLogParser{in: in, out: out, kept: map[string]int{}, warned: map[string]bool{}}
 	p.stats.Kind = string(KindAgentLog)
 	switch base := path.Base(in.ArtifactPath()); {
-	case bytes.HasPrefix([]byte(base), []byte("secfs.log")):
+	case strings.HasPrefix(base, "secfs.log"):
 		p.fileComp = "secfs"
-	case bytes.HasPrefix([]byte(base), []byte("secfsd")):
+	case strings.HasPrefix(base, "secfsd"):
 		p.fileComp = "secfsd"
-	case bytes.HasPrefix([]byte(base), []byte("vorvmd")):
+	case strings.HasPrefix(base, "vorvmd"):
 		p.fileComp = "vmd"
 	}
 	return p
@@ -214,13 +214,10 @@ func newAgentLogParser(in *Input, out *model.Model) *agentLogParser {
 
 func parseAgentLog(in *Input, out *model.Model) {
 	p := newAgentLogParser(in, out)
-	for n := 1; in.Next(); n++ {
-		p.countedLine(in.Bytes())
-		if in.parallelAt(n) {
-			p.spent = newBudgetsSpent(p.kept, logKeepPerKind)
-			parseInBatches(in, p.parseBatch, p.join, batchHooks{cut: agentHeadedLine})
-		}
-	}
+	readLines(in, p.countedLine, func() {
+		p.spent = newBudgetsSpent(p.kept, logKeepPerKind)
+		parseInBatches(in, p.parseBatch, p.join, batchHooks{cut: agentHeadedLine})
+	})
 	p.flush()
 	p.stats.Unkept = p.stats.Lines - p.covered
 	p.stats.Src = model.Source{Path: in.Path}

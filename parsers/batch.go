@@ -108,6 +108,19 @@ func (in *Input) addWarning(w Warning) {
 	in.warnings = append(in.warnings, w)
 }
 
+// readLines hands each line of in to line; once the file turns out large
+// (parallelAt), it calls batches, which parses the rest of the file in
+// batches (parseInBatches) and so leaves nothing for the loop to read. The
+// line-oriented parsers share this loop so they switch at the same point.
+func readLines(in *Input, line func([]byte), batches func()) {
+	for n := 1; in.Next(); n++ {
+		line(in.Bytes())
+		if in.parallelAt(n) {
+			batches()
+		}
+	}
+}
+
 // parallelAt reports whether the n-th line read is the one after which
 // the rest of in is parsed in batches: never on one CPU, where batches
 // would only add copies, nor when the caller runs one analysis per core

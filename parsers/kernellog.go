@@ -200,13 +200,10 @@ func newKernelLogParser(in *Input, out *model.Model) *kernelLogParser {
 
 func parseKernelLog(in *Input, out *model.Model) {
 	p := newKernelLogParser(in, out)
-	for n := 1; in.Next(); n++ {
-		p.countedLine(in.Bytes())
-		if in.parallelAt(n) {
-			p.spent = newBudgetsSpent(p.kept, logKeepPerKind)
-			parseInBatches(in, p.parseBatch, p.join, batchHooks{})
-		}
-	}
+	readLines(in, p.countedLine, func() {
+		p.spent = newBudgetsSpent(p.kept, logKeepPerKind)
+		parseInBatches(in, p.parseBatch, p.join, batchHooks{})
+	})
 	p.closeHung()
 	p.stats.Unkept = p.stats.Lines - p.covered
 	p.stats.Src = model.Source{Path: in.Path}

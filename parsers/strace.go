@@ -348,13 +348,10 @@ func newStraceParser(in *Input, out *model.Model) *straceParser {
 
 func parseStrace(in *Input, out *model.Model) {
 	p := newStraceParser(in, out)
-	for n := 1; in.Next(); n++ {
-		p.countedLine(in.Bytes())
-		if in.parallelAt(n) {
-			p.spent = newBudgetsSpent(p.kept, straceKeepPerReason)
-			parseInBatches(in, p.parseBatch, p.join, batchHooks{})
-		}
-	}
+	readLines(in, p.countedLine, func() {
+		p.spent = newBudgetsSpent(p.kept, straceKeepPerReason)
+		parseInBatches(in, p.parseBatch, p.join, batchHooks{})
+	})
 	// Calls still waiting for their result at the end of the capture never
 	// returned while strace watched: the core evidence of a hang.
 	rest := make([]*stracePending, 0, len(p.pending))
