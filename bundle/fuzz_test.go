@@ -143,18 +143,7 @@ func seedCompressed(f *testing.F, comp string) {
 // bytes cost milliseconds. Small inputs decode the same with the small size.
 func compressSeed(t testing.TB, comp string, data []byte) []byte {
 	if comp == "bz2" { // 100 KB blocks rather than 900 KB
-		var buf bytes.Buffer
-		w, err := archives.Bz2{CompressionLevel: 1}.OpenWriter(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(data); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return buf.Bytes()
+		return archivetest.CompressWith(t, archives.Bz2{CompressionLevel: 1}, data)
 	}
 	b := archivetest.Compress(t, comp, data)
 	switch comp {

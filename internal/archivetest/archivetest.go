@@ -224,18 +224,31 @@ func Compressor(t testing.TB, comp string) archives.Compressor {
 // Compress compresses data with comp ("gz", "xz", "zst", "bz2", "lz4").
 func Compress(t testing.TB, comp string, data []byte) []byte {
 	t.Helper()
+	return CompressWith(t, Compressor(t, comp), data)
+}
+
+// CompressWith compresses data with c, for a test that needs settings of
+// its own (a smaller block, a faster level).
+func CompressWith(t testing.TB, c archives.Compressor, data []byte) []byte {
+	t.Helper()
 	var buf bytes.Buffer
-	w, err := Compressor(t, comp).OpenWriter(&buf)
+	w, err := c.OpenWriter(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
+	writeAll(t, w, data)
+	return buf.Bytes()
+}
+
+// writeAll writes data to w and closes it, failing the test on an error.
+func writeAll(t testing.TB, w io.WriteCloser, data []byte) {
+	t.Helper()
 	if _, err := w.Write(data); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
 }
 
 // XzBlocks compresses data into one xz stream of blocks of blockSize
@@ -249,12 +262,7 @@ func XzBlocks(t testing.TB, data []byte, blockSize int64, cfg uxz.WriterConfig) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeAll(t, w, data)
 	return buf.Bytes()
 }
 
