@@ -142,7 +142,7 @@ func TestLargeLsofWaitsForEarlierMountTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	var names []string
-	for _, o := range res.Model.OpenFiles {
+	for _, o := range res.Model.OpenFiles.Facts() {
 		names = append(names, o.Name)
 	}
 	if want := []string{"/secure/data", "/secure/db/users01.dbf", "/secure/run/ora.sock type=STREAM"}; !slices.Equal(names, want) {
@@ -178,7 +178,7 @@ func TestLargeLsofBeforeMountTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, o := range res.Model.OpenFiles {
+	for _, o := range res.Model.OpenFiles.Facts() {
 		got = append(got, fmt.Sprintf("%d %s", o.Src.Line, o.Name))
 	}
 	if !slices.Equal(got, want) {

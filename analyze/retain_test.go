@@ -65,7 +65,7 @@ func runOrdered(t *testing.T, files [][2]string) orderOutcome {
 		t.Fatal(err)
 	}
 	var o orderOutcome
-	for _, f := range res.Model.OpenFiles {
+	for _, f := range res.Model.OpenFiles.Facts() {
 		o.names = append(o.names, fmt.Sprintf("%d %s", f.Src.Line, f.Name))
 	}
 	for _, s := range res.Model.LogStats {

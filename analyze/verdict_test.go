@@ -334,7 +334,7 @@ message: "{{ len(late) }} late line(s)"
 func TestPanickedFinishIsIncomplete(t *testing.T) {
 	s := &parsed{
 		art:   Artifact{Path: "lsof.out", Kind: parsers.KindLsof, Parser: "lsof", Warnings: []parsers.Warning{}},
-		facts: &model.Model{OpenFiles: []model.OpenFile{{Command: "bash"}}},
+		facts: &model.Model{OpenFiles: model.OpenFilesOf(model.OpenFile{Command: "bash"})},
 		finish: func(deps, out *model.Model) []parsers.Warning {
 			panic("boom")
 		},

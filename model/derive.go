@@ -149,13 +149,21 @@ func cleanPath(p string) string {
 // lies inside it (open files, working directories, roots, mapped files).
 func (m *Model) OpenFilesUnder(dir string) []OpenFile {
 	m.ensure()
-	return pick(m.OpenFiles, m.derived.paths.open.under(dir))
+	idx := m.derived.paths.open.under(dir)
+	if len(idx) == 0 {
+		return nil
+	}
+	out := make([]OpenFile, len(idx))
+	for i, j := range idx {
+		out[i] = m.OpenFiles[j].Fact()
+	}
+	return out
 }
 
-// OpenFileRefsUnder is OpenFilesUnder without copying the facts: pointers
-// into the model, which must not be changed through them. A busy guard
+// OpenFileRefsUnder is OpenFilesUnder without making the facts: pointers to
+// the model's rows, which must not be changed through them. A busy guard
 // point holds hundreds of thousands of rows; rules read them by reference.
-func (m *Model) OpenFileRefsUnder(dir string) []*OpenFile {
+func (m *Model) OpenFileRefsUnder(dir string) []*OpenFileRow {
 	m.ensure()
 	return refs(m.OpenFiles, m.derived.paths.open.under(dir))
 }

@@ -35,14 +35,14 @@ func TestMountsInsideAndOpenFilesUnder(t *testing.T) {
 			{Path: "/home/user", FSType: "ext3"}, // seen in a second table
 			{Path: "/homework", FSType: "ext3"},
 		},
-		OpenFiles: []OpenFile{
-			{PID: 1, Name: "/home/user/a"},
-			{PID: 2, Name: "/homework/b"},
-			{PID: 3, Name: "socket:[123]"},
-			{PID: 4, Name: "/homework/../home//c/"}, // cleaned, it lies in /home
-			{PID: 5, Name: "/home"},
-			{PID: 6, Name: "/home/./user/x"},
-		},
+		OpenFiles: OpenFilesOf(
+			OpenFile{PID: 1, Name: "/home/user/a"},
+			OpenFile{PID: 2, Name: "/homework/b"},
+			OpenFile{PID: 3, Name: "socket:[123]"},
+			OpenFile{PID: 4, Name: "/homework/../home//c/"}, // cleaned, it lies in /home
+			OpenFile{PID: 5, Name: "/home"},
+			OpenFile{PID: 6, Name: "/home/./user/x"},
+		),
 	}
 	in := m.MountsInside("/home")
 	if len(in) != 1 || in[0].Path != "/home/user" {

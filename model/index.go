@@ -107,7 +107,7 @@ func (s sortedPaths) under(dir string) []int32 {
 func (m *Model) buildPathIndex() pathIndex {
 	x := pathIndex{
 		open: newSortedPaths(len(m.OpenFiles), func(i int) string {
-			if n := m.OpenFiles[i].Name; strings.HasPrefix(n, "/") {
+			if n := m.OpenFiles[i].Name(); strings.HasPrefix(n, "/") {
 				return n
 			}
 			return ""

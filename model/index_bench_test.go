@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -10,7 +11,10 @@ import (
 func BenchmarkPathIndex(b *testing.B) {
 	m := &Model{}
 	for i := range 250000 {
-		m.OpenFiles = append(m.OpenFiles, OpenFile{PID: 1000 + i%60000, Name: fmt.Sprintf("/secure/oradata/users%d_%d.dbf", i%50, (i*7919)%250000)})
+		// The name is a piece of the line, as lsof's parser makes it, so
+		// the rows are packed as they are in a run.
+		line := fmt.Sprintf("oracle %d oracle 12u REG 253,0 4096 123 /secure/oradata/users%d_%d.dbf", 1000+i%60000, i%50, (i*7919)%250000)
+		m.OpenFiles.Append(OpenFile{PID: 1000 + i%60000, Name: line[strings.Index(line, "/"):], Src: Source{Path: "lsof", Line: i + 2, Text: line}})
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

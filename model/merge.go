@@ -78,6 +78,8 @@ func (m *Model) FactCount() int {
 	return n
 }
 
+var openFileTableType = reflect.TypeOf(OpenFileTable(nil))
+
 // FilterPaths returns a copy of m holding only the facts whose source path
 // satisfies keep: `triage facts --kind` uses it to show one kind's facts.
 func (m *Model) FilterPaths(keep func(path string) bool) *Model {
@@ -88,10 +90,15 @@ func (m *Model) FilterPaths(keep func(path string) bool) *Model {
 // one section of a file can be told from those of another.
 func (m *Model) FilterSources(keep func(src Source) bool) *Model {
 	out := &Model{}
+	for i := range m.OpenFiles {
+		if keep(m.OpenFiles[i].Src()) {
+			out.OpenFiles = append(out.OpenFiles, m.OpenFiles[i])
+		}
+	}
 	mv, ov := reflect.ValueOf(m).Elem(), reflect.ValueOf(out).Elem()
 	for i := 0; i < mv.NumField(); i++ {
 		f := mv.Field(i)
-		if !f.CanSet() || f.Kind() != reflect.Slice {
+		if !f.CanSet() || f.Kind() != reflect.Slice || f.Type() == openFileTableType {
 			continue
 		}
 		dst := ov.Field(i)

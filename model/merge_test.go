@@ -6,7 +6,7 @@ func TestMergeAppendsEveryKindInOrder(t *testing.T) {
 	a := &Model{Mounts: []Mount{{Path: "/a", Src: Source{Path: "mount"}}}, Host: Host{Hostname: "h1"}}
 	b := &Model{
 		Mounts:    []Mount{{Path: "/b", Src: Source{Path: "proc/mounts"}}},
-		OpenFiles: []OpenFile{{Name: "/b/x", Src: Source{Path: "lsof"}}},
+		OpenFiles: OpenFilesOf(OpenFile{Name: "/b/x", Src: Source{Path: "lsof"}}),
 		Host:      Host{Hostname: "h2", Kernel: "5.14", Sources: []Source{{Path: "uname"}}},
 		Lines:     map[string][]LineMatch{"r/x": {{Src: Source{Path: "x.load"}}}},
 	}

@@ -30,7 +30,7 @@ type Model struct {
 	Mounts      []Mount       `json:"mounts"`
 	DF          []DFEntry     `json:"df"`
 	AgentStatus []GuardStatus `json:"agent_status"`
-	OpenFiles   []OpenFile    `json:"open_files"`
+	OpenFiles   OpenFileTable `json:"open_files"` // see OpenFileTable
 	// OpenFileTallies counts the lsof rows naming no path that were not
 	// kept as OpenFiles (see OpenFileTally).
 	OpenFileTallies []OpenFileTally `json:"open_file_tallies,omitempty"`

@@ -7,6 +7,7 @@ import "reflect"
 // model of its own and calls this before merging it, so parsers need not
 // know they read a section.
 func (m *Model) SetSection(section string) {
+	m.OpenFiles.setSection(section)
 	v := reflect.ValueOf(m).Elem()
 	for i := 0; i < v.NumField(); i++ {
 		f := v.Field(i)

@@ -65,7 +65,7 @@ func kernFactLines(m *model.Model) (map[int]int, int) {
 		lines[s.Line]++
 		n++
 	}
-	for _, f := range m.OpenFiles {
+	for _, f := range m.OpenFiles.Facts() {
 		add(f.Src)
 	}
 	for _, f := range m.Fuser {
@@ -165,7 +165,7 @@ func TestKernelCorpusTranscriptAsLsof(t *testing.T) {
 			t.Fatal(err)
 		}
 		m, ws := parseString(t, "lsof", f, string(b))
-		if len(m.OpenFiles) != 1 || m.OpenFiles[0].Name != "/dev/trace0" || m.OpenFiles[0].PID != 14905 || m.OpenFiles[0].FD != "3w" {
+		if len(m.OpenFiles) != 1 || m.OpenFiles.Fact(0).Name != "/dev/trace0" || m.OpenFiles.Fact(0).PID != 14905 || m.OpenFiles.Fact(0).FD != "3w" {
 			t.Fatalf("open files = %+v", m.OpenFiles)
 		}
 		if lines := strings.Count(strings.TrimSpace(string(b)), "\n") + 1; len(ws) != lines-1 {

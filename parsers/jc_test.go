@@ -123,7 +123,7 @@ var jcFormats = []jcFormat{
 			"device": "device", "size_off": "size_off", "node": "node", "name": "name"},
 		facts: func(m *model.Model) []map[string]string {
 			var out []map[string]string
-			for _, x := range m.OpenFiles {
+			for _, x := range m.OpenFiles.Facts() {
 				// lsof's notes are part of jc's name: put them back.
 				name := x.Name
 				if x.Deleted {

@@ -63,7 +63,7 @@ func kernCheckFacts(t *testing.T, path string, in *Input, m *model.Model) {
 		}
 		walk(reflect.ValueOf(fact))
 	}
-	for _, f := range m.OpenFiles {
+	for _, f := range m.OpenFiles.Facts() {
 		check(f.Src, f)
 		if f.PID < 0 || f.TID < 0 {
 			t.Fatalf("negative id: %+v", f)

@@ -88,7 +88,7 @@ func TestLsofVariants(t *testing.T) {
 				}
 			}
 			for _, ck := range c.checks {
-				got := m.OpenFiles[ck.i]
+				got := m.OpenFiles.Fact(ck.i)
 				if got.Src.Path != p || got.Src.Line == 0 || got.Src.Text == "" {
 					t.Errorf("fact %d: bad source %+v", ck.i, got.Src)
 				}

@@ -737,10 +737,10 @@ func emitMerged(path string, out *model.Model, a *lsofState, b ...*lsofState) {
 		case ra == nil && rb == nil:
 			return
 		case rb == nil || ra != nil && ra.line <= rb.line:
-			out.OpenFiles = append(out.OpenFiles, sa.fact(ra, path))
+			out.OpenFiles.Append(sa.fact(ra, path))
 			ca.advance()
 		default:
-			out.OpenFiles = append(out.OpenFiles, sb.fact(rb, path))
+			out.OpenFiles.Append(sb.fact(rb, path))
 			cb.advance()
 		}
 	}
@@ -758,7 +758,7 @@ const collectBeforeFactsAt = 16 << 20
 // docs/performance.md). One collection first, about as costly as the
 // collector's next cycle would have been, makes the peak the live facts.
 func collectBeforeFacts(n int) {
-	if n*int(unsafe.Sizeof(model.OpenFile{})) >= collectBeforeFactsAt {
+	if n*int(unsafe.Sizeof(model.OpenFileRow{})) >= collectBeforeFactsAt {
 		runtime.GC()
 	}
 }
@@ -817,7 +817,7 @@ func parseLsofFields(in *Input, out *model.Model, st *lsofState) {
 		if have {
 			if !in.openLim || in.keepOpenFile([]byte(cur.Name)) {
 				cur.Name, cur.Deleted, cur.Error = lsofSplitName(cur.Name)
-				out.OpenFiles = append(out.OpenFiles, cur)
+				out.OpenFiles.Append(cur)
 				st.fieldsKept++
 			} else {
 				st.unkept++

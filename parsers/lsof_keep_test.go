@@ -60,7 +60,7 @@ java     4410 app    10r   DIR  253,0     4096   200004 /data (stat: Permission 
 			var m model.Model
 			parseLsof(in, &m)
 			var got []string
-			for _, f := range m.OpenFiles {
+			for _, f := range m.OpenFiles.Facts() {
 				got = append(got, f.Name)
 			}
 			if len(got) != len(tc.want) {
@@ -214,7 +214,7 @@ func TestLsofDeferred(t *testing.T) {
 			}
 			ws := fin(final, &m)
 			last := 0
-			for _, f := range m.OpenFiles {
+			for _, f := range m.OpenFiles.Facts() {
 				if f.Src.Line <= last || !(strings.HasPrefix(f.Name, "/data/") || strings.HasPrefix(f.Name, "/late/")) {
 					t.Fatalf("rows out of order or outside the guard points: %+v", m.OpenFiles)
 				}
@@ -287,7 +287,7 @@ func TestLsofParallel(t *testing.T) {
 				t.Fatalf("only %d rows kept", len(got[0].OpenFiles))
 			}
 			long := 0
-			for _, f := range got[1].OpenFiles {
+			for _, f := range got[1].OpenFiles.Facts() {
 				if len(f.Name) > 1<<16 {
 					long++
 					if want := "/data/" + strings.Repeat("x", 1<<16); !strings.HasPrefix(f.Name, want) || f.FD != "cwd" || f.Node != "10977282" || !strings.HasSuffix(f.Src.Text, f.Name) {
@@ -376,7 +376,7 @@ func TestLsofReplayCleanedNames(t *testing.T) {
 		t.Fatalf("warnings %v", ws)
 	}
 	var got []string
-	for _, f := range m.OpenFiles {
+	for _, f := range m.OpenFiles.Facts() {
 		got = append(got, f.Name)
 	}
 	if want := []string{"/x/../srv/late/a", "/srv//late/b", "/srv/./late/c", "/srv/late"}; !slices.Equal(got, want) {

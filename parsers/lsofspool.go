@@ -198,7 +198,7 @@ func (s *lsofSpool) seal() {
 // is a large struct: 250,000 of them are 60 MB, and building them per
 // frame and then copying them, or growing dst twice, doubled the peak
 // memory). Each frame is let go once its facts are written.
-func (s *lsofSpool) replay(path string, dirs []string, dst []model.OpenFile, room int) ([]model.OpenFile, int, error) {
+func (s *lsofSpool) replay(path string, dirs []string, dst model.OpenFileTable, room int) (model.OpenFileTable, int, error) {
 	s.seal() // the frame being filled, so its buffer goes now
 	frames, packed := s.frames, len(s.frames)
 	s.frames, s.cur = nil, nil
@@ -299,7 +299,7 @@ func safeFrame(fn func(i int, raw []byte) error, i int, raw []byte, packed bool,
 // writes their facts into dst, which has room for exactly those. A late
 // guard point usually holds a small part of the rows held, so the second
 // pass skips most of them.
-func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model.OpenFile, keep []int32) (*lsofState, []int32, error) {
+func replayFrame(path string, raw []byte, dirs []string, count bool, dst model.OpenFileTable, keep []int32) (*lsofState, []int32, error) {
 	in := &Input{Path: path, maxLine: DefaultMaxLine}
 	in.KeepOpenFilesUnder(dirs)
 	st := &lsofState{toks: make([]span, 0, 16), countOnly: count}
@@ -364,7 +364,7 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model
 		if k == len(dst) {
 			return nil, nil, errors.New("lsof spool: a row was kept on the second pass only")
 		}
-		dst[k] = st.factOf(rec, &st.row, path) // the row just split
+		dst[k] = model.PackOpenFile(st.factOf(rec, &st.row, path), prevRow(dst, k)) // the row just split
 		k++
 		st.recs.drop()
 		st.slow = st.slow[:0]
@@ -379,7 +379,7 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst []model
 // into facts, whose elements from a on are the rows found later, in line
 // order, and whose first a elements are room for st's rows. Writing from the
 // front never overtakes the later rows still to be read.
-func mergeKept(path string, facts []model.OpenFile, a int, st *lsofState) {
+func mergeKept(path string, facts model.OpenFileTable, a int, st *lsofState) {
 	k, ib := 0, a
 	cur := newRecCursor(st)
 	for {
@@ -387,11 +387,11 @@ func mergeKept(path string, facts []model.OpenFile, a int, st *lsofState) {
 		if r == nil {
 			return // the later rows left are in place: k == ib
 		}
-		if ib < len(facts) && facts[ib].Src.Line < int(r.line) {
+		if ib < len(facts) && facts[ib].Src().Line < int(r.line) {
 			facts[k] = facts[ib]
 			ib++
 		} else {
-			facts[k] = rs.fact(r, path)
+			facts[k] = model.PackOpenFile(rs.fact(r, path), prevRow(facts, k))
 			cur.advance()
 		}
 		k++
@@ -443,6 +443,15 @@ func (st *lsofState) finish(path string, stat int) Finish {
 		}
 		return nil
 	}
+}
+
+// prevRow is the row before dst[k], whose source record the row written
+// at k may share, or nil at the start.
+func prevRow(dst model.OpenFileTable, k int) *model.OpenFileRow {
+	if k == 0 {
+		return nil
+	}
+	return &dst[k-1]
 }
 
 // withinAny reports whether p lies inside one of the cleaned dirs.

@@ -43,9 +43,9 @@ func busyHost() *analyze.Result {
 			{Name: "lshook", Size: 61234, RefCount: 2, LoadOrder: 2, Src: src("lsmod", 2, "lshook                 61234  2")},
 			{Name: "secfs2", Size: 812345, RefCount: 3, LoadOrder: 1, Src: src("lsmod", 3, "secfs2                812345  3")},
 		},
-		OpenFiles: []model.OpenFile{
-			{Command: "bash", PID: 2199, User: "root", FD: "cwd", Type: "DIR", Name: "/data/app", Src: src("lsof", 14, "bash      2199   root  cwd    DIR  253,0     4096 10977282 /data/app")},
-		},
+		OpenFiles: model.OpenFilesOf(
+			model.OpenFile{Command: "bash", PID: 2199, User: "root", FD: "cwd", Type: "DIR", Name: "/data/app", Src: src("lsof", 14, "bash      2199   root  cwd    DIR  253,0     4096 10977282 /data/app")},
+		),
 		Events: []model.Event{
 			{Kind: model.EventAgentStop, Log: "agent-log", Time: "2024-03-05 10:01:02", Message: "Stopping the secfsd...done", Src: src("var/log/vormetric/secfs_stop.txt", 3, "Stopping the secfsd...done")},
 			{Kind: model.EventUnloadFailed, Log: "agent-log", Time: "2024-03-05 10:01:04", Subject: "secfs2", Message: "Failed to unload kernel extension agent/secfs/.sec/mod/secfs2 error = 1", Src: src("var/log/vormetric/secfs_stop.txt", 4, "Failed to unload kernel extension agent/secfs/.sec/mod/secfs2 error = 1")},
@@ -80,7 +80,7 @@ func busyHost() *analyze.Result {
 			KB:       rules.KB{Resolution: []string{"Take two more samples a few minutes apart and compare."}}},
 		{RuleID: "gde.guardpoint-busy", Severity: rules.High, Title: "Encryption agent cannot unload - processes hold files inside a guard point",
 			Message: "1 descriptor is held under guard point /data by pid 2199", Subject: "/data",
-			Evidence: []model.Source{src("mount", 4, "/data on /data type secfs2 (rw)"), m.OpenFiles[0].Src, m.OpenFiles[0].Src},
+			Evidence: []model.Source{src("mount", 4, "/data on /data type secfs2 (rw)"), m.OpenFiles.Fact(0).Src, m.OpenFiles.Fact(0).Src},
 			KB:       kb},
 		{RuleID: "gde.nested-mount", Severity: rules.Medium, Title: "A filesystem is mounted inside a guard point",
 			Message: "2 mounts inside guard point /data: /data/backup (nfs), /data/archive|old`x` (ext4)", Subject: "/data",

@@ -85,8 +85,53 @@ func reserved(name string, env types.Map) string {
 
 // compileOptions are the options every rule expression is compiled with.
 func compileOptions(env types.Map, extra ...expr.Option) []expr.Option {
-	opts := []expr.Option{expr.Env(env), expr.MaxNodes(maxNodes), expr.DisableBuiltin("now")}
+	opts := []expr.Option{expr.Env(env), expr.MaxNodes(maxNodes), expr.DisableBuiltin("now"), expr.Patch(rowFields{})}
 	return append(opts, extra...)
+}
+
+// rowFields lets rules read a packed lsof row (model.OpenFileRow) as they
+// read an OpenFile: `.PID` on a row becomes the call `.PID()` (and
+// `.Error` the call `.ErrorNote()`), so a rule need not know how the model
+// stores its rows.
+type rowFields struct{}
+
+var (
+	rowType    = reflect.TypeOf(model.OpenFileRow{})
+	rowPtrType = reflect.TypeOf(&model.OpenFileRow{})
+)
+
+// Reset and ShouldRepeat make the patch run last, just before the final
+// type check (expr runs repeatable patches after the others, one check
+// pass later).
+func (rowFields) Reset()             {}
+func (rowFields) ShouldRepeat() bool { return false }
+
+func (rowFields) Visit(n *ast.Node) {
+	if c, ok := (*n).(*ast.CallNode); ok {
+		// The check pass before a patch gives a call the type of its
+		// function's result even when an argument failed, and the final
+		// check trusts a typed call without checking its arguments
+		// again: `OpenFilesUnder(it.Pth)` then compiled without error.
+		// Forgetting the type makes the final check see the arguments.
+		c.SetNature(nature.Nature{})
+	}
+	m, ok := (*n).(*ast.MemberNode)
+	if !ok || m.Method {
+		return
+	}
+	if t := m.Node.Type(); t != rowType && t != rowPtrType {
+		return
+	}
+	p, ok := m.Property.(*ast.StringNode)
+	if !ok {
+		return
+	}
+	name, ok := model.OpenFileRowMethod(p.Value)
+	if !ok {
+		return
+	}
+	callee := &ast.MemberNode{Node: m.Node, Property: &ast.StringNode{Value: name}, Optional: m.Optional, Method: true}
+	ast.Patch(n, &ast.CallNode{Callee: callee})
 }
 
 // compileAt compiles one expression taken from a YAML node (starting at

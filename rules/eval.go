@@ -29,7 +29,10 @@ const RuleTimeout = 10 * time.Second
 // (1e6) is too small for bundles with hundreds of thousands of facts.
 const memoryBudget = 50_000_000
 
-var sourceType = reflect.TypeOf(model.Source{})
+var (
+	sourceType      = reflect.TypeOf(model.Source{})
+	openFileRowType = reflect.TypeOf(model.OpenFileRow{})
+)
 
 // exprPosSuffix is the " (line:col)" expr appends to runtime errors.
 var exprPosSuffix = regexp.MustCompile(` \(\d+:\d+\)$`)
@@ -416,10 +419,17 @@ func collectSources(v reflect.Value, depth int, parentKey sampleKey, smp *sample
 				add(l[i].Src, pidKey(l[i].PID, l[i].Src))
 			}
 			return
-		case []*model.OpenFile:
+		case model.OpenFileTable:
+			for i := range l {
+				src := l[i].Src()
+				add(src, pidKey(l[i].PID(), src))
+			}
+			return
+		case []*model.OpenFileRow:
 			for _, f := range l {
 				if f != nil {
-					add(f.Src, pidKey(f.PID, f.Src))
+					src := f.Src()
+					add(src, pidKey(f.PID(), src))
 				}
 			}
 			return
@@ -447,6 +457,12 @@ func collectSources(v reflect.Value, depth int, parentKey sampleKey, smp *sample
 			collectSources(v.Index(i), depth, parentKey, smp)
 		}
 	case reflect.Struct:
+		if v.Type() == openFileRowType {
+			r := v.Interface().(model.OpenFileRow)
+			src := r.Src()
+			smp.add(src, pidKey(r.PID(), src))
+			return
+		}
 		if v.Type() == sourceType {
 			s := v.Interface().(model.Source)
 			k := parentKey
@@ -671,6 +687,14 @@ func aggregate(name string, v any) Aggregate {
 // subjectOf names a for_each item briefly: its Path, Name or Cache field
 // when it has one (looking one level into nested structs), else its text.
 func subjectOf(it any) string {
+	switch r := it.(type) {
+	case model.OpenFileRow:
+		it = r.Fact()
+	case *model.OpenFileRow:
+		if r != nil {
+			it = r.Fact()
+		}
+	}
 	v := reflect.ValueOf(it)
 	for v.IsValid() && (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && !v.IsNil() {
 		v = v.Elem()

@@ -26,12 +26,12 @@ func fixture() *model.Model {
 			{Device: "/dev/sda2", Path: "/home", FSType: "ext4", Src: src("mount", 3)},
 			{Device: "VOL1", Path: "/media/nss/VOL1", FSType: "nssvol", Src: src("mount", 4)},
 		},
-		OpenFiles: []model.OpenFile{
-			{Command: "bash", PID: 2199, FD: "cwd", Name: "/data/x", Src: src("lsof", 2)},
-			{Command: "vim", PID: 3012, FD: "3u", Name: "/data/x/file", Src: src("lsof", 3)},
-			{Command: "bash", PID: 2199, FD: "4r", Name: "/data/y", Src: src("lsof", 4)},
-			{Command: "bash", PID: 2200, FD: "cwd", Name: "/database", Src: src("lsof", 5)},
-		},
+		OpenFiles: model.OpenFilesOf(
+			model.OpenFile{Command: "bash", PID: 2199, FD: "cwd", Name: "/data/x", Src: src("lsof", 2)},
+			model.OpenFile{Command: "vim", PID: 3012, FD: "3u", Name: "/data/x/file", Src: src("lsof", 3)},
+			model.OpenFile{Command: "bash", PID: 2199, FD: "4r", Name: "/data/y", Src: src("lsof", 4)},
+			model.OpenFile{Command: "bash", PID: 2200, FD: "cwd", Name: "/database", Src: src("lsof", 5)},
+		),
 		Fuser: []model.FuserHit{{Path: "/data", PID: 2199, Access: "c", Src: src("fuser.out", 1)}},
 		Slabs: []model.SlabSample{
 			{Series: "slabtop", Sample: 1, Cache: "names_cache", ActiveObjs: 1000, ObjSize: 4096, Src: src("slabtop-1.out", 7)},
@@ -252,7 +252,7 @@ func fakeLoader(ctx context.Context, dir string, patterns []LinePattern) (*model
 	err = read("lsof", func(f []string, n int) {
 		if len(f) == 4 {
 			pid, _ := strconv.Atoi(f[1])
-			m.OpenFiles = append(m.OpenFiles, model.OpenFile{Command: f[0], PID: pid, FD: f[2], Name: f[3], Src: src("lsof", n)})
+			m.OpenFiles.Append(model.OpenFile{Command: f[0], PID: pid, FD: f[2], Name: f[3], Src: src("lsof", n)})
 		}
 	})
 	return m, err
@@ -402,7 +402,7 @@ func TestEvidenceSample(t *testing.T) {
 		if i >= 990 {
 			pid = 500 + i // ten more processes at the end of the file
 		}
-		m.OpenFiles = append(m.OpenFiles, model.OpenFile{Command: fmt.Sprintf("cmd%d", pid%3), PID: pid, FD: "3u", Name: fmt.Sprintf("/g/f%d", i), Src: src("lsof", i+2)})
+		m.OpenFiles.Append(model.OpenFile{Command: fmt.Sprintf("cmd%d", pid%3), PID: pid, FD: "3u", Name: fmt.Sprintf("/g/f%d", i), Src: src("lsof", i+2)})
 	}
 	m.OpenFiles = append(m.OpenFiles, m.OpenFiles[0]) // the same line twice counts once
 	rule := "id: t.sample\ntitle: T\nseverity: low\nfor_each: GuardPoints()\nlet:\n  open: OpenFilesUnder(it.Path)\nwhen: len(open) > 0\nevidence: [it, open]\naggregates:\n  processes: map(open, .PID)\n  descriptors: len(open)\nmessage: m\n"
@@ -435,7 +435,7 @@ func TestEvidenceSample(t *testing.T) {
 			pids := map[int]bool{}
 			for _, e := range f.Evidence {
 				if e.Path == "lsof" {
-					pids[m.OpenFiles[e.Line-2].PID] = true
+					pids[m.OpenFiles.Fact(e.Line-2).PID] = true
 				}
 			}
 			if f.Evidence[0].Path != "mount" || len(pids) != 14 {

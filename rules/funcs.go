@@ -55,6 +55,8 @@ const (
 
 // Func is one function of the rule query library: the only way a rule
 // reaches the model besides its plain fact lists (Mounts, OpenFiles, ...).
+// OpenFiles and OpenFilesUnder hold packed rows (model.OpenFileRow) that
+// rules read with OpenFile's field names (see rowFields).
 // Pipeline methods of the model (Merge, FilterPaths, ...) are not in it.
 type Func struct {
 	// Name is what a rule calls it by.

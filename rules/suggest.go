@@ -37,6 +37,7 @@ var factTypes = func() map[string]reflect.Type {
 		}
 	}
 	add(reflect.TypeOf(model.Model{}))
+	add(reflect.TypeOf(model.OpenFile{})) // what a packed row reads as (see rowFields)
 	add(reflect.TypeOf(knowledge.GuardPoint{}))
 	for _, f := range funcTable {
 		add(reflect.TypeOf(f.bind(&query{m: &model.Model{}})))
@@ -58,6 +59,8 @@ var (
 // misspelt one.
 func explainCheck(msg string, env map[string]bool) string {
 	msg = qualifier.ReplaceAllString(msg, "")
+	// A packed lsof row reads as an OpenFile; name the type authors know.
+	msg = strings.ReplaceAll(msg, "OpenFileRow", "OpenFile")
 	if m := noField.FindStringSubmatch(msg); m != nil {
 		if t := factTypes[m[1]]; t != nil {
 			var names []string

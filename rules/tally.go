@@ -132,8 +132,8 @@ func tally(field string, lists ...any) (Tally, error) {
 func (a *tallier) list(field string, list any) error {
 	// The fact lists the rules tally most, without reflection per fact.
 	switch l := list.(type) {
-	case []*model.OpenFile:
-		if tallyProcs(a, field, l, func(f *model.OpenFile) (int, string) { return f.PID, f.Command }) {
+	case []*model.OpenFileRow:
+		if tallyProcs(a, field, l, func(f *model.OpenFileRow) (int, string) { return f.PID(), f.Command() }) {
 			return nil
 		}
 	case []*model.FuserHit:
@@ -160,6 +160,12 @@ func (a *tallier) list(field string, list any) error {
 		if el.Kind() != reflect.Struct {
 			return fmt.Errorf("tally: an element of %s is a %s, not a fact with a field %s", v.Type(), el.Kind(), field)
 		}
+		if m, ok := accessor(el, field); ok {
+			// A packed fact (model.OpenFileRow) reads its fields by
+			// methods of the same names.
+			a.any(m.Call(nil)[0])
+			continue
+		}
 		if idx == nil || el.Type().NumField() <= idx[0] || el.Type().FieldByIndex(idx).Name != field {
 			sf, ok := el.Type().FieldByName(field)
 			if !ok || !sf.IsExported() {
@@ -170,6 +176,19 @@ func (a *tallier) list(field string, list any) error {
 		a.any(el.FieldByIndex(idx))
 	}
 	return nil
+}
+
+// accessor returns the method of el that stands for a field of that name:
+// no arguments, one result, and no field of the name beside it.
+func accessor(el reflect.Value, field string) (reflect.Value, bool) {
+	if _, ok := el.Type().FieldByName(field); ok {
+		return reflect.Value{}, false
+	}
+	m := el.MethodByName(field)
+	if !m.IsValid() || m.Type().NumIn() != 0 || m.Type().NumOut() != 1 {
+		return reflect.Value{}, false
+	}
+	return m, true
 }
 
 // tallyProcs counts the PID or Command of a typed list of per-process

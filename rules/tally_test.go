@@ -79,10 +79,10 @@ func tallyModel(rows int) *model.Model {
 	cmds := []string{"oracle", "", "ora_dbw0", "bash", "java", "ora_lgwr", "sqlplus"}
 	for i := 0; i < rows; i++ {
 		pid := 9000 - (i*7)%997
-		m.OpenFiles = append(m.OpenFiles, model.OpenFile{Command: cmds[(pid+i/3)%len(cmds)], PID: pid, FD: "3u", Type: "REG",
+		m.OpenFiles.Append(model.OpenFile{Command: cmds[(pid+i/3)%len(cmds)], PID: pid, FD: "3u", Type: "REG",
 			Name: fmt.Sprintf("/gp0/data/f%d", i%50), Src: s("lsof", i+2)})
 		if i%100 == 0 {
-			m.OpenFiles = append(m.OpenFiles, model.OpenFile{Command: "bash", PID: 77, FD: "cwd", Type: "DIR", Name: "/gp2x/elsewhere", Src: s("lsof", rows+i+2)})
+			m.OpenFiles.Append(model.OpenFile{Command: "bash", PID: 77, FD: "cwd", Type: "DIR", Name: "/gp2x/elsewhere", Src: s("lsof", rows+i+2)})
 		}
 	}
 	for i := 0; i < 40; i++ {
