@@ -67,6 +67,15 @@ type straceLine struct {
 // timestamp (-t, -tt, -ttt, -r, and "-tt -r"'s "(+ rel)") from a line.
 func splitStracePrefix(b []byte) straceLine {
 	var l straceLine
+	l.split(b)
+	return l
+}
+
+// split sets l to the parts of b (see splitStracePrefix); a trace's every
+// line goes through it, and filling the caller's straceLine in place
+// spares copying the whole struct back on each.
+func (l *straceLine) split(b []byte) {
+	*l = straceLine{}
 	i := 0
 	if hasPrefix(b, "[pid") {
 		j := 4
@@ -132,7 +141,6 @@ func splitStracePrefix(b []byte) straceLine {
 		}
 	}
 	l.rest = b[i:]
-	return l
 }
 
 // The bytes of a timestamp, by class.
@@ -192,6 +200,13 @@ type straceCallTail struct {
 // the result from the end, where no quoted argument can confuse it.
 func straceTail(b []byte) straceCallTail {
 	var t straceCallTail
+	t.split(b)
+	return t
+}
+
+// split sets t to the parts of b (see straceTail), in place.
+func (t *straceCallTail) split(b []byte) {
+	*t = straceCallTail{}
 	if n := len(b); n > 2 && b[n-1] == '>' {
 		if lt := bytes.LastIndexByte(b, '<'); lt > 0 {
 			if d, ok := straceDuration(b[lt+1 : n-1]); ok {
@@ -202,7 +217,7 @@ func straceTail(b []byte) straceCallTail {
 	}
 	eq := straceLastEq(b)
 	if eq < 0 {
-		return t // no result: a cut line or program output
+		return // no result: a cut line or program output
 	}
 	args := bytes.TrimRight(b[:eq], " ")
 	args = bytes.TrimSuffix(args, []byte(")"))
@@ -223,7 +238,6 @@ func straceTail(b []byte) straceCallTail {
 		}
 	}
 	t.ok = len(t.ret) > 0
-	return t
 }
 
 // straceLastEq returns the index of the last " = " in b, or -1: what
@@ -467,7 +481,8 @@ func (p *straceParser) line(b []byte) {
 	if p.summaryLine(b) {
 		return
 	}
-	l := splitStracePrefix(b)
+	var l straceLine
+	l.split(b)
 	if !l.hasPID {
 		l.pid = p.filePID
 	}
@@ -500,12 +515,13 @@ func (p *straceParser) line(b []byte) {
 			p.start(l, n)
 			return
 		}
-		t := straceTail(r[n+1:])
+		var t straceCallTail
+		t.split(r[n+1:])
 		if !t.ok {
 			p.in.Warnf("strace: call %s has no result (cut line?)", Clean(r[:n]))
 			return
 		}
-		p.complete(l.pid, r[:n], l.ts, l.rel, t.args, t, p.in.Line(), 0, nil)
+		p.complete(l.pid, r[:n], l.ts, l.rel, t.args, &t, p.in.Line(), 0, nil)
 	}
 }
 
@@ -631,12 +647,12 @@ func (p *straceParser) resumed(l straceLine) {
 	}
 	if !ok {
 		p.in.Warnf("strace: pid %d resumes %s with no unfinished start", l.pid, Clean(name))
-		p.complete(l.pid, name, l.ts, l.rel, t.args, t, p.in.Line(), 0, nil)
+		p.complete(l.pid, name, l.ts, l.rel, t.args, &t, p.in.Line(), 0, nil)
 		return
 	}
 	pc.args = straceAppendArgs(pc.args, t.args)
 	delete(p.pending, l.pid)
-	p.complete(pc.pid, pc.name, pc.ts, pc.rel, pc.args, t, pc.line, p.in.Line(), pc.raw)
+	p.complete(pc.pid, pc.name, pc.ts, pc.rel, pc.args, &t, pc.line, p.in.Line(), pc.raw)
 	p.release(pc)
 }
 
@@ -689,7 +705,7 @@ func straceStamp(ts []byte, rel bool) string {
 
 // complete counts a call that returned and keeps it when a rule can use
 // it. raw is the first line of a split call (nil: the current line).
-func (p *straceParser) complete(pid int, name, ts []byte, rel bool, args []byte, t straceCallTail, line, end int, raw []byte) {
+func (p *straceParser) complete(pid int, name, ts []byte, rel bool, args []byte, t *straceCallTail, line, end int, raw []byte) {
 	p.stats.Calls++
 	why := ""
 	switch {
