@@ -2,6 +2,7 @@ package parsers
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/bits"
 	"path"
 	"strings"
@@ -105,21 +106,40 @@ var agentCompiled = func() []struct {
 }()
 
 // agentAnchorMask returns the set of anchors msg contains, ignoring ASCII
-// case, in one pass and without copying.
+// case, in one pass and without copying. At a byte that can begin an
+// anchor, the four bytes from it are compared with the anchor's first four
+// letters in one step (every anchor has at least agentAnchorMin letters);
+// only when they match is the rest compared: in a log line most such
+// bytes (every s, i, u and g) begin no anchor.
 func agentAnchorMask(msg []byte) uint32 {
 	var m uint32
-	for i := 0; i < len(msg); i++ {
+	for i := 0; i+agentAnchorMin <= len(msg); i++ {
 		f := agentAnchorFirst[msg[i]] &^ m
-		for f != 0 {
+		if f == 0 {
+			continue
+		}
+		head := binary.LittleEndian.Uint32(msg[i:]) | 0x20202020 // ASCII letters in lower case
+		for ; f != 0; f &= f - 1 {
 			k := bits.TrailingZeros32(f)
-			f &^= 1 << k
-			if a := agentAnchors[k]; len(msg)-i >= len(a) && foldPrefix(msg[i+1:], a[1:]) {
+			if a := agentAnchors[k]; head == agentAnchorHeads[k] && len(msg)-i >= len(a) && foldPrefix(msg[i+agentAnchorMin:], a[agentAnchorMin:]) {
 				m |= 1 << k
 			}
 		}
 	}
 	return m
 }
+
+// agentAnchorMin is the length of the shortest anchor.
+const agentAnchorMin = 4
+
+// agentAnchorHeads are the anchors' first agentAnchorMin letters, read as
+// agentAnchorMask reads four bytes of a message.
+var agentAnchorHeads = func() (h [32]uint32) {
+	for k, a := range agentAnchors {
+		h[k] = binary.LittleEndian.Uint32([]byte(a))
+	}
+	return h
+}()
 
 // foldPrefix reports whether b starts with the lower-case word a, ignoring
 // ASCII case.
@@ -302,9 +322,19 @@ func (p *agentLogParser) join(lb *batchLines, w *agentLogParser) {
 // agentSplit reads the header of a trimmed, non-blank line.
 func agentSplit(t []byte) agentRecord {
 	var r agentRecord
+	r.split(t)
+	return r
+}
+
+// split sets r to the header and message of a trimmed, non-blank line
+// (see agentSplit). A log's every line goes through it: filling the
+// caller's record in place spares copying the whole struct (ten fields)
+// back, and again into begin.
+func (r *agentRecord) split(t []byte) {
+	*r = agentRecord{}
 	switch {
 	case len(t) > 4 && t[0] == '<' && isDigit(t[1]):
-		r = agentRFC5424(t)
+		*r = agentRFC5424(t)
 	default:
 		body := t
 		if sp, ok := logSplitSyslog(t); ok {
@@ -315,7 +345,6 @@ func agentSplit(t []byte) agentRecord {
 		body = r.bracketHeader(body)
 		r.msg = body
 	}
-	return r
 }
 
 func (p *agentLogParser) line(b []byte) {
@@ -323,7 +352,8 @@ func (p *agentLogParser) line(b []byte) {
 	if len(t) == 0 {
 		return
 	}
-	r := agentSplit(t)
+	var r agentRecord
+	r.split(t)
 	if p.batch && p.first == agentFirstNone {
 		p.first, p.firstWarns = agentFirstUnheaded, p.in.emitted()
 		if r.headed {
@@ -342,7 +372,7 @@ func (p *agentLogParser) line(b []byte) {
 		return
 	}
 	p.flush()
-	p.begin(r)
+	p.begin(&r)
 }
 
 // bracketHeader takes "[COMP] [SEV] [PID] [MSGID] " off the message body.
@@ -512,7 +542,7 @@ func logLeadingTime(b []byte) int {
 	return 0
 }
 
-func (p *agentLogParser) begin(r agentRecord) {
+func (p *agentLogParser) begin(r *agentRecord) {
 	raw := p.in.Bytes()
 	rec := &p.rec
 	buf, mbuf := rec.raw[:0], rec.msg[:0]

@@ -1,6 +1,7 @@
 package parsers
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -135,6 +136,13 @@ func TestAgentLogStartWithoutStop(t *testing.T) {
 // message written for it, so an edit to the table cannot silently break a
 // kind.
 func TestAgentPatternsTable(t *testing.T) {
+	for _, a := range agentAnchors {
+		// agentAnchorMask compares an anchor's first agentAnchorMin
+		// letters in one step, folding ASCII case.
+		if len(a) < agentAnchorMin || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz") != "" {
+			t.Errorf("anchor %q: want at least %d lower-case ASCII letters", a, agentAnchorMin)
+		}
+	}
 	for _, pat := range agentPatterns {
 		anchored := false
 		for _, w := range pat.words {
@@ -169,6 +177,51 @@ func TestAgentLeadingTime(t *testing.T) {
 	for in, want := range cases {
 		if got := logLeadingTime([]byte(in)); got != want {
 			t.Errorf("%q: %d, want %d", in, got, want)
+		}
+	}
+}
+
+// agentAnchorMaskBytewise tries every anchor at every byte: what
+// agentAnchorMask must find.
+func agentAnchorMaskBytewise(msg []byte) uint32 {
+	var m uint32
+	for i := range msg {
+		for k, a := range agentAnchors {
+			if len(msg)-i >= len(a) && foldPrefix(msg[i:], a) {
+				m |= 1 << k
+			}
+		}
+	}
+	return m
+}
+
+// TestAgentAnchorMask: the scan finds what trying every anchor at every
+// byte finds, on messages built from the anchors' own letters and pieces
+// (partial anchors, overlaps, anchors at either end and cut at the end),
+// bytes that fold to letters' neighbours (@ [ ` {) and bytes above 0x7f.
+func TestAgentAnchorMask(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{"a", "r", "t", "S", "n", "U", " ", "-", "\xc4", "\xf3", "@", "[", "`", "{", "ar", "st", "sta", "unlo", "guar", "inter", "SHU", "sto"}
+	for _, a := range agentAnchors {
+		pieces = append(pieces, a, strings.ToUpper(a), a[:len(a)-1], a[1:], strings.ToUpper(a[:1])+a[1:])
+	}
+	for n := 0; n < 200000; n++ {
+		var b strings.Builder
+		for k := r.IntN(12); k > 0; k-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		msg := []byte(b.String())
+		if got, want := agentAnchorMask(msg), agentAnchorMaskBytewise(msg); got != want {
+			t.Fatalf("agentAnchorMask(%q) = %b, want %b", msg, got, want)
+		}
+	}
+	for _, c := range []struct {
+		msg  string
+		want uint32
+	}{{"", 0}, {"sto", 0}, {"stop", 1 << 3}, {"xxSTOP", 1 << 3}, {"stoP!", 1 << 3}, {"unloa", 0}, {"Unload", 1 << 0},
+		{"startstop", 1<<2 | 1<<3}, {"shutguard", 1<<1 | 1<<4}, {"intercepts", 1 << 5}, {"interceptz", 1 << 5}, {"intercep", 0}, {"sHuT", 1 << 4}} {
+		if got := agentAnchorMask([]byte(c.msg)); got != c.want {
+			t.Errorf("agentAnchorMask(%q) = %b, want %b", c.msg, got, c.want)
 		}
 	}
 }
