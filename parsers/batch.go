@@ -311,6 +311,18 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 				if !perLine {
 					addRun(whole, bytes.Count(whole, []byte{'\n'}))
 					whole = nil
+				} else if hooks.barrier == nil {
+					// Only cut looks at lines, and only at those that
+					// begin once the batch is full: the lines before
+					// them go as one run, as above.
+					room := size
+					if cur != nil {
+						room -= len(cur.lines.buf)
+					}
+					if run := lineRunBefore(whole, room); len(run) > 0 {
+						addRun(run, bytes.Count(run, []byte{'\n'}))
+						whole = whole[len(run):]
+					}
 				}
 				for len(whole) > 0 {
 					e := bytes.IndexByte(whole, '\n')
@@ -359,6 +371,20 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 	for len(queue) > 0 {
 		joinNext()
 	}
+}
+
+// lineRunBefore returns the whole lines at the start of whole (whole lines,
+// each ending with '\n') that begin before offset room: those a batch with
+// room bytes left before it is full takes without looking at them.
+func lineRunBefore(whole []byte, room int) []byte {
+	if room <= 0 {
+		return nil
+	}
+	if room >= len(whole) {
+		return whole
+	}
+	// The line holding byte room-1 is the last to begin before room.
+	return whole[:room+bytes.IndexByte(whole[room-1:], '\n')]
 }
 
 // run parses the batch on a worker.

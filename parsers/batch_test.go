@@ -445,3 +445,26 @@ func TestBatchWorkerPanics(t *testing.T) {
 	}, func(lb *batchLines, n int) { joined += n }, batchHooks{})
 	t.Fatalf("no panic; %d lines joined", joined)
 }
+
+// TestLineRunBefore: the lines a batch takes as one run, without looking
+// at them, are exactly those that begin before it is full, the lines a
+// line-by-line loop would have added before asking where to cut.
+func TestLineRunBefore(t *testing.T) {
+	for _, whole := range []string{"a\n", "a\nbb\n", "\n\n\n", "abc\nd\n\nefgh\n", "x\r\ny\r\n"} {
+		for room := -1; room <= len(whole)+1; room++ {
+			// Line by line: a line is taken while the bytes before it
+			// are fewer than room.
+			want, off := "", 0
+			for _, l := range strings.SplitAfter(whole, "\n") {
+				if l == "" || off >= room {
+					break
+				}
+				want += l
+				off += len(l)
+			}
+			if got := string(lineRunBefore([]byte(whole), room)); got != want {
+				t.Errorf("lineRunBefore(%q, %d) = %q, want %q", whole, room, got, want)
+			}
+		}
+	}
+}
