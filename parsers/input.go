@@ -145,6 +145,7 @@ type Input struct {
 	deps     *model.Model // see Deps
 	finish   Finish       // see Defer
 	spoolMax int          // lsof spool budget in bytes; 0: lsofSpoolMax (tests lower it)
+	spoolMem int          // lsof spool bytes kept in memory; 0: lsofSpoolInMemory (tests lower it)
 	serial   bool         // parse on this goroutine only (tests compare with the parallel parse)
 	capture  bool         // hold warnings in captured (see parseInBatches)
 	batchMin int          // lines read before batches; 0: batchParallelAfter (tests lower it)

@@ -422,7 +422,7 @@ func parseLsof(in *Input, out *model.Model) {
 	if deps := in.Deps(); deps != nil && !in.openLim {
 		st.known = knowledge.GuardPointCandidates(deps)
 		in.KeepOpenFilesUnder(st.known)
-		st.spool = &lsofSpool{max: in.spoolMax}
+		st.spool = &lsofSpool{max: in.spoolMax, mem: in.spoolMem}
 	}
 	defer st.end(in, out)
 	first := true

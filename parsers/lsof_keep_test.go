@@ -3,6 +3,8 @@ package parsers
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -265,15 +267,17 @@ func TestLsofParallel(t *testing.T) {
 	known := &model.Model{Mounts: []model.Mount{{Device: "/data", Path: "/data", FSType: "secfs2"}}}
 	final := &model.Model{Mounts: append(known.Mounts, model.Mount{Device: "/late", Path: "/late", FSType: "secfs2"})}
 	for _, tc := range []struct {
-		name string
-		deps *model.Model
-	}{{"alone", nil}, {"guard points known in part", known}} {
+		name     string
+		deps     *model.Model
+		spoolMem int
+	}{{"alone", nil, 0}, {"guard points known in part", known, 0}, {"held rows spooled to a file", known, 1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got [2]model.Model
 			var warns [2][]Warning
 			for i, serial := range []bool{true, false} {
 				in := NewInputString("lsof.out", b.String())
 				in.serial = serial
+				in.spoolMem = tc.spoolMem
 				if tc.deps != nil {
 					in.SetDeps(tc.deps)
 				}
@@ -320,8 +324,11 @@ func TestLsofParallel(t *testing.T) {
 // batch of rows see TestBatchWorkerPanics) is caught there and handed
 // back, never ending the process.
 func TestLsofWorkerPanics(t *testing.T) {
-	var buf []byte
-	err := safeFrame(func(int, []byte) error { panic("boom") }, 0, []byte("rec"), false, &buf)
+	e := lsofEncoders.Get().(*lsofEncoder)
+	f := e.e.EncodeAll([]byte("rec"), nil)
+	lsofEncoders.Put(e)
+	var buf struct{ dec, raw []byte }
+	err := safeFrame(func(int, []byte) error { panic("boom") }, 0, spoolFrame{b: f, n: len(f)}, nil, &buf)
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("frame panic not turned into an error: %v", err)
 	}
@@ -384,5 +391,56 @@ func TestLsofReplayCleanedNames(t *testing.T) {
 	}
 	if st := m.LogStats[0]; st.Kept != 4 || st.Unkept != 3 {
 		t.Fatalf("stats %+v, want 4 kept and 3 left out", st)
+	}
+}
+
+// TestLsofSpoolToFile: held rows past the in-memory share of the spool go
+// to a temporary file that is already unlinked, and are read back whole;
+// without a writable temporary directory they stay in memory.
+func TestLsofSpoolToFile(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		tmp    string
+		onDisk bool
+	}{
+		{"temporary file", t.TempDir(), true},
+		{"no temporary directory", filepath.Join(t.TempDir(), "missing"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("TMPDIR", tc.tmp)
+			s := &lsofSpool{mem: 1}
+			s.header(1, []byte("COMMAND   PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME"))
+			const rows = 40000
+			for i := range rows {
+				dir := [...]string{"/late", "/other"}[i%2]
+				s.row(i+2, fmt.Appendf(nil, "bash    %5d root  cwd    DIR  253,0     4096 10977282 %s/f%d", 2000+i%5000, dir, i))
+			}
+			inFile := 0
+			for _, f := range s.frames {
+				if f.b == nil {
+					inFile++
+				}
+			}
+			if got := inFile > 0; got != tc.onDisk || len(s.frames) < 2 {
+				t.Fatalf("%d of %d frames in the file, want some: %v", inFile, len(s.frames), tc.onDisk)
+			}
+			if ents, _ := os.ReadDir(tc.tmp); len(ents) != 0 {
+				t.Errorf("the spool file is visible in the temporary directory: %v", ents)
+			}
+			disk := s.disk
+			facts, unkept, err := s.replay("lsof.out", []string{"/late"}, nil, 0)
+			if err != nil || len(facts) != rows/2 || unkept != rows/2 {
+				t.Fatalf("replay: %d facts, %d unkept, %v", len(facts), unkept, err)
+			}
+			for i := range facts {
+				if want := fmt.Sprintf("/late/f%d", 2*i); facts[i].Name() != want || facts[i].Src().Line != 2*i+2 {
+					t.Fatalf("fact %d: %+v, want %s", i, facts.Fact(i), want)
+				}
+			}
+			disk.close()
+			if disk.f != nil {
+				t.Error("the spool file is still open")
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -23,10 +24,13 @@ import (
 // kept as raw lines, compressed, until the pipeline calls the deferred
 // finish with every guard point of the bundle; only when a new guard point
 // appeared are they parsed again, and only the rows inside it are kept.
-// Memory follows the compressed size of those rows (a busy host's lsof
-// repeats the same libraries for every process and compresses 10-30x),
-// bounded by lsofSpoolMax; rows beyond it are counted as lost, never
-// dropped silently.
+// The compressed rows (a busy host's lsof repeats the same libraries for
+// every process and compresses 10-30x) stay in memory up to
+// lsofSpoolInMemory and go to an unlinked temporary file beyond it, so
+// the process's memory does not follow the bundle's size (a 4 GiB bundle
+// spooled 64 MiB, and with that much live heap the garbage collector ran
+// a thousand times). The spool is bounded by lsofSpoolMax; rows beyond it
+// are counted as lost, never dropped silently.
 
 // lsofSpoolFrame is the uncompressed size of one spool frame. Frames are
 // compressed and later decoded and parsed independently, on every core.
@@ -38,16 +42,24 @@ const lsofSpoolFrame = 1 << 20
 // lsofSpoolMax bounds the compressed bytes one lsof file may spool.
 const lsofSpoolMax = 64 << 20
 
+// lsofSpoolInMemory is how many compressed bytes of one file's spool stay
+// in memory; the frames after them are written to a temporary file (a
+// small lsof never touches the disk). Without a usable temporary
+// directory every frame stays in memory, as before.
+const lsofSpoolInMemory = 4 << 20
+
 // lsofSpool holds raw lsof lines as records: uvarint(line<<1 | header),
 // uvarint(length), the bytes. Every frame starts with the header line last
 // seen, so it parses on its own.
 type lsofSpool struct {
-	cur     []byte   // the frame being filled, uncompressed
-	frames  [][]byte // full frames, zstd-compressed
-	packed  int      // compressed bytes in frames
-	hdr     []byte   // the last header line and its number
+	cur     []byte       // the frame being filled, uncompressed
+	frames  []spoolFrame // full frames, zstd-compressed
+	packed  int          // compressed bytes in frames
+	disk    *spoolFile   // where frames beyond lsofSpoolInMemory go; nil until then
+	hdr     []byte       // the last header line and its number
 	hdrLine int
 	max     int // bytes it may hold; 0 means lsofSpoolMax
+	mem     int // bytes it keeps in memory; 0 means lsofSpoolInMemory
 	rows    int // rows spooled
 	// collect makes a batch's spool (see lsofpar.go) only record rows,
 	// without a budget, and pack them into one frame on the worker; the
@@ -167,8 +179,10 @@ func (s *lsofSpool) appendFrame(o *lsofSpool) {
 	} else {
 		s.cur = s.cur[:0] // header lines alone: the batch's frame has its own
 	}
-	s.frames = append(s.frames, o.frames...)
-	s.packed += o.packed
+	for _, f := range o.frames {
+		s.keep(f.b, false)
+	}
+	o.frames = nil
 	s.rows += o.rows
 }
 
@@ -183,10 +197,8 @@ func (s *lsofSpool) seal() {
 	// was read.
 	e := lsofEncoders.Get().(*lsofEncoder)
 	e.out = e.e.EncodeAll(s.cur, e.out[:0])
-	f := bytes.Clone(e.out)
+	s.keep(e.out, true)
 	lsofEncoders.Put(e)
-	s.frames = append(s.frames, f)
-	s.packed += len(f)
 	s.cur, s.curRows = s.cur[:0], 0
 }
 
@@ -194,18 +206,17 @@ func (s *lsofSpool) seal() {
 // the facts of the rows inside dirs to dst, in line order, returning how
 // many rows were not kept. It makes two passes over the frames, each on
 // every core: the first counts the rows to keep, so that dst grows once and
-// the second writes each frame's facts straight into their place (a fact
-// is a large struct: 250,000 of them are 60 MB, and building them per
-// frame and then copying them, or growing dst twice, doubled the peak
-// memory). Each frame is let go once its facts are written.
+// the second writes each frame's facts straight into their place (building
+// them per frame and then copying them, or growing dst twice, doubled the
+// peak memory). Each frame is let go once its facts are written.
 func (s *lsofSpool) replay(path string, dirs []string, dst model.OpenFileTable, room int) (model.OpenFileTable, int, error) {
 	s.seal() // the frame being filled, so its buffer goes now
-	frames, packed := s.frames, len(s.frames)
+	frames, disk := s.frames, s.disk
 	s.frames, s.cur = nil, nil
 	counts, unk := make([]int, len(frames)), make([]int, len(frames))
 	keep := make([][]int32, len(frames))
 	bufs := newFrameBufs()
-	err := eachFrame(frames, packed, bufs, func(i int, raw []byte) error {
+	err := eachFrame(frames, disk, bufs, func(i int, raw []byte) error {
 		st, k, err := replayFrame(path, raw, dirs, true, nil, nil)
 		if err == nil {
 			counts[i], unk[i], keep[i] = st.counted, st.unkept, k
@@ -223,8 +234,8 @@ func (s *lsofSpool) replay(path string, dirs []string, dst model.OpenFileTable, 
 	}
 	collectBeforeFacts(n - len(dst))
 	dst = slices.Grow(dst, n-len(dst))[:n]
-	err = eachFrame(frames, packed, bufs, func(i int, raw []byte) error {
-		frames[i] = nil // decoded already: the compressed copy may go
+	err = eachFrame(frames, disk, bufs, func(i int, raw []byte) error {
+		frames[i].b = nil // decoded already: the compressed copy may go
 		_, _, err := replayFrame(path, raw, dirs, false, dst[offs[i]:offs[i]+counts[i]], keep[i])
 		keep[i] = nil
 		return err
@@ -236,19 +247,101 @@ func (s *lsofSpool) replay(path string, dirs []string, dst model.OpenFileTable, 
 	return dst, unkept, err
 }
 
-// frameBufs are the decoding buffers of eachFrame's workers, one each,
-// kept from one pass over the frames to the next: a buffer grown by the
+// spoolFrame is one compressed frame: in memory, or at off in the spool's
+// file.
+type spoolFrame struct {
+	b   []byte
+	off int64
+	n   int
+}
+
+// keep adds a compressed frame: in memory while the spool is small, else
+// in its file. clone says f is a buffer its caller reuses.
+func (s *lsofSpool) keep(f []byte, clone bool) {
+	if s.packed+len(f) > cmp.Or(s.mem, lsofSpoolInMemory) && s.disk == nil {
+		s.disk = openSpoolFile()
+	}
+	if s.disk != nil && s.disk.f != nil {
+		if off, err := s.disk.write(f); err == nil {
+			s.frames = append(s.frames, spoolFrame{off: off, n: len(f)})
+			s.packed += len(f)
+			return
+		}
+		// A full disk: this frame and the next stay in memory.
+	}
+	if clone {
+		// At its size: a frame allocated at a guessed size (an eighth of
+		// the input) held three times its bytes.
+		f = bytes.Clone(f)
+	}
+	s.frames = append(s.frames, spoolFrame{b: f, n: len(f)})
+	s.packed += len(f)
+}
+
+// spoolFile is the temporary file frames beyond lsofSpoolInMemory go to.
+// It is removed as soon as it is made (where the system allows), so it
+// never outlives the process, and closed when the spool is done, or when
+// it is collected if the spool was abandoned.
+type spoolFile struct {
+	f    *os.File // nil: no temporary file could be made, or closed
+	name string   // to remove on close, where an open file cannot be removed
+	size int64
+	err  error // the first write error; frames then stay in memory
+}
+
+// openSpoolFile makes the spool's file; when the temporary directory is
+// not writable it returns a spoolFile whose frames all stay in memory.
+func openSpoolFile() *spoolFile {
+	f, err := os.CreateTemp("", "triage-lsof-spool-*")
+	if err != nil {
+		return &spoolFile{}
+	}
+	sf := &spoolFile{f: f}
+	if os.Remove(f.Name()) != nil {
+		sf.name = f.Name()
+	}
+	runtime.AddCleanup(sf, func(c spoolFile) { c.close() }, *sf)
+	return sf
+}
+
+func (sf *spoolFile) write(b []byte) (int64, error) {
+	if sf.err != nil {
+		return 0, sf.err
+	}
+	off := sf.size
+	if _, err := sf.f.WriteAt(b, off); err != nil {
+		sf.err = err
+		return 0, err
+	}
+	sf.size += int64(len(b))
+	return off, nil
+}
+
+// close lets the file go. Closing twice is harmless.
+func (sf *spoolFile) close() {
+	if sf == nil || sf.f == nil {
+		return
+	}
+	sf.f.Close()
+	if sf.name != "" {
+		os.Remove(sf.name)
+	}
+	sf.f = nil
+}
+
+// frameBufs are the buffers of eachFrame's workers, one pair each (the
+// decoded frame, and the compressed one read from the spool's file), kept
+// from one pass over the frames to the next: a buffer grown by the
 // decoder doubles past the frame size, and a fresh pair per pass was
 // 16 MB of the replay's peak.
-type frameBufs [][]byte
+type frameBufs []struct{ dec, raw []byte }
 
 func newFrameBufs() frameBufs {
 	return make(frameBufs, runtime.GOMAXPROCS(0))
 }
 
-// eachFrame calls fn with every frame, decoded (the first packed are
-// compressed), on every core.
-func eachFrame(frames [][]byte, packed int, bufs frameBufs, fn func(i int, raw []byte) error) error {
+// eachFrame calls fn with every frame, decoded, on every core.
+func eachFrame(frames []spoolFrame, disk *spoolFile, bufs frameBufs, fn func(i int, raw []byte) error) error {
 	errs := make([]error, len(frames))
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -257,11 +350,11 @@ func eachFrame(frames [][]byte, packed int, bufs frameBufs, fn func(i int, raw [
 		go func() {
 			defer wg.Done()
 			buf := &bufs[w]
-			if *buf == nil && packed > 0 {
-				*buf = make([]byte, 0, lsofSpoolFrame+64<<10) // a frame and its last row, usually
+			if buf.dec == nil {
+				buf.dec = make([]byte, 0, lsofSpoolFrame+64<<10) // a frame and its last row, usually
 			}
 			for i := range work {
-				errs[i] = safeFrame(fn, i, frames[i], i < packed, buf)
+				errs[i] = safeFrame(fn, i, frames[i], disk, buf)
 			}
 		}()
 	}
@@ -273,24 +366,32 @@ func eachFrame(frames [][]byte, packed int, bufs frameBufs, fn func(i int, raw [
 	return errors.Join(errs...)
 }
 
-// safeFrame decodes one frame and calls fn with it; a panic becomes an
-// error, so a worker never takes the process down.
-func safeFrame(fn func(i int, raw []byte) error, i int, raw []byte, packed bool, buf *[]byte) (err error) {
+// safeFrame reads and decodes one frame and calls fn with it; a panic
+// becomes an error, so a worker never takes the process down.
+func safeFrame(fn func(i int, raw []byte) error, i int, f spoolFrame, disk *spoolFile, buf *struct{ dec, raw []byte }) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	if packed {
-		d := lsofDecoders.Get().(*zstd.Decoder)
-		*buf, err = d.DecodeAll(raw, (*buf)[:0])
-		lsofDecoders.Put(d)
-		if err != nil {
-			return err
+	raw := f.b
+	if raw == nil && f.n > 0 {
+		if disk == nil || disk.f == nil {
+			return errors.New("lsof spool: a frame is neither in memory nor on disk")
 		}
-		raw = *buf
+		buf.raw = slices.Grow(buf.raw[:0], f.n)[:f.n]
+		if _, err := disk.f.ReadAt(buf.raw, f.off); err != nil {
+			return fmt.Errorf("lsof spool: reading the temporary file: %w", err)
+		}
+		raw = buf.raw
 	}
-	return fn(i, raw)
+	d := lsofDecoders.Get().(*zstd.Decoder)
+	buf.dec, err = d.DecodeAll(raw, buf.dec[:0])
+	lsofDecoders.Put(d)
+	if err != nil {
+		return err
+	}
+	return fn(i, buf.dec)
 }
 
 // replayFrame parses the records of one decoded frame: with count, it only
@@ -405,6 +506,7 @@ func (st *lsofState) finish(path string, stat int) Finish {
 	return func(deps, out *model.Model) []Warning {
 		s := st.spool
 		st.spool = nil
+		defer s.disk.close()
 		var fresh []string
 		for _, d := range knowledge.GuardPointCandidates(deps) {
 			if !withinAny(d, st.known) {
