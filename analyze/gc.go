@@ -2,44 +2,81 @@ package analyze
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 )
 
 // GCPercent is the collector pace TuneGC sets.
 const GCPercent = 400
 
-// MemoryLimit is the soft limit on the runtime's memory TuneGC sets
-// alongside: below it the relaxed pace saves CPU; near it the collector
-// works harder again, so the heap does not grow to five times a large
-// live set. It is the 128 MiB goal of docs/performance.md less what the
-// process holds outside the heap's accounting (the executable's pages,
-// about 16 MiB resident for `triage --version`) and some room for the
-// collector, so the process stays near the goal while its live data
-// allows.
+// The soft memory limit TuneGC sets follows the live heap, checked after
+// every collection: LimitFloor while the live heap leaves at least
+// LimitSlack of it free, else the live heap plus LimitRoom, up to
+// LimitCeiling.
 //
-// 112 MiB was tried: while a busy guard point's facts were held twice
-// over (rows and facts, spool frames at three times their size) the
-// collector ran back to back under 100 MiB and the higher limit saved
-// 2 s of CPU. With those transients gone (docs/performance.md, "What
-// changed") both limits cost the same CPU on the busy shapes, measured
-// side by side, and 100 MiB keeps the 15 MB lsof and plain bundles 10-20
-// MiB lower.
-const MemoryLimit = 100 << 20
+// What an analysis keeps alive ranges from a few megabytes (a plain bundle
+// of any size: the model holds what rules ask for) to 70 MB (250,000 lsof
+// rows inside a guard point). One fixed limit fits only one end: at
+// 100 MiB the heap of the 15 MB lsof (35 MB live) grew to the limit and
+// the process to 100 MB; at 48 MiB the busy shapes (70 MB live) would
+// collect back to back. With the floor, the collector runs once per
+// LimitFloor - live bytes allocated, which costs little while the live
+// heap is small; a large live heap gets LimitRoom to grow into before the
+// next cycle, as the fixed 100 MiB gave it. The ceiling keeps the process
+// under the 128 MB of docs/performance.md with the executable's own pages
+// (about 17 MB resident for `triage --version`).
+const (
+	LimitFloor   = 48 << 20
+	LimitSlack   = 12 << 20
+	LimitRoom    = 32 << 20
+	LimitCeiling = 104 << 20
+)
 
 // TuneGC paces the garbage collector for an analyzer process; the command
-// calls it once at start. What the model keeps is bounded (see
-// docs/performance.md), so the live heap stays at a few megabytes while the
-// parsers allocate steadily; with Go's default pace (GOGC=100) the
-// collector then ran every few megabytes, took a third of the CPU and
-// occupied the second core, so `triage batch --jobs 2` gained only 1.4x over
-// one job. At 400 the heap may grow to five times the live data, which
-// measured 45 MB peak RSS on the 1 GiB bundle. A GOGC or GOMEMLIMIT set by
-// the user wins.
+// calls it once at start. The parsers allocate steadily while the model
+// keeps little, so with Go's default pace (GOGC=100) the collector ran
+// every few megabytes, took a third of the CPU and occupied the second
+// core (`triage batch --jobs 2` gained only 1.4x over one job); at 400 the
+// heap may grow to five times the live data, and the soft limit (see
+// LimitFloor) bounds that growth. A GOGC or GOMEMLIMIT set by the user
+// wins.
 func TuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(GCPercent)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(MemoryLimit)
+		debug.SetMemoryLimit(LimitFloor)
+		followLiveHeap()
 	}
+}
+
+// limitFor is the soft limit for a live heap of that many bytes.
+func limitFor(live uint64) int64 {
+	l := int64(min(live, LimitCeiling))
+	if l <= LimitFloor-LimitSlack {
+		return LimitFloor
+	}
+	return min(l+LimitRoom, LimitCeiling)
+}
+
+// followLiveHeap sets the soft limit from the live heap after every
+// collection, for the life of the process: a finalizer runs once per
+// cycle, on the runtime's finalizer goroutine, and arms the next one.
+func followLiveHeap() {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var arm func()
+	arm = func() {
+		// Large enough not to be a tiny allocation, which may share a
+		// block with others and never be finalized.
+		s := new([16]uint64)
+		runtime.SetFinalizer(s, func(*[16]uint64) {
+			metrics.Read(sample)
+			if sample[0].Value.Kind() == metrics.KindUint64 {
+				debug.SetMemoryLimit(limitFor(sample[0].Value.Uint64()))
+			}
+			arm()
+		})
+	}
+	arm()
 }

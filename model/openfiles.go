@@ -32,8 +32,8 @@ type OpenFileRow struct {
 	line     int32
 	end      uint16 // 0: no EndLine; else EndLine = line + end - 1
 	deleted  bool
-	_        uint8
-	spans    [numOpenFields][2]uint16 // start, end in text of each string field
+	squeezed bool                     // text is the line as SqueezeLine stores it
+	spans    [numOpenFields][2]uint16 // start, end in the line of each string field
 }
 
 // The string fields of OpenFile a row keeps as spans of its line.
@@ -64,6 +64,10 @@ func (r OpenFileRow) Fact() OpenFile {
 	if r.file != nil && r.file.full != nil {
 		return *r.file.full
 	}
+	if r.squeezed {
+		// One expansion for every field, not one per field.
+		r.text, r.squeezed = ExpandLine(r.text), false
+	}
 	return OpenFile{
 		Command: r.field(ofCommand), PID: int(r.pid), TID: int(r.tid),
 		User: r.field(ofUser), FD: r.field(ofFD), Type: r.field(ofType),
@@ -79,6 +83,9 @@ func (r OpenFileRow) field(i int) string {
 		return [numOpenFields]string{f.Command, f.User, f.FD, f.Type, f.Device, f.SizeOff, f.Node, f.Name, f.TaskCmd, f.Error}[i]
 	}
 	s := r.spans[i]
+	if r.squeezed {
+		return expandSpan(r.text, int(s[0]), int(s[1]))
+	}
 	return r.text[s[0]:s[1]]
 }
 
@@ -146,6 +153,9 @@ func (r OpenFileRow) Src() Source {
 		return r.file.full.Src
 	}
 	s := Source{Path: r.file.path, Section: r.file.section, Line: int(r.line), Text: r.text}
+	if r.squeezed {
+		s.Text = ExpandLine(r.text)
+	}
 	if r.end > 0 {
 		s.EndLine = int(r.line) + int(r.end) - 1
 	}
@@ -163,6 +173,18 @@ func OpenFileRowMethod(field string) (string, bool) {
 		return "ErrorNote", true
 	}
 	return "", false
+}
+
+// Origin is where the row was read (Src without its text, which a
+// squeezed row must expand).
+func (r OpenFileRow) Origin() (path string, line int) {
+	if r.file == nil {
+		return "", int(r.line)
+	}
+	if r.file.full != nil {
+		return r.file.full.Src.Path, r.file.full.Src.Line
+	}
+	return r.file.path, int(r.line)
 }
 
 // MarshalJSON writes the row as its OpenFile.
@@ -183,6 +205,27 @@ func PackOpenFile(f OpenFile, prev *OpenFileRow) OpenFileRow {
 	}
 	full := f
 	return OpenFileRow{file: &openFileSrc{path: f.Src.Path, section: f.Src.Section, full: &full}}
+}
+
+// PackSqueezed is PackOpenFile for a fact whose line the caller holds
+// squeezed (see SqueezeLine): f.Src.Text is ExpandLine(sq), and the row
+// keeps sq instead, so the line costs what its squeezed form does.
+func PackSqueezed(f OpenFile, sq string, prev *OpenFileRow) OpenFileRow {
+	r := PackOpenFile(f, prev)
+	if r.file != nil && r.file.full == nil && len(sq) < len(r.text) {
+		r.text, r.squeezed = sq, true
+	}
+	return r
+}
+
+// AppendSqueezed packs f, whose line the caller holds squeezed as sq
+// (see PackSqueezed), and adds it at the end.
+func (t *OpenFileTable) AppendSqueezed(f OpenFile, sq string) {
+	var prev *OpenFileRow
+	if n := len(*t); n > 0 {
+		prev = &(*t)[n-1]
+	}
+	*t = append(*t, PackSqueezed(f, sq, prev))
 }
 
 // pack stores f in a row when every string field is a piece of its line

@@ -4,6 +4,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/fsagent/triage/model"
 )
 
 // Allocation helpers of the parsers of large captures (lsof, fuser,
@@ -38,7 +40,8 @@ func newKernLine(in *Input, a *kernArena) kernLine {
 // ever appends, so the strings handed out are never changed.
 type kernArena struct {
 	b    strings.Builder
-	next int // size of the next block: small files get small blocks
+	next int    // size of the next block: small files get small blocks
+	sq   []byte // squeezeOf's scratch
 }
 
 const kernArenaBlock = 64 << 10
@@ -63,6 +66,19 @@ func (a *kernArena) strOf(p string) string {
 	start := a.b.Len()
 	a.b.WriteString(p)
 	return a.b.String()[start:]
+}
+
+// squeezeOf stores p squeezed (model.SqueezeLine) when that makes it
+// shorter, else as strOf does, and reports which.
+func (a *kernArena) squeezeOf(p string) (string, bool) {
+	var ok bool
+	if a.sq, ok = model.SqueezeLine(a.sq[:0], p); !ok || len(p) > kernArenaBlock/8 {
+		return a.strOf(p), false
+	}
+	a.room(len(a.sq))
+	start := a.b.Len()
+	a.b.Write(a.sq)
+	return a.b.String()[start:], true
 }
 
 // room makes sure the current block has n bytes free.

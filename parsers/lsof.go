@@ -415,6 +415,7 @@ type lsofRec struct {
 	line     uint32
 	pid, tid uint32
 	slow     bool // the fact is st.slow[pid]
+	sq       bool // text is squeezed (model.SqueezeLine)
 }
 
 func parseLsof(in *Input, out *model.Model) {
@@ -623,6 +624,11 @@ func (st *lsofState) fact(r *lsofRec, path string) model.OpenFile {
 	if r.slow {
 		return st.slow[r.pid]
 	}
+	if r.sq {
+		x := *r
+		x.text, x.sq = model.ExpandLine(r.text), false
+		r = &x
+	}
 	// The line is only read: the split functions take bytes, and a copy
 	// per row is what holding the text as a string avoids.
 	b := unsafe.Slice(unsafe.StringData(r.text), len(r.text))
@@ -632,6 +638,15 @@ func (st *lsofState) fact(r *lsofRec, path string) model.OpenFile {
 		splitLsofTokens(b, st.toks, row) // succeeds: it did when the row was read
 	}
 	return st.factOf(r, row, path)
+}
+
+// pack makes the row of r, sharing the source record of prev (see
+// model.PackOpenFile).
+func (st *lsofState) pack(r *lsofRec, path string, prev *model.OpenFileRow) model.OpenFileRow {
+	if r.sq {
+		return model.PackSqueezed(st.fact(r, path), r.text, prev)
+	}
+	return model.PackOpenFile(st.fact(r, path), prev)
 }
 
 // factOf makes the fact of row r whose fields are at row.
@@ -737,10 +752,10 @@ func emitMerged(path string, out *model.Model, a *lsofState, b ...*lsofState) {
 		case ra == nil && rb == nil:
 			return
 		case rb == nil || ra != nil && ra.line <= rb.line:
-			out.OpenFiles.Append(sa.fact(ra, path))
+			out.OpenFiles = append(out.OpenFiles, sa.pack(ra, path, lastRow(out.OpenFiles)))
 			ca.advance()
 		default:
-			out.OpenFiles.Append(sb.fact(rb, path))
+			out.OpenFiles = append(out.OpenFiles, sb.pack(rb, path, lastRow(out.OpenFiles)))
 			cb.advance()
 		}
 	}

@@ -107,7 +107,10 @@ func (st *lsofState) join(in *Input, bt *lsofBatch) {
 				if r.slow {
 					r.pid += off
 				} else {
-					r.text = st.text.strOf(r.text)
+					// Squeezed: the runs of spaces lsof aligns its
+					// columns with were half of a busy guard point's
+					// memory (see model.SqueezeLine).
+					r.text, r.sq = st.text.squeezeOf(r.text)
 				}
 			}
 		}

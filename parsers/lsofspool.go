@@ -492,7 +492,7 @@ func mergeKept(path string, facts model.OpenFileTable, a int, st *lsofState) {
 			facts[k] = facts[ib]
 			ib++
 		} else {
-			facts[k] = model.PackOpenFile(rs.fact(r, path), prevRow(facts, k))
+			facts[k] = rs.pack(r, path, prevRow(facts, k))
 			cur.advance()
 		}
 		k++
@@ -554,6 +554,11 @@ func prevRow(dst model.OpenFileTable, k int) *model.OpenFileRow {
 		return nil
 	}
 	return &dst[k-1]
+}
+
+// lastRow is the last row of t, or nil.
+func lastRow(t model.OpenFileTable) *model.OpenFileRow {
+	return prevRow(t, len(t))
 }
 
 // withinAny reports whether p lies inside one of the cleaned dirs.

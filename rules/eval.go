@@ -421,15 +421,13 @@ func collectSources(v reflect.Value, depth int, parentKey sampleKey, smp *sample
 			return
 		case model.OpenFileTable:
 			for i := range l {
-				src := l[i].Src()
-				add(src, pidKey(l[i].PID(), src))
+				smp.addRow(&l[i])
 			}
 			return
 		case []*model.OpenFileRow:
 			for _, f := range l {
 				if f != nil {
-					src := f.Src()
-					add(src, pidKey(f.PID(), src))
+					smp.addRow(f)
 				}
 			}
 			return
@@ -459,8 +457,7 @@ func collectSources(v reflect.Value, depth int, parentKey sampleKey, smp *sample
 	case reflect.Struct:
 		if v.Type() == openFileRowType {
 			r := v.Interface().(model.OpenFileRow)
-			src := r.Src()
-			smp.add(src, pidKey(r.PID(), src))
+			smp.addRow(&r)
 			return
 		}
 		if v.Type() == sourceType {
@@ -577,6 +574,7 @@ type sampler struct {
 type sampled struct {
 	at  int
 	src model.Source
+	row *model.OpenFileRow // when set, src is made from it at the end
 }
 
 func newSampler(limit int) *sampler {
@@ -627,22 +625,39 @@ func (l *lineSet) add(path string, line int) bool {
 }
 
 func (s *sampler) add(src model.Source, key sampleKey) {
-	if src.Path == "" || !s.seen.add(src.Path, src.Line) {
+	s.take(src.Path, src.Line, key, sampled{src: src})
+}
+
+// addRow is add for a packed lsof row, whose line is made only if it is
+// kept in the sample (a squeezed row must expand it).
+func (s *sampler) addRow(r *model.OpenFileRow) {
+	path, line := r.Origin()
+	key := sampleKey{kind: 'f', s: path}
+	if pid := r.PID(); pid > 0 {
+		key = sampleKey{kind: 'p', pid: int64(pid)}
+	}
+	s.take(path, line, key, sampled{row: r})
+}
+
+// take counts the line at path:line once and keeps it (sp, with its
+// place) when the sample has room for it.
+func (s *sampler) take(path string, line int, key sampleKey, sp sampled) {
+	if path == "" || !s.seen.add(path, line) {
 		return
 	}
-	at := s.n
+	sp.at = s.n
 	s.n++
 	if s.limit < 0 {
-		s.picks = append(s.picks, sampled{at, src})
+		s.picks = append(s.picks, sp)
 		return
 	}
 	if len(s.picks) < s.limit && !s.keys[key] {
 		s.keys[key] = true
-		s.picks = append(s.picks, sampled{at, src})
+		s.picks = append(s.picks, sp)
 		return
 	}
 	if len(s.early) < s.limit {
-		s.early = append(s.early, sampled{at, src})
+		s.early = append(s.early, sp)
 	}
 }
 
@@ -659,6 +674,9 @@ func (s *sampler) result() ([]model.Source, int) {
 	out := make([]model.Source, len(picks))
 	for i, p := range picks {
 		out[i] = p.src
+		if p.row != nil {
+			out[i] = p.row.Src()
+		}
 	}
 	return out, s.n
 }

@@ -1,0 +1,112 @@
+package model
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestSqueezeLine(t *testing.T) {
+	for _, c := range []struct {
+		line     string
+		squeezed bool
+	}{
+		{"oracle    30000                             1000   10u      REG              253,2         0     500000 /secure/oradata/users0_0.dbf", true},
+		{"a  b", true},
+		{"  leading and trailing  ", true},
+		{strings.Repeat(" ", 300) + "x" + strings.Repeat(" ", maxRun) + "y", true},
+		{"single spaces only", false},
+		{"", false},
+		{"caf\xc3\xa9  two", false}, // UTF-8
+		{"tab\t  here", false},
+		{"del\x7f  x", false},
+	} {
+		sq, ok := SqueezeLine(nil, c.line)
+		if ok != c.squeezed {
+			t.Errorf("%q: squeezed %v, want %v", c.line, ok, c.squeezed)
+			continue
+		}
+		if !ok {
+			if len(sq) != 0 {
+				t.Errorf("%q: not squeezed but wrote %q", c.line, sq)
+			}
+			continue
+		}
+		if len(sq) >= len(c.line) {
+			t.Errorf("%q: squeezed to %d bytes from %d", c.line, len(sq), len(c.line))
+		}
+		if got := ExpandLine(string(sq)); got != c.line {
+			t.Errorf("ExpandLine(SqueezeLine(%q)) = %q", c.line, got)
+		}
+	}
+	// Every span of random lines of letters and space runs.
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 300 {
+		var b strings.Builder
+		for b.Len() < 200 {
+			if r.IntN(2) == 0 {
+				b.WriteString(strings.Repeat(" ", 1+r.IntN(140)))
+			} else {
+				b.WriteString(strings.Repeat(string(rune('a'+r.IntN(26))), 1+r.IntN(5)))
+			}
+		}
+		line := b.String()
+		sq, ok := SqueezeLine([]byte("prefix kept"), line)
+		if !ok || !strings.HasPrefix(string(sq), "prefix kept") {
+			t.Fatalf("%q not squeezed after the prefix", line)
+		}
+		s := string(sq[len("prefix kept"):])
+		if ExpandLine(s) != line || expandedLen(s) != len(line) {
+			t.Fatalf("round trip of %q", line)
+		}
+		for range 20 {
+			i := r.IntN(len(line) + 1)
+			j := i + r.IntN(len(line)-i+1)
+			if got := expandSpan(s, i, j); got != line[i:j] {
+				t.Fatalf("expandSpan(%d, %d) = %q, want %q", i, j, got, line[i:j])
+			}
+		}
+	}
+}
+
+// A row packed with its line squeezed reads exactly as the fact it was
+// made from, and costs the squeezed line.
+func TestPackSqueezed(t *testing.T) {
+	line := "oracle    30000                             1000   10u      REG              253,2         0     500000 /secure/oradata/users0_0.dbf (deleted)"
+	f := lsofLine(line, 30000, Source{Path: "lsof", Section: "lsof -n", Line: 9})
+	f.Name, f.Deleted = strings.TrimSuffix(f.Name, " (deleted)"), true
+	f.Name = line[strings.Index(line, "/secure") : strings.Index(line, "/secure")+len("/secure/oradata/users0_0.dbf")]
+	sq, ok := SqueezeLine(nil, line)
+	if !ok {
+		t.Fatal("not squeezed")
+	}
+	var tab OpenFileTable
+	tab.AppendSqueezed(f, string(sq))
+	tab.AppendSqueezed(f, string(sq))
+	r := tab[1]
+	if !r.squeezed || len(r.text) != len(sq) || tab[0].file != tab[1].file {
+		t.Fatalf("row not squeezed or not sharing its source: %+v", r)
+	}
+	if got := r.Fact(); !reflect.DeepEqual(got, f) {
+		t.Fatalf("Fact() = %+v\nwant %+v", got, f)
+	}
+	if r.Name() != f.Name || r.Command() != "oracle" || r.FD() != "10u" || r.Src() != f.Src || r.PID() != 30000 {
+		t.Errorf("accessors: %q %q %q %+v", r.Name(), r.Command(), r.FD(), r.Src())
+	}
+	if p, l := r.Origin(); p != "lsof" || l != 9 {
+		t.Errorf("Origin() = %s:%d", p, l)
+	}
+	a, _ := json.Marshal([]OpenFile{f, f})
+	b, _ := json.Marshal(tab)
+	if string(a) != string(b) {
+		t.Errorf("JSON\n%s\nwant\n%s", b, a)
+	}
+	// A fact that does not pack keeps its whole self, not the squeezed line.
+	odd := f
+	odd.Command = "elsewhere"
+	if r := PackSqueezed(odd, string(sq), nil); r.squeezed || r.Fact() != odd {
+		t.Errorf("an unpackable fact: %+v", r.Fact())
+	}
+}
