@@ -396,6 +396,11 @@ func TestLineScanners(t *testing.T) {
 	for _, ph := range klogPhrases {
 		s := string(ph.text)
 		lines = append(lines, s, s+"x", "x"+s, s[1:], s[:len(s)-1], s+s)
+		for j := range s {
+			// One byte changed, in the first four (compared at once)
+			// or after them.
+			lines = append(lines, "x "+s[:j]+"#"+s[j+1:]+" y")
+		}
 	}
 	lines = append(lines, strings.Split(synthAgentLog(2000), "\n")...)
 	lines = append(lines, "UNLOAD", "Guard", "sTaRt", "stop", "shut", "intercept", "x unloa", "restart", "Re-Guarding /x")

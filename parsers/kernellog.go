@@ -2,6 +2,7 @@ package parsers
 
 import (
 	"bytes"
+	"encoding/binary"
 
 	"github.com/fsagent/triage/model"
 )
@@ -304,6 +305,15 @@ var klogAnchors = func() (t [256]uint8) {
 	return t
 }()
 
+// klogHeads are the first four bytes of each phrase (all are longer), as
+// klogScan reads them from a line.
+var klogHeads = func() (h [len(klogPhrases)]uint32) {
+	for i, ph := range klogPhrases {
+		h[i] = binary.LittleEndian.Uint32(ph.text)
+	}
+	return h
+}()
+
 // klogScan returns the phrases b holds.
 func klogScan(b []byte) uint8 {
 	var m uint8
@@ -313,7 +323,11 @@ func klogScan(b []byte) uint8 {
 			continue
 		}
 		ph := &klogPhrases[a-1]
-		if s := i - ph.at; m&ph.bit == 0 && s >= 0 && s+len(ph.text) <= len(b) && string(b[s:s+len(ph.text)]) == string(ph.text) {
+		// The phrase's first four bytes in one comparison, before the
+		// rest: most anchor bytes of a line (every a, u, y and p) are
+		// not inside a phrase.
+		if s := i - ph.at; m&ph.bit == 0 && s >= 0 && s+len(ph.text) <= len(b) &&
+			binary.LittleEndian.Uint32(b[s:]) == klogHeads[a-1] && string(b[s+4:s+len(ph.text)]) == string(ph.text[4:]) {
 			m |= ph.bit
 		}
 	}
