@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // lsof aligns its columns with runs of spaces: a busy host's row of 135
 // bytes carries 60 of them. A model holding 150,000 rows inside a guard
@@ -70,18 +73,22 @@ func expandedLen(sq string) int {
 
 // ExpandLine returns the line a squeezed line stands for.
 func ExpandLine(sq string) string {
-	var b strings.Builder
-	b.Grow(expandedLen(sq))
+	return string(AppendExpanded(make([]byte, 0, expandedLen(sq)), sq))
+}
+
+// AppendExpanded appends the line a squeezed line stands for to dst.
+func AppendExpanded(dst []byte, sq string) []byte {
+	dst = slices.Grow(dst, expandedLen(sq))
 	for i := 0; i < len(sq); i++ {
 		if c := sq[i]; c >= runOne {
 			for range int(c-runOne) + minRun {
-				b.WriteByte(' ')
+				dst = append(dst, ' ')
 			}
 		} else {
-			b.WriteByte(c)
+			dst = append(dst, c)
 		}
 	}
-	return b.String()
+	return dst
 }
 
 // expandSpan returns bytes s to e of the line sq stands for, without
