@@ -376,10 +376,10 @@ type lsofState struct {
 	row  lsofRow
 	toks []span
 	text kernArena
-	// Rows are kept compactly while the file is read and become facts at
-	// its end, in one slice of the right size: a fact is a large struct,
-	// and building each one twice (in a growing buffer, then in the
-	// model) cost more than parsing the line.
+	// Rows are kept compactly while the file is read and become the
+	// model's packed rows at its end, in one slice of the right size:
+	// building each one twice (in a growing buffer, then in the model)
+	// cost more than parsing the line.
 	recs kernFacts[lsofRec]
 	slow []model.OpenFile // rows whose text cleaning moved their fields
 	// fields and fieldsKept describe -F output, whose facts skip recs.
@@ -759,9 +759,9 @@ func (c *recCursor) peek() (*lsofRec, *lsofState) {
 func (c *recCursor) advance() { c.i++ }
 
 // emitMerged appends the rows kept by a (one state) and by the states of b
-// (in order) to out as facts, merged by line, in one slice of the right
-// size: a fact is a large struct, and building the list twice (per part,
-// then merged) doubled the peak memory of a busy guard point.
+// (in order) to out as packed rows, merged by line, in one slice of the
+// right size: building the list twice (per part, then merged) doubled the
+// peak memory of a busy guard point.
 func emitMerged(path string, out *model.Model, a *lsofState, b ...*lsofState) {
 	n := a.recs.n
 	for _, st := range b {
@@ -793,13 +793,14 @@ func emitMerged(path string, out *model.Model, a *lsofState, b ...*lsofState) {
 // starts with a garbage collection.
 const collectBeforeFactsAt = 16 << 20
 
-// collectBeforeFacts runs the garbage collector before a list of n facts
-// is made when that list is large. The list is one allocation: 250,000
-// rows are 60 MB at once, arriving on top of whatever garbage the heap
-// held under its goal, and the process's peak memory was that garbage
-// plus the list (140 MB of heap for 111 MB live on the busy shape of
-// docs/performance.md). One collection first, about as costly as the
-// collector's next cycle would have been, makes the peak the live facts.
+// collectBeforeFacts runs the garbage collector before a list of n rows
+// is made when that list is large. The list is one allocation (250,000
+// rows are 20 MB at once; 60 MB when they were OpenFile structs),
+// arriving on top of whatever garbage the heap held under its goal, and
+// the process's peak memory was that garbage plus the list (140 MB of
+// heap for 111 MB live on the busy shape of docs/performance.md). One
+// collection first, about as costly as the collector's next cycle would
+// have been, makes the peak the live facts.
 func collectBeforeFacts(n int) {
 	if n*int(unsafe.Sizeof(model.OpenFileRow{})) >= collectBeforeFactsAt {
 		runtime.GC()
