@@ -97,9 +97,25 @@ func expandSpan(sq string, s, e int) string {
 	if s >= e {
 		return ""
 	}
+	// Most fields hold no run of spaces: they are then a piece of sq
+	// itself, found by walking to their start, and cost nothing.
+	pos := 0
+	for i := 0; i < len(sq) && pos <= s; i++ {
+		if pos == s {
+			if j := i + e - s; j <= len(sq) && !hasRun(sq[i:j]) {
+				return sq[i:j]
+			}
+			break
+		}
+		if c := sq[i]; c >= runOne {
+			pos += int(c-runOne) + minRun
+		} else {
+			pos++
+		}
+	}
 	var b strings.Builder
 	b.Grow(e - s)
-	pos := 0 // position in the expanded line
+	pos = 0 // position in the expanded line
 	for i := 0; i < len(sq) && pos < e; i++ {
 		c, n := sq[i], 1
 		if c >= runOne {
@@ -112,4 +128,14 @@ func expandSpan(sq string, s, e int) string {
 		}
 	}
 	return b.String()
+}
+
+// hasRun reports whether a piece of a squeezed line holds a squeezed run.
+func hasRun(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if p[i] >= runOne {
+			return true
+		}
+	}
+	return false
 }
