@@ -33,7 +33,8 @@ func newSortedPaths(n int, pathOf func(int) string) sortedPaths {
 	s := sortedPaths{raw: pathOf}
 	// The sort compares the paths in one dense list, made for it only:
 	// reading them from the facts (a 248-byte struct each, in random
-	// order) cost more than the rest of the index.
+	// order, when lsof rows were OpenFile structs; a squeezed line to
+	// expand now) cost more than the rest of the index.
 	type entry struct {
 		path string
 		i    int32

@@ -8,7 +8,9 @@ package model
 // inodes) are left out, and when a mount table precedes lsof in the bundle
 // only rows inside a possible guard point (GuardPointCandidates) are kept.
 // A busy host's million-line lsof then costs no memory; the rows left out
-// are counted in a LogStats fact of kind "lsof".
+// are counted in a LogStats fact of kind "lsof". The model stores the rows
+// it keeps packed (OpenFileTable), and hands out OpenFile values made from
+// them.
 type OpenFile struct {
 	Command string `json:"command"`
 	PID     int    `json:"pid"`

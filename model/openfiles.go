@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"strings"
 	"unsafe"
 )
 
@@ -209,11 +210,22 @@ func PackOpenFile(f OpenFile, prev *OpenFileRow) OpenFileRow {
 
 // PackSqueezed is PackOpenFile for a fact whose line the caller holds
 // squeezed (see SqueezeLine): f.Src.Text is ExpandLine(sq), and the row
-// keeps sq instead, so the line costs what its squeezed form does.
+// keeps sq instead, so the line costs what its squeezed form does. f's
+// strings may lie in a buffer the caller reuses: the row keeps none of
+// them.
 func PackSqueezed(f OpenFile, sq string, prev *OpenFileRow) OpenFileRow {
 	r := PackOpenFile(f, prev)
-	if r.file != nil && r.file.full == nil && len(sq) < len(r.text) {
+	if r.file != nil && r.file.full != nil {
+		full := r.file.full
+		for _, s := range []*string{&full.Command, &full.User, &full.FD, &full.Type, &full.Device, &full.SizeOff, &full.Node, &full.Name, &full.TaskCmd, &full.Error, &full.Src.Text} {
+			*s = strings.Clone(*s)
+		}
+		return r
+	}
+	if len(sq) < len(r.text) {
 		r.text, r.squeezed = sq, true
+	} else {
+		r.text = strings.Clone(r.text)
 	}
 	return r
 }

@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // lsof aligns its columns with runs of spaces: a busy host's row of 135
 // bytes carries 60 of them. A model holding 150,000 rows inside a guard
@@ -70,18 +73,22 @@ func expandedLen(sq string) int {
 
 // ExpandLine returns the line a squeezed line stands for.
 func ExpandLine(sq string) string {
-	var b strings.Builder
-	b.Grow(expandedLen(sq))
+	return string(AppendExpanded(make([]byte, 0, expandedLen(sq)), sq))
+}
+
+// AppendExpanded appends the line a squeezed line stands for to dst.
+func AppendExpanded(dst []byte, sq string) []byte {
+	dst = slices.Grow(dst, expandedLen(sq))
 	for i := 0; i < len(sq); i++ {
 		if c := sq[i]; c >= runOne {
 			for range int(c-runOne) + minRun {
-				b.WriteByte(' ')
+				dst = append(dst, ' ')
 			}
 		} else {
-			b.WriteByte(c)
+			dst = append(dst, c)
 		}
 	}
-	return b.String()
+	return dst
 }
 
 // expandSpan returns bytes s to e of the line sq stands for, without
@@ -90,9 +97,25 @@ func expandSpan(sq string, s, e int) string {
 	if s >= e {
 		return ""
 	}
+	// Most fields hold no run of spaces: they are then a piece of sq
+	// itself, found by walking to their start, and cost nothing.
+	pos := 0
+	for i := 0; i < len(sq) && pos <= s; i++ {
+		if pos == s {
+			if j := i + e - s; j <= len(sq) && !hasRun(sq[i:j]) {
+				return sq[i:j]
+			}
+			break
+		}
+		if c := sq[i]; c >= runOne {
+			pos += int(c-runOne) + minRun
+		} else {
+			pos++
+		}
+	}
 	var b strings.Builder
 	b.Grow(e - s)
-	pos := 0 // position in the expanded line
+	pos = 0 // position in the expanded line
 	for i := 0; i < len(sq) && pos < e; i++ {
 		c, n := sq[i], 1
 		if c >= runOne {
@@ -105,4 +128,14 @@ func expandSpan(sq string, s, e int) string {
 		}
 	}
 	return b.String()
+}
+
+// hasRun reports whether a piece of a squeezed line holds a squeezed run.
+func hasRun(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if p[i] >= runOne {
+			return true
+		}
+	}
+	return false
 }

@@ -4,6 +4,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/fsagent/triage/model"
 )
@@ -68,12 +69,12 @@ func (a *kernArena) strOf(p string) string {
 	return a.b.String()[start:]
 }
 
-// squeezeOf stores p squeezed (model.SqueezeLine) when that makes it
-// shorter, else as strOf does, and reports which.
-func (a *kernArena) squeezeOf(p string) (string, bool) {
+// squeeze stores a copy of p squeezed (model.SqueezeLine) when that
+// makes it shorter, else as str does, and reports which.
+func (a *kernArena) squeeze(p []byte) (string, bool) {
 	var ok bool
-	if a.sq, ok = model.SqueezeLine(a.sq[:0], p); !ok || len(p) > kernArenaBlock/8 {
-		return a.strOf(p), false
+	if a.sq, ok = model.SqueezeLine(a.sq[:0], unsafe.String(unsafe.SliceData(p), len(p))); !ok || len(p) > kernArenaBlock/8 {
+		return a.str(p), false
 	}
 	a.room(len(a.sq))
 	start := a.b.Len()

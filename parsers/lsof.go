@@ -376,10 +376,10 @@ type lsofState struct {
 	row  lsofRow
 	toks []span
 	text kernArena
-	// Rows are kept compactly while the file is read and become facts at
-	// its end, in one slice of the right size: a fact is a large struct,
-	// and building each one twice (in a growing buffer, then in the
-	// model) cost more than parsing the line.
+	// Rows are kept compactly while the file is read and become the
+	// model's packed rows at its end, in one slice of the right size:
+	// building each one twice (in a growing buffer, then in the model)
+	// cost more than parsing the line.
 	recs kernFacts[lsofRec]
 	slow []model.OpenFile // rows whose text cleaning moved their fields
 	// fields and fieldsKept describe -F output, whose facts skip recs.
@@ -400,6 +400,11 @@ type lsofState struct {
 	// instead of keeping them: the first pass over held rows.
 	countOnly bool
 	counted   int
+	// squeeze stores kept lines squeezed (model.SqueezeLine): the runs
+	// of spaces lsof aligns its columns with were half of a busy guard
+	// point's memory. Rows re-read from the spool are not squeezed.
+	squeeze bool
+	exp     []byte // pack's expansion of a squeezed line
 }
 
 // lsofRec is one row kept while the file is read: its line, the header in
@@ -419,7 +424,7 @@ type lsofRec struct {
 }
 
 func parseLsof(in *Input, out *model.Model) {
-	st := &lsofState{toks: make([]span, 0, 16)}
+	st := &lsofState{toks: make([]span, 0, 16), squeeze: true}
 	if deps := in.Deps(); deps != nil && !in.openLim {
 		st.known = knowledge.GuardPointCandidates(deps)
 		in.KeepOpenFilesUnder(st.known)
@@ -528,6 +533,12 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 	if st.countOnly {
 		st.recs.drop()
 		st.counted++
+		return true
+	}
+	if raw := in.Bytes(); st.squeeze && printableASCII(raw) {
+		// Squeezed straight from the input: the line is not copied twice.
+		rec.text, rec.sq = st.text.squeeze(raw)
+		rec.hdr = st.hdr
 		return true
 	}
 	l := newKernLine(in, &st.text)
@@ -643,10 +654,27 @@ func (st *lsofState) fact(r *lsofRec, path string) model.OpenFile {
 // pack makes the row of r, sharing the source record of prev (see
 // model.PackOpenFile).
 func (st *lsofState) pack(r *lsofRec, path string, prev *model.OpenFileRow) model.OpenFileRow {
-	if r.sq {
-		return model.PackSqueezed(st.fact(r, path), r.text, prev)
+	if !r.sq {
+		return model.PackOpenFile(st.fact(r, path), prev)
 	}
-	return model.PackOpenFile(st.fact(r, path), prev)
+	// The line is expanded into a buffer reused for every row (a fresh
+	// string per row was 20 MB of garbage for the 15 MB lsof);
+	// PackSqueezed keeps only the squeezed line and spans.
+	st.exp = model.AppendExpanded(st.exp[:0], r.text)
+	x := *r
+	x.text, x.sq = unsafe.String(unsafe.SliceData(st.exp), len(st.exp)), false
+	return model.PackSqueezed(st.fact(&x, path), r.text, prev)
+}
+
+// printableASCII reports whether b holds only printable ASCII: the lines
+// SqueezeLine squeezes.
+func printableASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // factOf makes the fact of row r whose fields are at row.
@@ -731,9 +759,9 @@ func (c *recCursor) peek() (*lsofRec, *lsofState) {
 func (c *recCursor) advance() { c.i++ }
 
 // emitMerged appends the rows kept by a (one state) and by the states of b
-// (in order) to out as facts, merged by line, in one slice of the right
-// size: a fact is a large struct, and building the list twice (per part,
-// then merged) doubled the peak memory of a busy guard point.
+// (in order) to out as packed rows, merged by line, in one slice of the
+// right size: building the list twice (per part, then merged) doubled the
+// peak memory of a busy guard point.
 func emitMerged(path string, out *model.Model, a *lsofState, b ...*lsofState) {
 	n := a.recs.n
 	for _, st := range b {
@@ -765,13 +793,14 @@ func emitMerged(path string, out *model.Model, a *lsofState, b ...*lsofState) {
 // starts with a garbage collection.
 const collectBeforeFactsAt = 16 << 20
 
-// collectBeforeFacts runs the garbage collector before a list of n facts
-// is made when that list is large. The list is one allocation: 250,000
-// rows are 60 MB at once, arriving on top of whatever garbage the heap
-// held under its goal, and the process's peak memory was that garbage
-// plus the list (140 MB of heap for 111 MB live on the busy shape of
-// docs/performance.md). One collection first, about as costly as the
-// collector's next cycle would have been, makes the peak the live facts.
+// collectBeforeFacts runs the garbage collector before a list of n rows
+// is made when that list is large. The list is one allocation (250,000
+// rows are 20 MB at once; 60 MB when they were OpenFile structs),
+// arriving on top of whatever garbage the heap held under its goal, and
+// the process's peak memory was that garbage plus the list (140 MB of
+// heap for 111 MB live on the busy shape of docs/performance.md). One
+// collection first, about as costly as the collector's next cycle would
+// have been, makes the peak the live facts.
 func collectBeforeFacts(n int) {
 	if n*int(unsafe.Sizeof(model.OpenFileRow{})) >= collectBeforeFactsAt {
 		runtime.GC()

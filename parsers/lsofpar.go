@@ -39,7 +39,7 @@ func parseLsofParallel(in *Input, st *lsofState) {
 		}
 		// The header in force (st.hdr, st.spool.hdr) changes only at a
 		// barrier, while no worker runs.
-		ws := &lsofState{toks: make([]span, 0, 16), hdr: st.hdr}
+		ws := &lsofState{toks: make([]span, 0, 16), hdr: st.hdr, squeeze: st.squeeze}
 		if hold {
 			ws.spool = &bt.spool
 			bt.spool.collect = true
@@ -107,10 +107,7 @@ func (st *lsofState) join(in *Input, bt *lsofBatch) {
 				if r.slow {
 					r.pid += off
 				} else {
-					// Squeezed: the runs of spaces lsof aligns its
-					// columns with were half of a busy guard point's
-					// memory (see model.SqueezeLine).
-					r.text, r.sq = st.text.squeezeOf(r.text)
+					r.text = st.text.strOf(r.text) // squeezed by the worker when r.sq
 				}
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/fsagent/triage/analyze"
 	"github.com/fsagent/triage/bundle"
@@ -18,14 +19,17 @@ import (
 //go:embed html.tmpl
 var htmlSource string
 
-// htmlTemplate is parsed once; a template error is a programming error
-// that any test run catches.
-var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"upper":  strings.ToUpper,
-	"safe":   safeText,
-	"plural": wording.Plural,
-	"lines":  func(s string) []string { return strings.Split(strings.TrimSpace(safeBlock(s)), "\n") },
-}).Parse(htmlSource))
+// htmlTemplate is parsed once, on first use (not at the start of every
+// command); a template error is a programming error that any test run
+// catches.
+var htmlTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"upper":  strings.ToUpper,
+		"safe":   safeText,
+		"plural": wording.Plural,
+		"lines":  func(s string) []string { return strings.Split(strings.TrimSpace(safeBlock(s)), "\n") },
+	}).Parse(htmlSource))
+})
 
 type htmlSeverity struct {
 	Name  string
@@ -137,7 +141,7 @@ func HTML(w io.Writer, r *analyze.Result, opts ...Option) error {
 	v.HasSlabs = r.Model != nil && len(r.Model.Slabs) > 0
 	v.Mounts = mountTreeOf(r.Model)
 	v.Timeline = timelineOf(r.Model)
-	if err := htmlTemplate.Execute(w, v); err != nil {
+	if err := htmlTemplate().Execute(w, v); err != nil {
 		return fmt.Errorf("writing the HTML report: %w", err)
 	}
 	return nil

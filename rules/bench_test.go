@@ -33,7 +33,7 @@ func bigModel(guardPoints int) *model.Model {
 		if i%10_000 == 0 {
 			name = fmt.Sprintf("/gp%d/open%d", (i/10_000)%guardPoints, i)
 		}
-		m.OpenFiles.Append(model.OpenFile{Command: "proc", PID: 1000 + i%5000, FD: "3u", Name: name, Src: s("lsof", i+2)})
+		appendLsof(&m.OpenFiles, "proc", 1000+i%5000, "3u", "REG", name, i+2)
 	}
 	for i := 0; i < 60_000; i++ {
 		m.Fuser = append(m.Fuser, model.FuserHit{Path: fmt.Sprintf("/srv/d%d", i%1000), PID: 1000 + i, Access: "c", Src: s("fuser.out", i+1)})
@@ -151,8 +151,7 @@ func stressModel() *model.Model {
 	cmds := []string{"oracle", "ora_dbw0", "ora_lgwr", "bash", "java", "sqlplus"}
 	for i := 0; i < 250_000; i++ {
 		pid := 10_000 + i%60_000
-		m.OpenFiles.Append(model.OpenFile{Command: cmds[pid%len(cmds)], PID: pid, FD: "3u", Type: "REG",
-			Name: fmt.Sprintf("/gp0/oradata/f%d.dbf", i%7000), Src: s("lsof", i+2)})
+		appendLsof(&m.OpenFiles, cmds[pid%len(cmds)], pid, "3u", "REG", fmt.Sprintf("/gp0/oradata/f%d.dbf", i%7000), i+2)
 	}
 	m.Syscalls = m.Syscalls[:0]
 	for i := 0; i < 1_000_000; i++ {

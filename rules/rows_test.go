@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -26,6 +27,18 @@ func lsofRow(line string, pid, n int) model.OpenFile {
 		o.Deleted = true
 	}
 	return o
+}
+
+// appendLsof adds a row as a busy lsof prints it, padded to lsof's
+// columns, and stores it as the parser does: packed, its line squeezed.
+func appendLsof(t *model.OpenFileTable, cmd string, pid int, fd, typ, name string, n int) {
+	line := fmt.Sprintf("%-9s %6d %8s %5s %6s %10s %10s %10d %s", cmd, pid, "oracle", fd, typ, "253,2", "8192", 500000+n, name)
+	f := lsofRow(line, pid, n)
+	if sq, ok := model.SqueezeLine(nil, line); ok {
+		t.AppendSqueezed(f, string(sq))
+	} else {
+		t.Append(f)
+	}
 }
 
 // Rules read the model's packed lsof rows with OpenFile's field names, in

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fsagent/triage/diff"
 	"github.com/fsagent/triage/internal/wording"
@@ -31,14 +32,18 @@ func sevName(i int) string {
 	return severityNames[i]
 }
 
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"sev":     sevName,
-	"time":    fmtTime,
-	"pathesc": url.PathEscape,
-	"add":     func(a, b int) int { return a + b },
-	"short":   func(h string) string { return h[:min(12, len(h))] },
-	"bytes":   wording.Bytes,
-}).ParseFS(templateFS, "templates/*.html"))
+// pages is parsed on first use: every command of the binary would
+// otherwise parse the service's templates at start.
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"sev":     sevName,
+		"time":    fmtTime,
+		"pathesc": url.PathEscape,
+		"add":     func(a, b int) int { return a + b },
+		"short":   func(h string) string { return h[:min(12, len(h))] },
+		"bytes":   wording.Bytes,
+	}).ParseFS(templateFS, "templates/*.html"))
+})
 
 // page is what every page template gets.
 type page struct {
@@ -51,7 +56,7 @@ type page struct {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name string, p page) {
 	p.CSRF = s.csrfFor(s.session(w, r))
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, p); err != nil {
+	if err := pages().ExecuteTemplate(&buf, name, p); err != nil {
 		s.log.Error("rendering a page", "page", name, "err", err)
 		http.Error(w, "internal error (logged)", http.StatusInternalServerError)
 		return
