@@ -403,7 +403,9 @@ func safeFrame(fn func(i int, raw []byte) error, i int, f spoolFrame, disk *spoo
 func replayFrame(path string, raw []byte, dirs []string, count bool, dst model.OpenFileTable, keep []int32) (*lsofState, []int32, error) {
 	in := &Input{Path: path, maxLine: DefaultMaxLine}
 	in.KeepOpenFilesUnder(dirs)
-	st := &lsofState{toks: make([]span, 0, 16), countOnly: count}
+	// Kept rows are squeezed as the first read squeezes them: a late
+	// guard point's rows are most of the lsof-first shape's memory.
+	st := &lsofState{toks: make([]span, 0, 16), countOnly: count, squeeze: !count}
 	k := 0
 	var kept []int32
 	row := int32(-1)
@@ -465,7 +467,11 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst model.O
 		if k == len(dst) {
 			return nil, nil, errors.New("lsof spool: a row was kept on the second pass only")
 		}
-		dst[k] = model.PackOpenFile(st.factOf(rec, &st.row, path), prevRow(dst, k)) // the row just split
+		if rec.sq {
+			dst[k] = st.pack(rec, path, prevRow(dst, k)) // split again, from the expanded line
+		} else {
+			dst[k] = model.PackOpenFile(st.factOf(rec, &st.row, path), prevRow(dst, k)) // the row just split
+		}
 		k++
 		st.recs.drop()
 		st.slow = st.slow[:0]
