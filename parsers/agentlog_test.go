@@ -218,7 +218,7 @@ func TestAgentAnchorMask(t *testing.T) {
 	for _, c := range []struct {
 		msg  string
 		want uint32
-	}{{"", 0}, {"sto", 0}, {"stop", 1 << 3}, {"xxSTOP", 1 << 3}, {"stoP!", 1 << 3}, {"unloa", 0}, {"Unload", 1 << 0},
+	}{{"", 0}, {"sto", 0}, {"stop", 1 << 3}, {"xstop", 1 << 3}, {"xxSTOP", 1 << 3}, {"xyzUnload", 1 << 0}, {"x intercept", 1 << 5}, {"stoP!", 1 << 3}, {"unloa", 0}, {"Unload", 1 << 0},
 		{"startstop", 1<<2 | 1<<3}, {"shutguard", 1<<1 | 1<<4}, {"intercepts", 1 << 5}, {"interceptz", 1 << 5}, {"intercep", 0}, {"sHuT", 1 << 4}} {
 		if got := agentAnchorMask([]byte(c.msg)); got != c.want {
 			t.Errorf("agentAnchorMask(%q) = %b, want %b", c.msg, got, c.want)
