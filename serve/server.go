@@ -263,11 +263,12 @@ func ParseRetain(s string) (time.Duration, error) {
 }
 
 // MemoryLimit is the soft heap limit TuneGC sets for the service. The
-// analyzer's own pace (analyze.TuneGC: GOGC 400, 512 MiB) suits one
-// analysis per process; the service runs several at once for weeks, so
-// it collects at the default pace and keeps the heap under this limit.
-// Measured with 4 workers on four 1 GiB bundles: analyze's setting peaked
-// at 320 MiB RSS.
+// analyzer's own pace (analyze.TuneGC: GOGC 400 under a limit that
+// follows one analysis's live heap) suits one analysis per process; the
+// service runs several at once for weeks, so it collects at the default
+// pace and keeps the heap under this limit. Measured with 4 workers on
+// four 1 GiB bundles: analyze's setting of the time (GOGC 400, 512 MiB)
+// peaked at 320 MiB RSS.
 const MemoryLimit = 160 << 20
 
 // TuneGC paces the collector for the service; GOGC or GOMEMLIMIT set by
