@@ -145,10 +145,7 @@ func (h *lsofHeader) splitAligned(b []byte, r *lsofRow) bool {
 	open := -1 // left-aligned column still absorbing tokens
 	i := shift
 	for i < len(b) {
-		for i < len(b) && isBlank(b[i]) {
-			i++
-		}
-		if i == len(b) {
+		if i = skipBlanks(b, i); i == len(b) {
 			break
 		}
 		s := i

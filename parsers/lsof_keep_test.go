@@ -446,3 +446,23 @@ func TestLsofSpoolToFile(t *testing.T) {
 		})
 	}
 }
+
+// TestSkipBlanks: eight bytes at a time or one, the first non-blank byte
+// is found at every offset, after spaces and tabs, at the end of the line.
+func TestSkipBlanks(t *testing.T) {
+	for n := 0; n < 40; n++ {
+		for _, pad := range []string{" ", "\t", " \t"} {
+			blanks := strings.Repeat(pad, n)[:n]
+			for _, tail := range []string{"", "x", "x y", "\x80"} {
+				b := []byte("ab" + blanks + tail)
+				want := 2 + n
+				if got := skipBlanks(b, 2); got != want {
+					t.Fatalf("skipBlanks(%q, 2) = %d, want %d", b, got, want)
+				}
+			}
+		}
+	}
+	if got := skipBlanks([]byte("abc"), 1); got != 1 {
+		t.Fatalf("a non-blank start moved to %d", got)
+	}
+}

@@ -51,7 +51,7 @@ const (
 // in memory; the frames after them are written to a temporary file (a
 // small lsof never touches the disk). Without a usable temporary
 // directory every frame stays in memory, as before.
-const lsofSpoolInMemory = 4 << 20
+const lsofSpoolInMemory = 1 << 20
 
 // lsofSpool holds raw lsof lines as records: uvarint(line<<1 | header),
 // uvarint(length), the bytes. Every frame starts with the header line last

@@ -1,7 +1,9 @@
 package parsers
 
 import (
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 )
@@ -29,6 +31,24 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // isBlank reports the separators of columnar command output: space and tab.
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+// skipBlanks returns the index of the first byte of b from i on that is
+// not blank, or len(b). lsof pads its columns with runs of spaces (half of
+// a busy row), so spaces are skipped eight at a time.
+func skipBlanks(b []byte, i int) int {
+	for i+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[i:]) ^ 0x2020202020202020
+		if x != 0 {
+			i += bits.TrailingZeros64(x) / 8
+			break
+		}
+		i += 8
+	}
+	for i < len(b) && isBlank(b[i]) {
+		i++
+	}
+	return i
+}
 
 // allDigits reports whether s is a non-empty run of ASCII digits.
 func allDigits[S text](s S) bool {
