@@ -3,6 +3,7 @@ package parsers
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 
 	"github.com/fsagent/triage/model"
 )
@@ -270,8 +271,7 @@ func (p *kernelLogParser) join(lb *batchLines, w *kernelLogParser) {
 }
 
 // The phrases that make a kernel log line worth reading, found in one pass
-// over the line (five bytes.Contains were most of the parser's time): each
-// is looked for where its anchor, a byte at a fixed offset, occurs.
+// over the line (five bytes.Contains were most of the parser's time).
 const (
 	klogHasBlocked = 1 << iota
 	klogHasInUse
@@ -280,33 +280,50 @@ const (
 	klogHasIntercept
 )
 
-// klogPhrases are the phrases with their anchor offsets and bits.
+// klogPhrases are the phrases, each with its bit; every phrase is longer
+// than four bytes (klogScan compares four at once).
 var klogPhrases = [...]struct {
 	text []byte
-	at   int
 	bit  uint8
 }{
-	{klogBlocked, 4, klogHasBlocked},     // 'k'
-	{klogInUse, 7, klogHasInUse},         // 'u'
-	{klogBusy, 12, klogHasBusy},          // 'y'
-	{klogTaint, 1, klogHasTaint},         // 'a'
-	{klogIntercept, 6, klogHasIntercept}, // 'p'
+	{klogBlocked, klogHasBlocked},
+	{klogInUse, klogHasInUse},
+	{klogBusy, klogHasBusy},
+	{klogTaint, klogHasTaint},
+	{klogIntercept, klogHasIntercept},
 }
 
-// klogAnchors maps a byte to 1 + the index of the phrase anchored on it
-// (the anchors are distinct bytes), or 0.
-var klogAnchors = func() (t [256]uint8) {
-	for i, ph := range klogPhrases {
-		if t[ph.text[ph.at]] != 0 {
-			panic("kernel log phrases share an anchor")
+// klogClass numbers the bytes found among the first three of a phrase
+// (1 up); every other byte is 0.
+var klogClass, klogClasses = func() (t [256]uint8, n int) {
+	n = 1
+	for _, ph := range klogPhrases {
+		for _, c := range ph.text[:3] {
+			if t[c] == 0 {
+				t[c] = uint8(n)
+				n++
+			}
 		}
-		t[ph.text[ph.at]] = uint8(i + 1)
+	}
+	return t, n
+}()
+
+// klogPairs has, for a pair of bytes (klogClass of each, the first times
+// klogClasses), the phrases whose first two bytes they are (low byte, one
+// bit per phrase index) and those whose second and third bytes they are
+// (high byte).
+var klogPairs = func() []uint16 {
+	t := make([]uint16, klogClasses*klogClasses)
+	for i, ph := range klogPhrases {
+		c := ph.text
+		t[int(klogClass[c[0]])*klogClasses+int(klogClass[c[1]])] |= 1 << i
+		t[int(klogClass[c[1]])*klogClasses+int(klogClass[c[2]])] |= 1 << (8 + i)
 	}
 	return t
 }()
 
-// klogHeads are the first four bytes of each phrase (all are longer), as
-// klogScan reads them from a line.
+// klogHeads are the first four bytes of each phrase, as klogScan reads
+// them from a line.
 var klogHeads = func() (h [len(klogPhrases)]uint32) {
 	for i, ph := range klogPhrases {
 		h[i] = binary.LittleEndian.Uint32(ph.text)
@@ -314,24 +331,42 @@ var klogHeads = func() (h [len(klogPhrases)]uint32) {
 	return h
 }()
 
-// klogScan returns the phrases b holds.
+// klogScan returns the phrases b holds. It reads the line two bytes at a
+// time, at even offsets: a phrase starting at s puts its first two bytes
+// there when s is even, its second and third when s is odd, so looking
+// those pairs up (klogPairs) finds every place a phrase may start; there
+// its first four bytes are compared at once, then the rest. Most pairs of
+// a line begin no phrase, and the steps do not depend on each other (a
+// scan that stopped at every a, u, y and p spent about twice the time).
 func klogScan(b []byte) uint8 {
-	var m uint8
-	for i, c := range b {
-		a := klogAnchors[c]
-		if a == 0 {
+	var found uint8 // by phrase index
+	for p := 0; p+1 < len(b); p += 2 {
+		e := klogPairs[int(klogClass[b[p]])*klogClasses+int(klogClass[b[p+1]])]
+		if e == 0 {
 			continue
 		}
-		ph := &klogPhrases[a-1]
-		// The phrase's first four bytes in one comparison, before the
-		// rest: most anchor bytes of a line (every a, u, y and p) are
-		// not inside a phrase.
-		if s := i - ph.at; m&ph.bit == 0 && s >= 0 && s+len(ph.text) <= len(b) &&
-			binary.LittleEndian.Uint32(b[s:]) == klogHeads[a-1] && string(b[s+4:s+len(ph.text)]) == string(ph.text[4:]) {
-			m |= ph.bit
+		for f := uint8(e) &^ found; f != 0; f &= f - 1 { // phrases starting at p
+			if i := bits.TrailingZeros8(f); klogAt(b, p, i) {
+				found |= 1 << i
+			}
+		}
+		for f := uint8(e>>8) &^ found; f != 0 && p > 0; f &= f - 1 { // at p-1
+			if i := bits.TrailingZeros8(f); klogAt(b, p-1, i) {
+				found |= 1 << i
+			}
 		}
 	}
+	var m uint8
+	for ; found != 0; found &= found - 1 {
+		m |= klogPhrases[bits.TrailingZeros8(found)].bit
+	}
 	return m
+}
+
+// klogAt reports whether phrase i starts at b[s].
+func klogAt(b []byte, s, i int) bool {
+	t := klogPhrases[i].text
+	return len(b)-s >= len(t) && binary.LittleEndian.Uint32(b[s:]) == klogHeads[i] && string(b[s+4:s+len(t)]) == string(t[4:])
 }
 
 func (p *kernelLogParser) line(b []byte) {
