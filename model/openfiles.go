@@ -12,9 +12,10 @@ import (
 // point, and rules must see every one of them. As OpenFile structs they
 // cost 248 bytes a row besides the line itself: 250,000 rows were 62 MB,
 // the floor under the memory goals of docs/performance.md. The model
-// therefore stores them as OpenFileRow: the line, the numbers, and where
-// each field lies in the line (every column of lsof's output is a piece of
-// its line), 80 bytes in all.
+// therefore stores them as OpenFileRow: the line (squeezed, see
+// SqueezeLine), the numbers, and where each field lies in the line (every
+// column of lsof's output is a piece of its line), 64 bytes beside the
+// line.
 
 // OpenFileTable is the lsof rows of a model, in file order. It is a slice,
 // so the model's generic merge and counts treat it like any other fact
