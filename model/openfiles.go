@@ -12,9 +12,10 @@ import (
 // point, and rules must see every one of them. As OpenFile structs they
 // cost 248 bytes a row besides the line itself: 250,000 rows were 62 MB,
 // the floor under the memory goals of docs/performance.md. The model
-// therefore stores them as OpenFileRow: the line, the numbers, and where
-// each field lies in the line (every column of lsof's output is a piece of
-// its line), 80 bytes in all.
+// therefore stores them as OpenFileRow: the line (squeezed, see
+// SqueezeLine), the numbers, and where each field lies in the line (every
+// column of lsof's output is a piece of its line), 64 bytes beside the
+// line.
 
 // OpenFileTable is the lsof rows of a model, in file order. It is a slice,
 // so the model's generic merge and counts treat it like any other fact
@@ -33,9 +34,13 @@ type OpenFileRow struct {
 	line     int32
 	end      uint16 // 0: no EndLine; else EndLine = line + end - 1
 	deleted  bool
-	squeezed bool                     // text is the line as SqueezeLine stores it
-	spans    [numOpenFields][2]uint16 // start, end in the line of each string field
+	squeezed bool                    // text is the line as SqueezeLine stores it
+	spans    [numOpenFields][2]uint8 // start, end in text of each string field
 }
+
+// maxRowText is the longest text a row keeps its spans in; a longer line
+// (a squeezed lsof row is about 80 bytes) makes the row keep its fact.
+const maxRowText = math.MaxUint8
 
 // The string fields of OpenFile a row keeps as spans of its line.
 const (
@@ -65,10 +70,6 @@ func (r OpenFileRow) Fact() OpenFile {
 	if r.file != nil && r.file.full != nil {
 		return *r.file.full
 	}
-	if r.squeezed {
-		// One expansion for every field, not one per field.
-		r.text, r.squeezed = ExpandLine(r.text), false
-	}
 	return OpenFile{
 		Command: r.field(ofCommand), PID: int(r.pid), TID: int(r.tid),
 		User: r.field(ofUser), FD: r.field(ofFD), Type: r.field(ofType),
@@ -84,10 +85,12 @@ func (r OpenFileRow) field(i int) string {
 		return [numOpenFields]string{f.Command, f.User, f.FD, f.Type, f.Device, f.SizeOff, f.Node, f.Name, f.TaskCmd, f.Error}[i]
 	}
 	s := r.spans[i]
-	if r.squeezed {
-		return expandSpan(r.text, int(s[0]), int(s[1]))
+	v := r.text[s[0]:s[1]]
+	if r.squeezed && hasRun(v) {
+		// A field holding a run of spaces (a command name with blanks).
+		return ExpandLine(v)
 	}
-	return r.text[s[0]:s[1]]
+	return v
 }
 
 // Command is OpenFile.Command.
@@ -201,11 +204,26 @@ func PackOpenFile(f OpenFile, prev *OpenFileRow) OpenFileRow {
 	} else {
 		file = &openFileSrc{path: f.Src.Path, section: f.Src.Section}
 	}
-	if r, ok := pack(&f, file); ok {
+	if r, sp, ok := pack(&f, file); ok && len(f.Src.Text) <= maxRowText && r.setSpans(&sp) {
 		return r
 	}
-	full := f
-	return OpenFileRow{file: &openFileSrc{path: f.Src.Path, section: f.Src.Section, full: &full}}
+	return spill(f)
+}
+
+// spill keeps the whole fact, for a row that cannot be packed.
+func spill(f OpenFile) OpenFileRow {
+	return OpenFileRow{file: &openFileSrc{path: f.Src.Path, section: f.Src.Section, full: &f}}
+}
+
+// setSpans stores spans that fit; it reports false for one that does not.
+func (r *OpenFileRow) setSpans(sp *[numOpenFields][2]int) bool {
+	for i, s := range sp {
+		if s[1] > maxRowText {
+			return false
+		}
+		r.spans[i] = [2]uint8{uint8(s[0]), uint8(s[1])}
+	}
+	return true
 }
 
 // PackSqueezed is PackOpenFile for a fact whose line the caller holds
@@ -214,20 +232,72 @@ func PackOpenFile(f OpenFile, prev *OpenFileRow) OpenFileRow {
 // strings may lie in a buffer the caller reuses: the row keeps none of
 // them.
 func PackSqueezed(f OpenFile, sq string, prev *OpenFileRow) OpenFileRow {
-	r := PackOpenFile(f, prev)
-	if r.file != nil && r.file.full != nil {
-		full := r.file.full
-		for _, s := range []*string{&full.Command, &full.User, &full.FD, &full.Type, &full.Device, &full.SizeOff, &full.Node, &full.Name, &full.TaskCmd, &full.Error, &full.Src.Text} {
-			*s = strings.Clone(*s)
-		}
+	var file *openFileSrc
+	if prev != nil && prev.file != nil && prev.file.full == nil &&
+		prev.file.path == f.Src.Path && prev.file.section == f.Src.Section {
+		file = prev.file
+	} else {
+		file = &openFileSrc{path: f.Src.Path, section: f.Src.Section}
+	}
+	r, sp, ok := pack(&f, file)
+	if ok && len(sq) <= maxRowText && squeezedSpans(sq, len(f.Src.Text), &sp) && r.setSpans(&sp) {
+		r.text, r.squeezed = sq, true
 		return r
 	}
-	if len(sq) < len(r.text) {
-		r.text, r.squeezed = sq, true
-	} else {
-		r.text = strings.Clone(r.text)
+	if ok && len(f.Src.Text) <= maxRowText {
+		r, sp, _ = pack(&f, file)
+		if r.setSpans(&sp) {
+			r.text = strings.Clone(f.Src.Text)
+			return r
+		}
 	}
-	return r
+	for _, s := range []*string{&f.Command, &f.User, &f.FD, &f.Type, &f.Device, &f.SizeOff, &f.Node, &f.Name, &f.TaskCmd, &f.Error, &f.Src.Text} {
+		*s = strings.Clone(*s)
+	}
+	return spill(f)
+}
+
+// squeezedSpans moves spans of the line sq stands for (n bytes long) to
+// where they lie in sq. It reports false when a span starts or ends inside
+// a run of spaces, which lsof's fields never do.
+func squeezedSpans(sq string, n int, sp *[numOpenFields][2]int) bool {
+	if n > 4*maxRowText {
+		return false
+	}
+	// at[p] is the index in sq of the line's byte p, -1 inside a run.
+	var buf [4*maxRowText + 1]int16
+	at := buf[:n+1]
+	p := 0
+	for i := 0; i < len(sq); i++ {
+		w := 1
+		if c := sq[i]; c >= runOne {
+			w = int(c-runOne) + minRun
+		}
+		if p+w > n {
+			return false
+		}
+		at[p] = int16(i)
+		for k := 1; k < w; k++ {
+			at[p+k] = -1
+		}
+		p += w
+	}
+	if p != n {
+		return false
+	}
+	at[n] = int16(len(sq))
+	for i := range sp {
+		if sp[i][0] == sp[i][1] {
+			sp[i] = [2]int{}
+			continue
+		}
+		s, e := at[sp[i][0]], at[sp[i][1]]
+		if s < 0 || e < 0 {
+			return false
+		}
+		sp[i] = [2]int{int(s), int(e)}
+	}
+	return true
 }
 
 // AppendSqueezed packs f, whose line the caller holds squeezed as sq
@@ -240,18 +310,20 @@ func (t *OpenFileTable) AppendSqueezed(f OpenFile, sq string) {
 	*t = append(*t, PackSqueezed(f, sq, prev))
 }
 
-// pack stores f in a row when every string field is a piece of its line
-// and the numbers fit.
-func pack(f *OpenFile, file *openFileSrc) (OpenFileRow, bool) {
+// pack makes f's row but for its spans, which it returns apart (where
+// each field lies in f's line), when every string field is a piece of the
+// line and the numbers fit.
+func pack(f *OpenFile, file *openFileSrc) (OpenFileRow, [numOpenFields][2]int, bool) {
+	var sp [numOpenFields][2]int
 	t := f.Src.Text
-	if len(t) > math.MaxUint16 || !fitsInt32(f.PID) || !fitsInt32(f.TID) || !fitsInt32(f.Src.Line) {
-		return OpenFileRow{}, false
+	if !fitsInt32(f.PID) || !fitsInt32(f.TID) || !fitsInt32(f.Src.Line) {
+		return OpenFileRow{}, sp, false
 	}
 	r := OpenFileRow{text: t, file: file, pid: int32(f.PID), tid: int32(f.TID), line: int32(f.Src.Line), deleted: f.Deleted}
 	if e := f.Src.EndLine; e != 0 {
 		d := e - f.Src.Line
 		if d < 0 || d >= math.MaxUint16 {
-			return OpenFileRow{}, false
+			return OpenFileRow{}, sp, false
 		}
 		r.end = uint16(d + 1)
 	}
@@ -261,11 +333,11 @@ func pack(f *OpenFile, file *openFileSrc) (OpenFileRow, bool) {
 		}
 		off, ok := pieceOf(s, t)
 		if !ok {
-			return OpenFileRow{}, false
+			return OpenFileRow{}, sp, false
 		}
-		r.spans[i] = [2]uint16{uint16(off), uint16(off + len(s))}
+		sp[i] = [2]int{off, off + len(s)}
 	}
-	return r, true
+	return r, sp, true
 }
 
 func fitsInt32(n int) bool { return n >= math.MinInt32 && n <= math.MaxInt32 }

@@ -91,45 +91,6 @@ func AppendExpanded(dst []byte, sq string) []byte {
 	return dst
 }
 
-// expandSpan returns bytes s to e of the line sq stands for, without
-// expanding the rest: a field read from a squeezed row costs its own size.
-func expandSpan(sq string, s, e int) string {
-	if s >= e {
-		return ""
-	}
-	// Most fields hold no run of spaces: they are then a piece of sq
-	// itself, found by walking to their start, and cost nothing.
-	pos := 0
-	for i := 0; i < len(sq) && pos <= s; i++ {
-		if pos == s {
-			if j := i + e - s; j <= len(sq) && !hasRun(sq[i:j]) {
-				return sq[i:j]
-			}
-			break
-		}
-		if c := sq[i]; c >= runOne {
-			pos += int(c-runOne) + minRun
-		} else {
-			pos++
-		}
-	}
-	var b strings.Builder
-	b.Grow(e - s)
-	pos = 0 // position in the expanded line
-	for i := 0; i < len(sq) && pos < e; i++ {
-		c, n := sq[i], 1
-		if c >= runOne {
-			c, n = ' ', int(c-runOne)+minRun
-		}
-		for k := 0; k < n && pos < e; k, pos = k+1, pos+1 {
-			if pos >= s {
-				b.WriteByte(c)
-			}
-		}
-	}
-	return b.String()
-}
-
 // hasRun reports whether a piece of a squeezed line holds a squeezed run.
 func hasRun(p string) bool {
 	for i := 0; i < len(p); i++ {

@@ -61,11 +61,33 @@ func TestSqueezeLine(t *testing.T) {
 		if ExpandLine(s) != line || expandedLen(s) != len(line) {
 			t.Fatalf("round trip of %q", line)
 		}
-		for range 20 {
-			i := r.IntN(len(line) + 1)
-			j := i + r.IntN(len(line)-i+1)
-			if got := expandSpan(s, i, j); got != line[i:j] {
-				t.Fatalf("expandSpan(%d, %d) = %q, want %q", i, j, got, line[i:j])
+		// Spans of the words of the line move to where they lie in s.
+		var sp [numOpenFields][2]int
+		words := 0
+		for k := 0; k < len(line) && words < numOpenFields; {
+			if line[k] == ' ' {
+				k++
+				continue
+			}
+			e := k + strings.IndexByte(line[k:]+" ", ' ')
+			sp[words] = [2]int{k, e}
+			words++
+			k = e
+		}
+		want := sp
+		if !squeezedSpans(s, len(line), &sp) {
+			t.Fatalf("spans of %q not moved", line)
+		}
+		for w := range words {
+			if got := ExpandLine(s[sp[w][0]:sp[w][1]]); got != line[want[w][0]:want[w][1]] {
+				t.Fatalf("word %d of %q: %q", w, line, got)
+			}
+		}
+		// A span that starts inside a run of spaces cannot be moved.
+		if k := strings.Index(line, "   "); k >= 0 {
+			bad := [numOpenFields][2]int{{k + 1, k + 2}}
+			if squeezedSpans(s, len(line), &bad) {
+				t.Fatalf("a span inside a run of %q was moved", line)
 			}
 		}
 	}
