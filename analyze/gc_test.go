@@ -1,6 +1,10 @@
 package analyze
 
-import "testing"
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+)
 
 // The soft limit stays at the floor while the live heap leaves its slack
 // free, then leaves LimitRoom above the live heap, up to the ceiling.
@@ -24,5 +28,24 @@ func TestLimitFor(t *testing.T) {
 	}
 	if LimitFloor-LimitSlack+LimitRoom > LimitCeiling || LimitFloor > LimitCeiling {
 		t.Error("the limits overlap")
+	}
+}
+
+// A stopped follower no longer sets the limit after a collection.
+func TestFollowerStops(t *testing.T) {
+	const mark = 1 << 40
+	old := debug.SetMemoryLimit(mark)
+	defer debug.SetMemoryLimit(old)
+	f := &follower{}
+	f.cycle() // a collection: sets the limit from the live heap
+	if got := debug.SetMemoryLimit(-1); got == mark || got < LimitFloor || got > LimitCeiling {
+		t.Fatalf("after a cycle the limit is %d", got)
+	}
+	f.stop()
+	debug.SetMemoryLimit(mark)
+	f.cycle()
+	runtime.GC()
+	if got := debug.SetMemoryLimit(-1); got != mark {
+		t.Fatalf("a stopped follower set the limit to %d", got)
 	}
 }

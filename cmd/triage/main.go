@@ -57,8 +57,11 @@ with the evidence lines and the steps to fix them.`,
 	SilenceErrors: true,
 }
 
+// untuneGC stops analyze.TuneGC's pacing, for `triage serve`.
+var untuneGC = func() {}
+
 func main() {
-	analyze.TuneGC()
+	untuneGC = analyze.TuneGC()
 	os.Exit(run(os.Args[1:]))
 }
 

@@ -78,6 +78,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	untuneGC()
 	serve.TuneGC()
 	retain, err := serve.ParseRetain(f.retain)
 	if err != nil {
