@@ -15,20 +15,22 @@ const GCPercent = 400
 // LimitSlack of it free, else the live heap plus LimitRoom, up to
 // LimitCeiling.
 //
-// What an analysis keeps alive ranges from a few megabytes (a plain bundle
-// of any size: the model holds what rules ask for) to 70 MB (250,000 lsof
-// rows inside a guard point). One fixed limit fits only one end: at
-// 100 MiB the heap of the 15 MB lsof (35 MB live) grew to the limit and
-// the process to 100 MB; at 48 MiB the busy shapes (70 MB live) would
-// collect back to back. With the floor, the collector runs once per
+// What an analysis keeps alive ranges from 25 MB (a plain bundle of any
+// size: line batches in flight, decoder windows; the model holds what
+// rules ask for) to 60 MB (250,000 lsof rows inside a guard point). One
+// fixed limit fits only one end: at 100 MiB the heap of the 15 MB lsof
+// (32 MB live) grew to the limit and the process to 100 MB; at 46 MiB the
+// busy shapes would collect back to back. 46 MiB, with the executable's
+// resident pages, puts the 15 MB lsof at 59-61 MiB; 48 MiB put it at
+// 60-63. With the floor, the collector runs once per
 // LimitFloor - live bytes allocated, which costs little while the live
 // heap is small; a large live heap gets LimitRoom to grow into before the
 // next cycle, as the fixed 100 MiB gave it. The ceiling keeps the process
 // under the 128 MB of docs/performance.md with the executable's own pages
 // (about 17 MB resident for `triage --version`).
 const (
-	LimitFloor   = 48 << 20
-	LimitSlack   = 12 << 20
+	LimitFloor   = 46 << 20
+	LimitSlack   = 10 << 20
 	LimitRoom    = 32 << 20
 	LimitCeiling = 104 << 20
 )

@@ -28,7 +28,7 @@ type OpenFileTable []OpenFileRow
 // empty fact. Methods read like OpenFile's fields (OpenFileRowMethod maps
 // a field to its method); Fact returns the whole OpenFile.
 type OpenFileRow struct {
-	text     string       // Src.Text: every field lies inside it
+	text     string       // Src.Text, or its squeezed form: every field lies inside it
 	file     *openFileSrc // shared by the rows of one file (and section)
 	pid, tid int32
 	line     int32
@@ -59,7 +59,7 @@ const (
 
 // openFileSrc is the part of a Source the rows of one file share, and, for
 // a row that could not be packed (a field that is not a piece of its line,
-// a line over 64 KiB), the whole fact.
+// a line longer than maxRowText as stored), the whole fact.
 type openFileSrc struct {
 	path, section string
 	full          *OpenFile
@@ -197,17 +197,21 @@ func (r OpenFileRow) MarshalJSON() ([]byte, error) { return json.Marshal(r.Fact(
 // PackOpenFile stores f as a row. prev, when not nil, is a row packed
 // before from the same file: the new row shares its source record.
 func PackOpenFile(f OpenFile, prev *OpenFileRow) OpenFileRow {
-	var file *openFileSrc
-	if prev != nil && prev.file != nil && prev.file.full == nil &&
-		prev.file.path == f.Src.Path && prev.file.section == f.Src.Section {
-		file = prev.file
-	} else {
-		file = &openFileSrc{path: f.Src.Path, section: f.Src.Section}
-	}
+	file := sourceFor(f.Src, prev)
 	if r, sp, ok := pack(&f, file); ok && len(f.Src.Text) <= maxRowText && r.setSpans(&sp) {
 		return r
 	}
 	return spill(f)
+}
+
+// sourceFor is the source record of a row read from src: prev's, when
+// prev was read from the same file and section.
+func sourceFor(src Source, prev *OpenFileRow) *openFileSrc {
+	if prev != nil && prev.file != nil && prev.file.full == nil &&
+		prev.file.path == src.Path && prev.file.section == src.Section {
+		return prev.file
+	}
+	return &openFileSrc{path: src.Path, section: src.Section}
 }
 
 // spill keeps the whole fact, for a row that cannot be packed.
@@ -232,13 +236,7 @@ func (r *OpenFileRow) setSpans(sp *[numOpenFields][2]int) bool {
 // strings may lie in a buffer the caller reuses: the row keeps none of
 // them.
 func PackSqueezed(f OpenFile, sq string, prev *OpenFileRow) OpenFileRow {
-	var file *openFileSrc
-	if prev != nil && prev.file != nil && prev.file.full == nil &&
-		prev.file.path == f.Src.Path && prev.file.section == f.Src.Section {
-		file = prev.file
-	} else {
-		file = &openFileSrc{path: f.Src.Path, section: f.Src.Section}
-	}
+	file := sourceFor(f.Src, prev)
 	r, sp, ok := pack(&f, file)
 	if ok && len(sq) <= maxRowText && squeezedSpans(sq, len(f.Src.Text), &sp) && r.setSpans(&sp) {
 		r.text, r.squeezed = sq, true
