@@ -177,9 +177,12 @@ func (r *Rule) run(ctx context.Context, timeout time.Duration, limit int, base m
 		// A step that finished just as the deadline passed makes both
 		// cases ready, and select picks one at random: a rule that ran
 		// past its deadline is reported as such whichever case won, so the
-		// outcome does not depend on scheduling.
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, deadlineError(timeout, ctx.Err(), prog)
+		// outcome does not depend on scheduling. The clock decides, not
+		// ctx.Err(): the context's timer may fire well after its deadline
+		// on a loaded machine (an evaluation of 50 ms under a 5 ms
+		// deadline came back before the timer had run).
+		if d, ok := ctx.Deadline(); errors.Is(ctx.Err(), context.DeadlineExceeded) || ok && !time.Now().Before(d) {
+			return nil, deadlineError(timeout, context.DeadlineExceeded, prog)
 		}
 		if ex != nil {
 			ex.Items, ex.Cases = res.ex.Items, res.ex.Cases
