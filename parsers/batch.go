@@ -188,6 +188,10 @@ type batchHooks struct {
 	// what atBarrier sets: no worker runs while it does.
 	barrier   func(b []byte) bool
 	atBarrier func(b []byte)
+	// barrierMark, when not empty, is a string every barrier line holds
+	// (lsof's "COMMAND"): lines before its next occurrence are taken as
+	// one run, without asking barrier of each.
+	barrierMark []byte
 }
 
 // parseInBatches reads the rest of in (from the line after the current
@@ -325,6 +329,17 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 					}
 				}
 				for len(whole) > 0 {
+					if cut == nil && len(hooks.barrierMark) > 0 {
+						end := len(whole)
+						if i := bytes.Index(whole, hooks.barrierMark); i >= 0 {
+							end = bytes.LastIndexByte(whole[:i], '\n') + 1
+						}
+						if end > 0 {
+							addRun(whole[:end], bytes.Count(whole[:end], []byte{'\n'}))
+							whole = whole[end:]
+							continue
+						}
+					}
 					e := bytes.IndexByte(whole, '\n')
 					b := whole[:e]
 					if e > 0 && b[e-1] == '\r' {

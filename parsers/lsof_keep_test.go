@@ -272,12 +272,17 @@ func TestLsofParallel(t *testing.T) {
 		name     string
 		deps     *model.Model
 		spoolMem int
-	}{{"alone", nil, 0}, {"guard points known in part", known, 0}, {"held rows spooled to a file", known, 1}} {
+		crlf     bool
+	}{{"alone", nil, 0, false}, {"guard points known in part", known, 0, false}, {"held rows spooled to a file", known, 1, false}, {"CRLF line ends", known, 0, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got [2]model.Model
 			var warns [2][]Warning
 			for i, serial := range []bool{true, false} {
-				in := NewInputString("lsof.out", b.String())
+				text := b.String()
+				if tc.crlf {
+					text = strings.ReplaceAll(text, "\n", "\r\n")
+				}
+				in := NewInputString("lsof.out", text)
 				in.serial = serial
 				in.spoolMem = tc.spoolMem
 				if tc.deps != nil {

@@ -78,7 +78,8 @@ func parseLsofParallel(in *Input, st *lsofState) {
 		}
 	}
 	parseInBatches(in, parse, join, batchHooks{
-		barrier: func(b []byte) bool { _, ok := parseLsofHeader(b); return ok },
+		barrier:     func(b []byte) bool { _, ok := parseLsofHeader(b); return ok },
+		barrierMark: []byte("COMMAND"),
 		atBarrier: func(b []byte) {
 			st.hdr, _ = parseLsofHeader(b)
 			if st.spool != nil {
