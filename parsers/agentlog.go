@@ -2,8 +2,6 @@ package parsers
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math/bits"
 	"path"
 	"strings"
 
@@ -96,75 +94,11 @@ var agentCompiled = func() []struct {
 }()
 
 // agentAnchorMask returns the set of anchors msg contains, ignoring ASCII
-// case, in one pass and without copying. It reads the message two bytes
-// at a time, at even offsets: an anchor (at least agentAnchorMin letters)
-// starting at s puts its first two letters at an even offset when s is
-// even, its second and third when s is odd, so looking those pairs up
-// (agentAnchorPairs) finds every place an anchor may start; there the
-// anchor's first four letters are compared at once, then the rest. Most
-// pairs of a log line begin no anchor, and the steps do not depend on each
-// other (a scan that stopped at every s, i, u and g spent twice the time).
-func agentAnchorMask(msg []byte) uint32 {
-	var m uint32
-	for p := 0; p+1 < len(msg); p += 2 {
-		e := agentAnchorPairs[int(agentLetter[msg[p]])*27+int(agentLetter[msg[p+1]])]
-		if e == 0 {
-			continue
-		}
-		for f := uint32(e) &^ m; f != 0; f &= f - 1 { // anchors starting at p
-			if k := bits.TrailingZeros32(f); agentAnchorAt(msg, p, k) {
-				m |= 1 << k
-			}
-		}
-		for f := uint32(e>>32) &^ m; f != 0 && p > 0; f &= f - 1 { // at p-1
-			if k := bits.TrailingZeros32(f); agentAnchorAt(msg, p-1, k) {
-				m |= 1 << k
-			}
-		}
-	}
-	return m
-}
+// case, in one pass and without copying (see pairScan).
+func agentAnchorMask(msg []byte) uint32 { return agentAnchorScan.scan(msg) }
 
-// agentAnchorAt reports whether anchor k starts at msg[s], ignoring ASCII
-// case: its first four letters compared at once, then the rest.
-func agentAnchorAt(msg []byte, s, k int) bool {
-	a := agentAnchors[k]
-	return len(msg)-s >= len(a) && binary.LittleEndian.Uint32(msg[s:])|0x20202020 == agentAnchorHeads[k] &&
-		foldPrefix(msg[s+agentAnchorMin:], a[agentAnchorMin:])
-}
-
-// agentAnchorMin is the length of the shortest anchor.
-const agentAnchorMin = 4
-
-// agentLetter numbers the ASCII letters 1 to 26 in either case; every
-// other byte is 0, which no anchor holds.
-var agentLetter = func() (t [256]uint8) {
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = uint8(c-'a'+1), uint8(c-'a'+1)
-	}
-	return t
-}()
-
-// agentAnchorPairs has, for a pair of letters (agentLetter of each, the
-// first times 27), the anchors whose first two letters they are (bits 0 to
-// 31) and those whose second and third letters they are (bits 32 to 63).
-var agentAnchorPairs = func() (t [27 * 27]uint64) {
-	for k, a := range agentAnchors {
-		t[int(agentLetter[a[0]])*27+int(agentLetter[a[1]])] |= 1 << k
-		t[int(agentLetter[a[1]])*27+int(agentLetter[a[2]])] |= 1 << (32 + k)
-	}
-	return t
-}()
-
-// agentAnchorHeads are the anchors' first agentAnchorMin letters, read as
-// agentAnchorAt reads four bytes of a message (ASCII letters in lower case
-// once 0x20 is set in each byte).
-var agentAnchorHeads = func() (h [32]uint32) {
-	for k, a := range agentAnchors {
-		h[k] = binary.LittleEndian.Uint32([]byte(a))
-	}
-	return h
-}()
+// agentAnchorScan finds the anchors, letters in either case.
+var agentAnchorScan = newPairScan(agentAnchors, true)
 
 // foldPrefix reports whether b starts with the lower-case word a, ignoring
 // ASCII case.

@@ -137,10 +137,10 @@ func TestAgentLogStartWithoutStop(t *testing.T) {
 // kind.
 func TestAgentPatternsTable(t *testing.T) {
 	for _, a := range agentAnchors {
-		// agentAnchorMask compares an anchor's first agentAnchorMin
+		// The anchor scan (pairScan) compares an anchor's first four
 		// letters in one step, folding ASCII case.
-		if len(a) < agentAnchorMin || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz") != "" {
-			t.Errorf("anchor %q: want at least %d lower-case ASCII letters", a, agentAnchorMin)
+		if len(a) < 4 || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz") != "" {
+			t.Errorf("anchor %q: want at least 4 lower-case ASCII letters", a)
 		}
 	}
 	for _, pat := range agentPatterns {

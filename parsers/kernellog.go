@@ -2,7 +2,6 @@ package parsers
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math/bits"
 
 	"github.com/fsagent/triage/model"
@@ -293,81 +292,24 @@ var klogPhrases = [...]struct {
 	{klogIntercept, klogHasIntercept},
 }
 
-// klogClass numbers the bytes found among the first three of a phrase
-// (1 up); every other byte is 0.
-var klogClass, klogClasses = func() (t [256]uint8, n int) {
-	n = 1
-	for _, ph := range klogPhrases {
-		for _, c := range ph.text[:3] {
-			if t[c] == 0 {
-				t[c] = uint8(n)
-				n++
-			}
-		}
-	}
-	return t, n
-}()
-
-// klogPairs has, for a pair of bytes (klogClass of each, the first times
-// klogClasses), the phrases whose first two bytes they are (low byte, one
-// bit per phrase index) and those whose second and third bytes they are
-// (high byte).
-var klogPairs = func() []uint16 {
-	t := make([]uint16, klogClasses*klogClasses)
-	for i, ph := range klogPhrases {
-		c := ph.text
-		t[int(klogClass[c[0]])*klogClasses+int(klogClass[c[1]])] |= 1 << i
-		t[int(klogClass[c[1]])*klogClasses+int(klogClass[c[2]])] |= 1 << (8 + i)
-	}
-	return t
-}()
-
-// klogHeads are the first four bytes of each phrase, as klogScan reads
-// them from a line.
-var klogHeads = func() (h [len(klogPhrases)]uint32) {
-	for i, ph := range klogPhrases {
-		h[i] = binary.LittleEndian.Uint32(ph.text)
-	}
-	return h
-}()
-
-// klogScan returns the phrases b holds. It reads the line two bytes at a
-// time, at even offsets: a phrase starting at s puts its first two bytes
-// there when s is even, its second and third when s is odd, so looking
-// those pairs up (klogPairs) finds every place a phrase may start; there
-// its first four bytes are compared at once, then the rest. Most pairs of
-// a line begin no phrase, and the steps do not depend on each other (a
-// scan that stopped at every a, u, y and p spent about twice the time).
+// klogScan returns the phrases b holds (klogHas bits), in one pass and
+// without copying (see pairScan).
 func klogScan(b []byte) uint8 {
-	var found uint8 // by phrase index
-	for p := 0; p+1 < len(b); p += 2 {
-		e := klogPairs[int(klogClass[b[p]])*klogClasses+int(klogClass[b[p+1]])]
-		if e == 0 {
-			continue
-		}
-		for f := uint8(e) &^ found; f != 0; f &= f - 1 { // phrases starting at p
-			if i := bits.TrailingZeros8(f); klogAt(b, p, i) {
-				found |= 1 << i
-			}
-		}
-		for f := uint8(e>>8) &^ found; f != 0 && p > 0; f &= f - 1 { // at p-1
-			if i := bits.TrailingZeros8(f); klogAt(b, p-1, i) {
-				found |= 1 << i
-			}
-		}
-	}
 	var m uint8
-	for ; found != 0; found &= found - 1 {
-		m |= klogPhrases[bits.TrailingZeros8(found)].bit
+	for found := klogPhraseScan.scan(b); found != 0; found &= found - 1 {
+		m |= klogPhrases[bits.TrailingZeros32(found)].bit
 	}
 	return m
 }
 
-// klogAt reports whether phrase i starts at b[s].
-func klogAt(b []byte, s, i int) bool {
-	t := klogPhrases[i].text
-	return len(b)-s >= len(t) && binary.LittleEndian.Uint32(b[s:]) == klogHeads[i] && string(b[s+4:s+len(t)]) == string(t[4:])
-}
+// klogPhraseScan finds the phrases, byte for byte.
+var klogPhraseScan = newPairScan(func() []string {
+	s := make([]string, len(klogPhrases))
+	for i, ph := range klogPhrases {
+		s[i] = string(ph.text)
+	}
+	return s
+}(), false)
 
 func (p *kernelLogParser) line(b []byte) {
 	has := klogScan(b)
