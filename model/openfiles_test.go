@@ -120,3 +120,25 @@ func TestOpenFileTableJSONAndSections(t *testing.T) {
 		t.Errorf("FilterSources kept %+v", only.OpenFiles.Facts())
 	}
 }
+
+// Every field of OpenFile has a method of OpenFileRow that reads it, with
+// the field's type: a field added to OpenFile without one would be out of
+// rules' reach.
+func TestOpenFileRowMethodCoversEveryField(t *testing.T) {
+	ft, rt := reflect.TypeOf(OpenFile{}), reflect.TypeOf(OpenFileRow{})
+	for i := 0; i < ft.NumField(); i++ {
+		f := ft.Field(i)
+		name, ok := OpenFileRowMethod(f.Name)
+		if !ok {
+			t.Errorf("OpenFile.%s has no row method", f.Name)
+			continue
+		}
+		m, ok := rt.MethodByName(name)
+		if !ok || m.Type.NumIn() != 1 || m.Type.NumOut() != 1 || m.Type.Out(0) != f.Type {
+			t.Errorf("OpenFile.%s maps to %s, which is not a method returning %s", f.Name, name, f.Type)
+		}
+	}
+	if _, ok := OpenFileRowMethod("Fact"); ok {
+		t.Error("a name that is no field of OpenFile maps to a method")
+	}
+}

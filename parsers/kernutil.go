@@ -72,8 +72,11 @@ func (a *kernArena) strOf(p string) string {
 // squeeze stores a copy of p squeezed (model.SqueezeLine) when that
 // makes it shorter, else as str does, and reports which.
 func (a *kernArena) squeeze(p []byte) (string, bool) {
+	if len(p) > kernArenaBlock/8 {
+		return a.str(p), false // its own allocation, as str keeps it
+	}
 	var ok bool
-	if a.sq, ok = model.SqueezeLine(a.sq[:0], unsafe.String(unsafe.SliceData(p), len(p))); !ok || len(p) > kernArenaBlock/8 {
+	if a.sq, ok = model.SqueezeLine(a.sq[:0], unsafe.String(unsafe.SliceData(p), len(p))); !ok {
 		return a.str(p), false
 	}
 	a.room(len(a.sq))

@@ -635,11 +635,7 @@ func (s *sampler) add(src model.Source, key sampleKey) {
 // kept in the sample (a squeezed row must expand it).
 func (s *sampler) addRow(r *model.OpenFileRow) {
 	path, line := r.Origin()
-	key := sampleKey{kind: 'f', s: path}
-	if pid := r.PID(); pid > 0 {
-		key = sampleKey{kind: 'p', pid: int64(pid)}
-	}
-	s.take(path, line, key, sampled{row: r})
+	s.take(path, line, pidKey(r.PID(), model.Source{Path: path}), sampled{row: r})
 }
 
 // take counts the line at path:line once and keeps it (sp, with its
