@@ -2,10 +2,14 @@ package bundle
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math/bits"
+
+	"github.com/ulikunitz/xz/lzma"
 )
 
 // The 7z library (bodgit/sevenzip) sizes its slices from the counts a 7z
@@ -19,11 +23,12 @@ import (
 // 7zFormat.txt.
 //
 // An encoded header (7-Zip's default: the header compressed with LZMA) is
-// checked only as far as its stored streams info: one folder, sane coders,
-// packed bytes inside the file, at most max7zEncodedHeader bytes unpacked.
-// The counts inside the compressed header are not checked, since that would
-// take an LZMA decoder of our own; a crafted archive can still reach the
-// library's allocations that way.
+// checked in two steps: its stored streams info (one folder, sane coders,
+// packed bytes inside the file, at most max7zEncodedHeader bytes unpacked),
+// then, when it is packed by LZMA alone as 7-Zip and p7zip write it, the
+// header it unpacks to, streamed through an LZMA decoder and checked like a
+// plain one. A header packed any other way (LZMA2, a filter before LZMA,
+// encryption) is left to the library after the first step.
 
 // 7z header property IDs.
 const (
@@ -61,11 +66,28 @@ var errStop7zCheck = errors.New("7z header not followed")
 // hdr7z reads a 7z header from its stream, counting the bytes left.
 type hdr7z struct {
 	r          *bufio.Reader
-	left       uint64 // bytes of the header not yet read
-	packEnd    uint64 // where the packed streams must end: the header's offset
+	ra         io.ReaderAt // the archive, for an encoded header's packed bytes
+	left       uint64      // bytes of the header not yet read
+	packEnd    uint64      // where the packed streams must end: the header's offset
 	maxEntries int
-	encoded    bool // reading an encoded header's streams info
+	encoded    bool   // reading an encoded header's streams info
+	unpacked   bool   // reading the header an encoded one unpacked to
+	packed     packed // what an encoded header's streams info declares
 }
+
+// packed is how an encoded header says its header is stored: where its
+// packed bytes are, the one coder that unpacks them, and the unpacked size.
+// coders and streams count what was declared, so that anything but one
+// coder over one packed stream is left alone.
+type packed struct {
+	pos, size       uint64
+	streams, coders int
+	method, props   []byte
+	unpacked        uint64
+}
+
+// method7zLZMA is the coder ID of LZMA in 7z (7-Zip's Methods.txt).
+var method7zLZMA = []byte{0x03, 0x01, 0x01}
 
 // check7zCounts checks the next header of a 7z archive (at off from the
 // end of the 32-byte signature header, n bytes long, checksum already
@@ -73,6 +95,7 @@ type hdr7z struct {
 func check7zCounts(ra io.ReaderAt, off, n uint64, maxEntries int) error {
 	h := &hdr7z{
 		r:          bufio.NewReaderSize(io.NewSectionReader(ra, int64(32+off), int64(n)), 4096),
+		ra:         ra,
 		left:       n,
 		packEnd:    off,
 		maxEntries: maxEntries,
@@ -118,6 +141,67 @@ func (h *hdr7z) num() (uint64, error) {
 	return v, nil
 }
 
+// bytes reads a field of n bytes (n at most 16: a coder's ID or
+// properties).
+func (h *hdr7z) bytes(n uint64) ([]byte, error) {
+	if n > h.left {
+		return nil, fmt.Errorf("the 7z header declares a %d-byte field with %d bytes left in it", n, h.left)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(h.r, b); err != nil {
+		return nil, fmt.Errorf("reading the 7z header: %w", err)
+	}
+	h.left -= n
+	return b, nil
+}
+
+// unpack checks the header an encoded header packs, when LZMA alone packs
+// it into one stream inside the file: it streams the header through a
+// decoder (holding at most its unpacked size, itself at most
+// max7zEncodedHeader) into the checks of a plain header. A stream that does
+// not decode is left to the library, which reports it.
+func (h *hdr7z) unpack() error {
+	p := h.packed
+	if p.streams != 1 || p.coders != 1 || !bytes.Equal(p.method, method7zLZMA) || len(p.props) != 5 ||
+		p.size == 0 || p.unpacked == 0 || p.pos > h.packEnd || p.size > h.packEnd-p.pos {
+		return errStop7zCheck
+	}
+	// The decoder reads LZMA's classic header: the properties 7z stores
+	// (lc/lp/pb, dictionary size), then the unpacked size.
+	head := binary.LittleEndian.AppendUint64(append([]byte{}, p.props...), p.unpacked)
+	dec, err := lzma.NewReader(io.MultiReader(bytes.NewReader(head), io.NewSectionReader(h.ra, int64(32+p.pos), int64(p.size))))
+	if err != nil {
+		return errStop7zCheck
+	}
+	inner := &hdr7z{r: bufio.NewReaderSize(&stopOnError{r: dec}, 4096), ra: h.ra, left: p.unpacked,
+		packEnd: h.packEnd, maxEntries: h.maxEntries, unpacked: true}
+	err = inner.header()
+	var de decodeError
+	if errors.As(err, &de) {
+		return errStop7zCheck
+	}
+	return err
+}
+
+// decodeError is a failure of the LZMA decoder under an encoded header's
+// check: a damaged stream, which the library reports when it reads it.
+type decodeError struct{ err error }
+
+func (e decodeError) Error() string { return e.err.Error() }
+func (e decodeError) Unwrap() error { return e.err }
+
+// stopOnError marks the decoder's errors (but not the end of the header)
+// as decodeError, so unpack can tell them from what the check refuses.
+type stopOnError struct{ r io.Reader }
+
+func (s *stopOnError) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = decodeError{err}
+	}
+	return n, err
+}
+
 func (h *hdr7z) skip(n uint64) error {
 	if n > h.left {
 		return fmt.Errorf("the 7z header declares a %d-byte field with %d bytes left in it", n, h.left)
@@ -145,9 +229,14 @@ func (h *hdr7z) header() error {
 	}
 	switch id {
 	case id7zEncodedHeader:
+		if h.unpacked {
+			return errStop7zCheck // encoded twice: 7-Zip never writes it
+		}
 		h.encoded = true
-		_, err := h.streamsInfo()
-		return err
+		if _, err := h.streamsInfo(); err != nil {
+			return err
+		}
+		return h.unpack()
 	case id7zHeader:
 	default:
 		return errStop7zCheck
@@ -250,6 +339,9 @@ func (h *hdr7z) packInfo() error {
 	if err := h.fits("packed streams", count, 1); err != nil {
 		return err
 	}
+	if h.encoded {
+		h.packed.pos, h.packed.streams = pos, int(min(count, 2))
+	}
 	for {
 		id, err := h.byte()
 		if err != nil {
@@ -264,6 +356,9 @@ func (h *hdr7z) packInfo() error {
 				size, err := h.num()
 				if err != nil {
 					return err
+				}
+				if h.encoded && i == 0 {
+					h.packed.size = size
 				}
 				var carry uint64
 				if end, carry = bits.Add64(end, size, 0); carry != 0 || end > h.packEnd {
@@ -358,6 +453,9 @@ func (h *hdr7z) unpackInfo() (folders uint64, folderCRC []byte, err error) {
 		if h.encoded && size > max7zEncodedHeader {
 			return 0, nil, fmt.Errorf("the encoded 7z header declares %d bytes once unpacked, over the %d MiB a header may take", size, max7zEncodedHeader>>20)
 		}
+		if h.encoded {
+			h.packed.unpacked = size
+		}
 	}
 	folderCRC = []byte{}
 	for {
@@ -397,7 +495,8 @@ func (h *hdr7z) folder() (uint64, error) {
 		if flags&0x80 != 0 {
 			return 0, errStop7zCheck // alternative methods: not in use
 		}
-		if err := h.skip(uint64(flags & 0x0f)); err != nil {
+		method, err := h.bytes(uint64(flags & 0x0f))
+		if err != nil {
 			return 0, err
 		}
 		ci, co := uint64(1), uint64(1)
@@ -413,14 +512,24 @@ func (h *hdr7z) folder() (uint64, error) {
 			return 0, fmt.Errorf("a 7z coder declares %d in and %d out streams (a folder has at most %d)", ci, co, max7zFolderStreams)
 		}
 		in, out = in+ci, out+co
+		var props []byte
 		if flags&0x20 != 0 {
 			size, err := h.num()
 			if err != nil {
 				return 0, err
 			}
-			if err := h.skip(size); err != nil {
+			if h.encoded && size <= 16 {
+				props, err = h.bytes(size)
+			} else {
+				err = h.skip(size)
+			}
+			if err != nil {
 				return 0, err
 			}
+		}
+		if h.encoded {
+			h.packed.coders++
+			h.packed.method, h.packed.props = method, props
 		}
 	}
 	if in > max7zFolderStreams || out > max7zFolderStreams || out == 0 || in < out {

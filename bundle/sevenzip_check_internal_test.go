@@ -61,14 +61,16 @@ func TestCheck7zCountsFollowsReal7z(t *testing.T) {
 				t.Fatalf("check7z refused a 7-Zip archive: %v", err)
 			}
 			off, n := binary.LittleEndian.Uint64(data[12:]), binary.LittleEndian.Uint64(data[20:])
-			h := &hdr7z{r: bufio.NewReader(bytes.NewReader(data[32+off : 32+off+n])), left: n, packEnd: off, maxEntries: 100}
+			h := &hdr7z{r: bufio.NewReader(bytes.NewReader(data[32+off : 32+off+n])), ra: bytes.NewReader(data), left: n, packEnd: off, maxEntries: 100}
 			if err := h.header(); err != nil {
 				t.Fatalf("the check did not follow the header to its end: %v", err)
 			}
 			if h.left != 0 {
 				t.Errorf("the check stopped with %d header bytes unread", h.left)
 			}
-			if err := check7z(bytes.NewReader(data), int64(len(data)), 10); err == nil && !h.encoded {
+			// A packed header is unpacked and checked too, so the limit
+			// holds whichever way 7-Zip stored the header.
+			if err := check7z(bytes.NewReader(data), int64(len(data)), 10); err == nil {
 				t.Errorf("44 entries passed a limit of 10")
 			}
 		})

@@ -1,6 +1,7 @@
 package bundle_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/crc32"
 	"runtime"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/fsagent/triage/bundle"
 	"github.com/fsagent/triage/internal/archivetest"
+	"github.com/ulikunitz/xz/lzma"
 )
 
 // num7z encodes v as a 7z UINT64 in its 9-byte form (first byte 0xff, then
@@ -22,7 +24,11 @@ func num7z(v uint64) []byte {
 // folder and file counts are the ones given. The library would size its
 // slices from those counts.
 func crafted7z(folders, files uint64) []byte {
-	packed := []byte("hello\n")
+	return wrap7z([]byte("hello\n"), craftedHeader7z(folders, files))
+}
+
+// craftedHeader7z is the plain header of crafted7z.
+func craftedHeader7z(folders, files uint64) []byte {
 	var h []byte
 	h = append(h, 0x01, 0x04)                                   // kHeader, kMainStreamsInfo
 	h = append(h, 0x06, 0x00, 0x01, 0x09, 0x06, 0x00)           // kPackInfo pos 0, 1 stream, kSize 6, kEnd
@@ -34,7 +40,41 @@ func crafted7z(folders, files uint64) []byte {
 	h = append(h, 0x11, 0x0d, 0x00)                             // kName, 13 bytes, not external
 	h = append(h, 'a', 0, '.', 0, 't', 0, 'x', 0, 't', 0, 0, 0) // "a.txt" in UTF-16LE, ended by 0
 	h = append(h, 0x00, 0x00)                                   // end of file properties; end of header
-	return wrap7z(packed, h)
+	return h
+}
+
+// encoded7z is crafted7z with its header packed by LZMA behind an encoded
+// header, as 7-Zip writes it by default.
+func encoded7z(t *testing.T, folders, files uint64) []byte {
+	t.Helper()
+	plain := craftedHeader7z(folders, files)
+	var buf bytes.Buffer
+	w, err := lzma.WriterConfig{Size: int64(len(plain))}.NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(plain); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The classic LZMA header: properties (5 bytes) and size (8), then the
+	// stream; 7z keeps the properties in the coder and the size apart.
+	props, stream := buf.Bytes()[:5], buf.Bytes()[13:]
+	data := []byte("hello\n")
+	h := []byte{0x17, 0x06}                           // kEncodedHeader, kPackInfo
+	h = append(h, num7z(uint64(len(data)))...)        // the packed header after the file's data
+	h = append(h, num7z(1)...)                        // one packed stream
+	h = append(h, 0x09)                               // kSize
+	h = append(h, num7z(uint64(len(stream)))...)      // its size
+	h = append(h, 0x00, 0x07, 0x0b, 0x01, 0x00)       // kEnd; kUnPackInfo, kFolder, 1 folder, not external
+	h = append(h, 0x01, 0x23, 0x03, 0x01, 0x01, 0x05) // 1 coder: 3-byte ID 03 01 01 (LZMA) with 5 bytes of properties
+	h = append(h, props...)                           //
+	h = append(h, 0x0c)                               // kCodersUnPackSize
+	h = append(h, num7z(uint64(len(plain)))...)       // the header's size
+	h = append(h, 0x00, 0x00)                         // kEnd of unpack info; kEnd of streams info
+	return wrap7z(append(data, stream...), h)
 }
 
 // wrap7z puts packed data and a next header behind a signature header,
@@ -60,6 +100,7 @@ func TestCrafted7zCountsRefused(t *testing.T) {
 		name           string
 		folders, files uint64
 		encoded        bool // an encoded header declaring 2^40 bytes
+		packed         bool // the header packed by LZMA behind an encoded one
 		lim            bundle.Limits
 		loss, msg      string
 	}{
@@ -81,6 +122,18 @@ func TestCrafted7zCountsRefused(t *testing.T) {
 			msg:  "7z archive is truncated or corrupt (the encoded 7z header declares 1099511627776 bytes once unpacked, over the 64 MiB a header may take); 0 entries before the damage were read, the rest is skipped",
 		},
 		{
+			// The counts inside a packed header are checked too: the
+			// library would allocate ~0.6 GB for 4 million files.
+			name: "packed header, files over max-entries", folders: 1, files: 1 << 22, packed: true,
+			loss: bundle.LossLimit,
+			msg:  "7z archive skipped: its header declares 4194304 files, more than the 100000 entries allowed (limit --max-entries; raise it only for a bundle you trust)",
+		},
+		{
+			name: "packed header, files cannot fit", folders: 1, files: 1 << 21, packed: true, lim: bundle.Limits{MaxEntries: 1 << 30},
+			loss: bundle.LossArchive,
+			msg:  "7z archive is truncated or corrupt (the 7z header declares 2097152 files, more than its remaining 17 bytes can hold (a crafted or corrupt header)); 0 entries before the damage were read, the rest is skipped",
+		},
+		{
 			name: "folders cannot fit", folders: 1 << 21, files: 1,
 			loss: bundle.LossArchive,
 			msg:  "7z archive is truncated or corrupt (the 7z header declares 2097152 folders, more than its remaining 35 bytes can hold (a crafted or corrupt header)); 0 entries before the damage were read, the rest is skipped",
@@ -93,6 +146,9 @@ func TestCrafted7zCountsRefused(t *testing.T) {
 				lim.MaxBufferBytes = 1 << 20
 			}
 			data := crafted7z(c.folders, c.files)
+			if c.packed {
+				data = encoded7z(t, c.folders, c.files)
+			}
 			if c.encoded {
 				h := []byte{0x17, 0x06, 0x00, 0x01, 0x09, 0x06, 0x00, 0x07, 0x0b, 0x01, 0x00, 0x01, 0x01, 0x00, 0x0c}
 				h = append(append(h, num7z(1<<40)...), 0x00, 0x00)
@@ -137,13 +193,15 @@ func TestCrafted7zCountsRefused(t *testing.T) {
 // TestCrafted7zWithSaneCountsIsRead: the crafted archive with counts that
 // fit is read by the library, so the refusals above come from the counts.
 func TestCrafted7zWithSaneCountsIsRead(t *testing.T) {
-	b, got := walkMem(t, "one.7z", crafted7z(1, 1), bundle.Limits{})
-	if len(got) != 1 || got[0].Body != "hello\n" {
-		t.Errorf("the crafted 7z with sane counts yielded %+v, want its one file", got)
-	}
-	for _, w := range b.Warnings() {
-		if strings.Contains(w.Msg, "7z header declares") {
-			t.Errorf("a header with sane counts was refused: %v", w)
+	for name, data := range map[string][]byte{"plain": crafted7z(1, 1), "packed": encoded7z(t, 1, 1)} {
+		b, got := walkMem(t, "one.7z", data, bundle.Limits{})
+		if len(got) != 1 || got[0].Body != "hello\n" {
+			t.Errorf("%s header: the crafted 7z with sane counts yielded %+v, want its one file", name, got)
+		}
+		for _, w := range b.Warnings() {
+			if strings.Contains(w.Msg, "7z header declares") {
+				t.Errorf("%s header: a header with sane counts was refused: %v", name, w)
+			}
 		}
 	}
 }
