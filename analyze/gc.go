@@ -14,8 +14,9 @@ const GCPercent = 400
 
 // The soft memory limit TuneGC sets follows the live heap, checked after
 // every collection: LimitFloor while the live heap leaves at least
-// LimitSlack of it free, else the live heap plus LimitRoom, up to
-// LimitCeiling.
+// LimitSlack of it free (raised when the runtime's own memory would leave
+// the heap less than LimitMinRoom to grow), else the live heap plus
+// LimitRoom, up to LimitCeiling.
 //
 // What an analysis keeps alive ranges from 25 MB (a plain bundle of any
 // size: line batches in flight, decoder windows; the model holds what
@@ -67,11 +68,20 @@ func TuneGC() (stop func()) {
 	return f.stop
 }
 
-// limitFor is the soft limit for a live heap of that many bytes.
-func limitFor(live uint64) int64 {
+// LimitMinRoom is the least heap growth the floor leaves between two
+// collections. The soft limit counts the runtime's own memory too (span
+// and GC metadata, stacks: 9-12 MB here), so a live heap just under the
+// floor's slack left the heap no room at all: with 33-36 MB live, the
+// busy shapes collected every 1-2 MB, 40 times in a third of a second,
+// and the collector took a tenth of the run's CPU.
+const LimitMinRoom = 8 << 20
+
+// limitFor is the soft limit for a live heap of that many bytes, when the
+// runtime holds nonHeap bytes beside the heap.
+func limitFor(live, nonHeap uint64) int64 {
 	l := int64(min(live, LimitCeiling))
 	if l <= LimitFloor-LimitSlack {
-		return LimitFloor
+		return min(max(LimitFloor, l+int64(min(nonHeap, LimitCeiling))+LimitMinRoom), LimitCeiling)
 	}
 	return min(l+LimitRoom, LimitCeiling)
 }
@@ -83,7 +93,20 @@ type follower struct {
 	mu      sync.Mutex // held while the limit is set, so stop is final
 	stopped bool
 	last    uint64 // live heap after the cycle before
-	sample  [1]metrics.Sample
+	sample  []metrics.Sample
+}
+
+// followed are the metrics the follower reads: the live heap, and what
+// the soft limit counts beside the heap's objects. As the runtime counts
+// it, that is all mapped memory less the objects and the free or returned
+// heap: the unused tails of the heap's spans count against the limit as
+// metadata and stacks do.
+var followed = []string{
+	"/gc/heap/live:bytes",
+	"/memory/classes/total:bytes",
+	"/memory/classes/heap/objects:bytes",
+	"/memory/classes/heap/free:bytes",
+	"/memory/classes/heap/released:bytes",
 }
 
 func (f *follower) arm() {
@@ -99,15 +122,30 @@ func (f *follower) cycle() {
 	if f.stopped {
 		return
 	}
-	f.sample[0].Name = "/gc/heap/live:bytes"
-	metrics.Read(f.sample[:])
+	if f.sample == nil {
+		f.sample = make([]metrics.Sample, len(followed))
+		for i, name := range followed {
+			f.sample[i].Name = name
+		}
+	}
+	metrics.Read(f.sample)
+	var v [5]uint64
+	for i, s := range f.sample {
+		if s.Value.Kind() == metrics.KindUint64 {
+			v[i] = s.Value.Uint64()
+		}
+	}
 	if f.sample[0].Value.Kind() == metrics.KindUint64 {
+		live := v[0]
+		var nonHeap uint64
+		if heap := v[2] + v[3] + v[4]; v[1] > heap {
+			nonHeap = v[1] - heap
+		}
 		// The smaller of the last two cycles: a large list made while a
 		// cycle runs counts as live in that cycle only (the 15 MB lsof's
 		// 12 MB of rows showed as 46 MB live for one cycle, 30 MB the
 		// next).
-		live := f.sample[0].Value.Uint64()
-		debug.SetMemoryLimit(limitFor(min(live, f.last)))
+		debug.SetMemoryLimit(limitFor(min(live, f.last), nonHeap))
 		f.last = live
 	}
 	f.arm()

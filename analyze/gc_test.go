@@ -7,23 +7,29 @@ import (
 )
 
 // The soft limit stays at the floor while the live heap leaves its slack
-// free, then leaves LimitRoom above the live heap, up to the ceiling.
+// free and the floor leaves LimitMinRoom beside the runtime's own memory,
+// then leaves LimitRoom above the live heap, up to the ceiling.
 func TestLimitFor(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct {
-		live uint64
-		want int64
+		live, nonHeap uint64
+		want          int64
 	}{
-		{0, LimitFloor},
-		{10 * mib, LimitFloor},
-		{LimitFloor - LimitSlack, LimitFloor},
-		{LimitFloor - LimitSlack + 1, LimitFloor - LimitSlack + 1 + LimitRoom},
-		{60 * mib, 60*mib + LimitRoom},
-		{LimitCeiling - LimitRoom, LimitCeiling},
-		{500 * mib, LimitCeiling},
+		{0, 0, LimitFloor},
+		{10 * mib, 10 * mib, LimitFloor},
+		{LimitFloor - LimitSlack, 0, LimitFloor},
+		// 33 MiB live beside 10 MiB of the runtime's: the floor would
+		// leave 3 MiB to allocate before the next collection.
+		{33 * mib, 10 * mib, 33*mib + 10*mib + LimitMinRoom},
+		{LimitFloor - LimitSlack, 10 * mib, LimitFloor - LimitSlack + 10*mib + LimitMinRoom},
+		{LimitFloor - LimitSlack, 500 * mib, LimitCeiling},
+		{LimitFloor - LimitSlack + 1, 10 * mib, LimitFloor - LimitSlack + 1 + LimitRoom},
+		{60 * mib, 10 * mib, 60*mib + LimitRoom},
+		{LimitCeiling - LimitRoom, 0, LimitCeiling},
+		{500 * mib, 0, LimitCeiling},
 	} {
-		if got := limitFor(c.live); got != c.want {
-			t.Errorf("limitFor(%d MiB) = %d MiB, want %d MiB", c.live/mib, got/mib, c.want/mib)
+		if got := limitFor(c.live, c.nonHeap); got != c.want {
+			t.Errorf("limitFor(%d MiB, %d MiB) = %d MiB, want %d MiB", c.live/mib, c.nonHeap/mib, got/mib, c.want/mib)
 		}
 	}
 	if LimitFloor-LimitSlack+LimitRoom > LimitCeiling || LimitFloor > LimitCeiling {

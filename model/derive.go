@@ -1,7 +1,9 @@
 package model
 
 import (
+	"cmp"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -106,8 +108,13 @@ func (m *Model) ensure() {
 				d.slowest = append(d.slowest, i)
 			}
 		}
-		sort.SliceStable(d.slowest, func(i, j int) bool {
-			return m.Syscalls[d.slowest[i]].Duration > m.Syscalls[d.slowest[j]].Duration
+		// Slowest first, equal durations in file order (a million calls:
+		// pdqsort with the index as tie-break, not a stable sort).
+		slices.SortFunc(d.slowest, func(a, b int) int {
+			if c := cmp.Compare(m.Syscalls[b].Duration, m.Syscalls[a].Duration); c != 0 {
+				return c
+			}
+			return a - b
 		})
 		d.procByCommand = map[string][]int{}
 		for i, p := range m.Processes {

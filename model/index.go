@@ -55,7 +55,16 @@ func newSortedPaths(n int, pathOf func(int) string) sortedPaths {
 		}
 		es = append(es, entry{p, int32(i)})
 	}
-	slices.SortStableFunc(es, func(a, b entry) int { return strings.Compare(a.path, b.path) })
+	// Equal paths stay in fact order. Breaking ties by index gives the
+	// order a stable sort would, with pdqsort's cost instead of the stable
+	// sort's insertion runs and rotations (0.23 s against 0.07 s for the
+	// 300,000 rows of a busy guard point).
+	slices.SortFunc(es, func(a, b entry) int {
+		if c := strings.Compare(a.path, b.path); c != 0 {
+			return c
+		}
+		return int(a.i - b.i)
+	})
 	s.order = make([]int32, len(es))
 	for k, e := range es {
 		s.order[k] = e.i
