@@ -309,6 +309,16 @@ func TestLsofParallel(t *testing.T) {
 			if long != 2 {
 				t.Fatalf("%d long rows kept, want 2", long)
 			}
+			// Rows are packed into place on every core: each is in line
+			// order and holds the fields of its own line.
+			prev := 0
+			for i, f := range got[1].OpenFiles.Facts() {
+				if f.Src.Line <= prev || !strings.HasSuffix(strings.TrimRight(f.Src.Text, "\r"), f.Name) ||
+					!strings.Contains(f.Src.Text, fmt.Sprintf(" %d ", f.PID)) {
+					t.Fatalf("row %d (line %d after %d): pid %d name %q from %q", i, f.Src.Line, prev, f.PID, f.Name, f.Src.Text)
+				}
+				prev = f.Src.Line
+			}
 			// The same facts; the rows may be stored differently (batches
 			// squeeze their lines, see model.SqueezeLine).
 			if a, b := got[0].OpenFiles.Facts(), got[1].OpenFiles.Facts(); !reflect.DeepEqual(a, b) {

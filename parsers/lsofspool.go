@@ -495,25 +495,25 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst model.O
 
 // mergeKept merges the rows st kept while reading (compact, in line order)
 // into facts, whose elements from a on are the rows found later, in line
-// order, and whose first a elements are room for st's rows. Writing from the
-// front never overtakes the later rows still to be read.
+// order, and whose first a elements are room for st's rows. The later rows
+// move down first, each to its final place, leaving room at the places of
+// st's rows; writing from the front never overtakes the later rows still to
+// be moved. st's rows are then packed into the room on every core.
 func mergeKept(path string, facts model.OpenFileTable, a int, st *lsofState) {
+	room := make([]int32, 0, a) // where st's rows go, in line order
 	k, ib := 0, a
-	cur := newRecCursor(st)
-	for {
-		r, rs := cur.peek()
-		if r == nil {
-			return // the later rows left are in place: k == ib
+	for _, ch := range append(st.recs.chunks, st.recs.cur) {
+		for i := range ch {
+			for ib < len(facts) && facts[ib].Src().Line < int(ch[i].line) {
+				facts[k] = facts[ib]
+				k, ib = k+1, ib+1
+			}
+			room = append(room, int32(k))
+			k++
 		}
-		if ib < len(facts) && facts[ib].Src().Line < int(r.line) {
-			facts[k] = facts[ib]
-			ib++
-		} else {
-			facts[k] = rs.pack(r, path, prevRow(facts, k))
-			cur.advance()
-		}
-		k++
 	}
+	// The later rows left are in place: k == ib.
+	packKept(path, facts, st, func(i int) int { return int(room[i]) })
 }
 
 // finish is the deferred work of a file read with Deps: with every guard
@@ -535,7 +535,7 @@ func (st *lsofState) finish(path string, stat int) Finish {
 		ls.Lost += s.lost
 		if len(fresh) == 0 {
 			ls.Unkept += s.rows
-			emitMerged(path, out, st)
+			emitKept(path, out, st)
 			return nil
 		}
 		base, a := len(out.OpenFiles), st.recs.n
@@ -543,7 +543,7 @@ func (st *lsofState) finish(path string, stat int) Finish {
 		if err != nil {
 			ls.Unkept += s.rows
 			out.OpenFiles = out.OpenFiles[:base]
-			emitMerged(path, out, st)
+			emitKept(path, out, st)
 			return []Warning{{Path: path, Msg: fmt.Sprintf("re-reading the rows held for guard points %s failed: %v; open files inside them are not reported", strings.Join(fresh, ", "), err), Loss: LossArtifact}}
 		}
 		ls.Unkept += unkept
@@ -571,11 +571,6 @@ func prevRow(dst model.OpenFileTable, k int) *model.OpenFileRow {
 		return nil
 	}
 	return &dst[k-1]
-}
-
-// lastRow is the last row of t, or nil.
-func lastRow(t model.OpenFileTable) *model.OpenFileRow {
-	return prevRow(t, len(t))
 }
 
 // withinAny reports whether p lies inside one of the cleaned dirs.
