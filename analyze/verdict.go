@@ -170,7 +170,7 @@ func (r *Result) judge(set *rules.Set) {
 			// A file named like an artifact of which no line made sense
 			// is unreadable, not an artifact that shows nothing wrong.
 			msg := fmt.Sprintf("this %s artifact yielded nothing: every line drew a warning (%s; the first: %s)",
-				a.Kind, wording.Plural(len(a.Warnings), "warning", "warnings"), a.Warnings[0].Msg)
+				a.Kind, wording.Plural(parsers.CountWarnings(a.Warnings), "warning", "warnings"), a.Warnings[0].Msg)
 			r.Incomplete = append(r.Incomplete, Reason{Kind: ReasonArtifact, Path: a.Path, Message: msg})
 			damaged[artifactKey(a)] = msg
 		}
@@ -387,7 +387,7 @@ func orList(items []string) string {
 // "lsof.out (lsof, 3 warnings, see the warnings); 2 more files with warnings".
 func warnedText(arts []Artifact) string {
 	first := arts[0]
-	s := fmt.Sprintf("%s (%s, %s, see the warnings)", first.Path, first.Kind, wording.Plural(len(first.Warnings), "warning", "warnings"))
+	s := fmt.Sprintf("%s (%s, %s, see the warnings)", first.Path, first.Kind, wording.Plural(parsers.CountWarnings(first.Warnings), "warning", "warnings"))
 	if len(arts) > 1 {
 		s += fmt.Sprintf("; %s with warnings", wording.Plural(len(arts)-1, "more file", "more files"))
 	}

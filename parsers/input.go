@@ -103,6 +103,23 @@ type Warning struct {
 	// part, so its facts are missing (see bundle.Warning.Loss); "" for a
 	// problem with one line that the rest of the file survives.
 	Loss string `json:"loss,omitempty"`
+	// Omitted is set on the warning that closes a file's list when the
+	// file drew more than its list keeps: how many were left out. Count
+	// warnings with CountWarnings, which counts those too.
+	Omitted int `json:"omitted,omitempty"`
+}
+
+// CountWarnings is how many warnings ws stands for: each warning once, and
+// a closing "N more warnings not shown" as the N it stands for, so that a
+// file that drew 5,000 warnings is said to have 5,000, not 101.
+func CountWarnings(ws []Warning) int {
+	n := len(ws)
+	for _, w := range ws {
+		if w.Omitted > 0 {
+			n += w.Omitted - 1
+		}
+	}
+	return n
 }
 
 // LossArtifact is Warning.Loss for a file whose facts are missing in part:
@@ -392,7 +409,7 @@ func (in *Input) WarnAt(line int, format string, args ...any) {
 func (in *Input) Warnings() []Warning {
 	w := in.warnings
 	if in.dropped > 0 {
-		w = append(w[:len(w):len(w)], Warning{Path: in.Path, Msg: fmt.Sprintf("%d more warnings not shown", in.dropped)})
+		w = append(w[:len(w):len(w)], Warning{Path: in.Path, Msg: fmt.Sprintf("%d more warnings not shown", in.dropped), Omitted: in.dropped})
 	}
 	return w
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fsagent/triage/analyze"
 	"github.com/fsagent/triage/internal/wording"
+	"github.com/fsagent/triage/parsers"
 )
 
 // InventoryJSON writes what `triage inventory --format json` prints: the
@@ -50,17 +51,17 @@ func Inventory(w io.Writer, res *analyze.Result, width int) error {
 	t.Header("PATH", "SIZE", "KIND", "PARSER", "BY", "FACTS", "WARNINGS")
 	warnings := 0
 	for _, a := range res.Inventory {
-		warnings += len(a.Warnings)
+		warnings += parsers.CountWarnings(a.Warnings)
 		if err := t.Append(safe(a.Path), strconv.FormatInt(a.Size, 10), safe(string(a.Kind)), safe(a.Parser), safe(a.IdentifiedBy),
-			strconv.Itoa(a.Facts), strconv.Itoa(len(a.Warnings))); err != nil {
+			strconv.Itoa(a.Facts), strconv.Itoa(parsers.CountWarnings(a.Warnings))); err != nil {
 			return err
 		}
 		// A sectioned file's sections are listed under it: the header's
 		// line in the file, then the command or file it names.
 		for _, s := range a.Sections {
-			warnings += len(s.Warnings)
+			warnings += parsers.CountWarnings(s.Warnings)
 			if err := t.Append(sectionLabel(s), strconv.FormatInt(s.Size, 10), safe(string(s.Kind)), safe(s.Parser), safe(s.IdentifiedBy),
-				strconv.Itoa(s.Facts), strconv.Itoa(len(s.Warnings))); err != nil {
+				strconv.Itoa(s.Facts), strconv.Itoa(parsers.CountWarnings(s.Warnings))); err != nil {
 				return err
 			}
 		}

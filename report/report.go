@@ -195,7 +195,7 @@ func (c counts) String() string {
 func warningCount(r *analyze.Result) int {
 	n := len(r.Warnings)
 	for _, a := range r.Inventory {
-		n += len(a.Warnings)
+		n += parsers.CountWarnings(a.Warnings)
 	}
 	return n
 }
