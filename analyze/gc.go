@@ -70,10 +70,11 @@ func TuneGC() (stop func()) {
 
 // LimitMinRoom is the least heap growth the floor leaves between two
 // collections. The soft limit counts the runtime's own memory too (span
-// and GC metadata, stacks: 9-12 MB here), so a live heap just under the
-// floor's slack left the heap no room at all: with 33-36 MB live, the
-// busy shapes collected every 1-2 MB, 40 times in a third of a second,
-// and the collector took a tenth of the run's CPU.
+// and GC metadata, stacks, the unused tails of the heap's spans: about
+// 10-12 MB here), so a live heap just under the floor's slack left the
+// heap almost no room: with 33-36 MB live, the status-late shape of
+// docs/performance.md collected every 1-2 MB, 40 times in a third of a
+// second, and the collector took a tenth of the run's CPU.
 const LimitMinRoom = 8 << 20
 
 // limitFor is the soft limit for a live heap of that many bytes, when the
