@@ -32,6 +32,7 @@ type serveFlags struct {
 	data        string
 	workers     int
 	maxUpload   int64
+	maxImport   int64
 	tokenFile   string
 	proxyHeader string
 	retain      string
@@ -66,6 +67,7 @@ running it in production.`,
 	fs.StringVar(&f.data, "data", "./triage-data", "keep the database and the uploaded bundles in this directory")
 	fs.IntVar(&f.workers, "workers", runtime.NumCPU(), "analyze this many bundles at once")
 	fs.Int64Var(&f.maxUpload, "max-upload", 2<<30, "refuse uploads larger than this many bytes")
+	fs.Int64Var(&f.maxImport, "max-import", serve.DefaultMaxImport, "refuse imported results files larger than this many bytes")
 	fs.StringVar(&f.tokenFile, "token-file", "", "require a bearer token from this file (one per line)")
 	fs.StringVar(&f.proxyHeader, "trust-proxy-header", "", "trust requests carrying this header (e.g. X-Forwarded-User), set by an authenticating reverse proxy")
 	fs.StringVar(&f.retain, "retain", "", "delete stored bundles older than this (e.g. 90d or 2160h); reports are kept (default: keep for ever)")
@@ -84,7 +86,7 @@ func runServe(ctx context.Context, f *serveFlags) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	cfg := serve.Config{Limits: *f.limits, Workers: f.workers, MaxUpload: f.maxUpload,
+	cfg := serve.Config{Limits: *f.limits, Workers: f.workers, MaxUpload: f.maxUpload, MaxImport: f.maxImport,
 		ProxyHeader: f.proxyHeader, Retain: retain, Version: version,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 	if f.tokenFile != "" {

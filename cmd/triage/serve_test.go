@@ -403,6 +403,31 @@ func TestServeRefusesExposedWithoutAuth(t *testing.T) {
 	}
 }
 
+// TestServeMaxImport: --max-import bounds an imported results file; the
+// same file is imported under a limit it fits.
+func TestServeMaxImport(t *testing.T) {
+	var imp bytes.Buffer
+	for i := range 20 {
+		fmt.Fprintf(&imp, `{"ticket":"IMP-%d","bundle":"/archive/%d.tgz","sha256":"%064x","size":1000,"duration_ms":1,"status":"ok","warnings":0,"findings":[]}`+"\n", i, i, i)
+	}
+	for _, c := range []struct {
+		limit int
+		want  int
+	}{{imp.Len() - 1, http.StatusRequestEntityTooLarge}, {imp.Len(), http.StatusOK}} {
+		s := startServe(t, t.TempDir(), "--max-import", strconv.Itoa(c.limit))
+		resp, err := http.Post(s.url+"/api/v1/import", "application/x-ndjson", bytes.NewReader(imp.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("--max-import %d, a %d-byte file: status %d, want %d: %s", c.limit, imp.Len(), resp.StatusCode, c.want, body)
+		}
+		s.stop(t)
+	}
+}
+
 // TestServeBigBundlesRSS measures the server's peak RSS while 4 workers
 // analyze four 1 GiB bundles (uncompressed size) at once. It writes about
 // 1 GB of test data and takes minutes, so it runs only with
