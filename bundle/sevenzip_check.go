@@ -495,7 +495,12 @@ func (h *hdr7z) folder() (uint64, error) {
 		if flags&0x80 != 0 {
 			return 0, errStop7zCheck // alternative methods: not in use
 		}
-		method, err := h.bytes(uint64(flags & 0x0f))
+		var method []byte
+		if h.encoded {
+			method, err = h.bytes(uint64(flags & 0x0f))
+		} else {
+			err = h.skip(uint64(flags & 0x0f))
+		}
 		if err != nil {
 			return 0, err
 		}
