@@ -310,6 +310,7 @@ func Fuzz7z(f *testing.F) {
 	} else {
 		f.Log("7z not installed: fuzzing only from the committed corpus in testdata/fuzz/Fuzz7z")
 	}
+	f.Add(encoded7z(f, 1, 1)) // a header packed by LZMA, without 7-Zip installed too
 	seedDamage(f, ".7z")
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzWalk(t, "upload.7z", data) })
 }

@@ -45,7 +45,7 @@ func craftedHeader7z(folders, files uint64) []byte {
 
 // encoded7z is crafted7z with its header packed by LZMA behind an encoded
 // header, as 7-Zip writes it by default.
-func encoded7z(t *testing.T, folders, files uint64) []byte {
+func encoded7z(t testing.TB, folders, files uint64) []byte {
 	t.Helper()
 	plain := craftedHeader7z(folders, files)
 	var buf bytes.Buffer
