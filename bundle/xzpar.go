@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mikelolasagasti/xz"
 )
@@ -257,6 +258,10 @@ type xzParReader struct {
 	delivered int64  // bytes of cur's block delivered
 	seq       io.Reader
 	err       error
+
+	// fastBlocks counts the blocks decoded by the fast path (xzfast.go),
+	// so tests can tell that it was taken.
+	fastBlocks atomic.Int64
 }
 
 // feed hands the blocks out in order, to the reader's queue first: the
@@ -286,7 +291,16 @@ func (r *xzParReader) feed(jobs chan<- *xzJob) {
 func (r *xzParReader) work(jobs <-chan *xzJob) {
 	defer r.wg.Done()
 	var z *xz.Reader
+	var fast xzFast
 	for j := range jobs {
+		if ok, err := r.decodeFast(&fast, j); ok {
+			if err == nil {
+				r.fastBlocks.Add(1)
+			}
+			j.err = err
+			close(j.out)
+			continue
+		}
 		src := r.s.sub(r.ra, j.i, j.i+1)
 		var err error
 		if z == nil {

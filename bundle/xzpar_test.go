@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
+	"os/exec"
 	"reflect"
 	"runtime"
 	"strings"
@@ -152,6 +153,68 @@ func TestXzParallelSameBytes(t *testing.T) {
 					t.Fatal("the parallel reader refused a multi-block stream")
 				}
 				sameResult(t, fmt.Sprintf("reads of %d", size), got, want)
+			}
+		})
+	}
+}
+
+// TestXzParallelFastPath: blocks of LZMA2 alone are decoded by the fast
+// path, whatever their check; a block with another filter is left to the
+// general decoder; the bytes are the same either way.
+func TestXzParallelFastPath(t *testing.T) {
+	needCores(t)
+	data := xzTestData(700<<10 + 321)
+	type file struct {
+		name string
+		xz   []byte
+		fast bool // every block goes the fast way
+	}
+	files := []file{
+		{"ulikunitz crc64", archivetest.XzBlocks(t, data, 100<<10, uxz.WriterConfig{}), true},
+		{"ulikunitz sha256", archivetest.XzBlocks(t, data, 64<<10, uxz.WriterConfig{CheckSum: uxz.SHA256}), true},
+	}
+	if _, err := exec.LookPath("xz"); err != nil {
+		t.Log("SKIP (part): xz is not installed (.ci/run installs xz-utils): blocks written by xz itself are not tested")
+	} else {
+		for _, c := range []struct {
+			args []string
+			fast bool
+		}{
+			{[]string{"-T2", "--block-size=96KiB", "-6"}, true},
+			{[]string{"-T2", "--block-size=64KiB", "--check=crc32", "-1"}, true},
+			{[]string{"-T2", "--block-size=80KiB", "--check=none", "-7"}, true},
+			{[]string{"-T2", "--block-size=80KiB", "-9", "--memlimit=1GiB"}, false}, // 64 MiB dictionary
+			{[]string{"-T2", "--block-size=64KiB", "--x86", "--lzma2=preset=1"}, false},
+		} {
+			cmd := exec.Command("xz", append(c.args, "-c")...)
+			cmd.Stdin = bytes.NewReader(data)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("xz %v: %v", c.args, err)
+			}
+			files = append(files, file{"xz " + strings.Join(c.args, " "), out, c.fast})
+		}
+	}
+	for _, f := range files {
+		t.Run(f.name, func(t *testing.T) {
+			s := readXzStream(bytes.NewReader(f.xz), int64(len(f.xz)))
+			if s == nil {
+				t.Fatal("not a multi-block stream")
+			}
+			var in int64
+			p := newXzParallel(bytes.NewReader(f.xz), int64(len(f.xz)), &in)
+			if p == nil {
+				t.Fatal("declined")
+			}
+			defer p.Close()
+			got := readWith(p, 64<<10)
+			sameResult(t, f.name, got, readResult{data: data})
+			want := int64(0)
+			if f.fast {
+				want = int64(len(s.blocks))
+			}
+			if n := p.fastBlocks.Load(); n != want {
+				t.Errorf("%d of %d blocks went the fast way, want %d", n, len(s.blocks), want)
 			}
 		})
 	}
