@@ -121,7 +121,7 @@ func (r *xzParReader) decodeFast(f *xzFast, j *xzJob) (bool, error) {
 	case 1:
 		sum = crc32.NewIEEE()
 	case 4:
-		sum = crc64.New(crc64ECMA)
+		sum = &crc64x16{}
 	case 10:
 		sum = sha256.New()
 	}
@@ -153,7 +153,52 @@ func (r *xzParReader) decodeFast(f *xzFast, j *xzJob) (bool, error) {
 	return true, nil
 }
 
-var crc64ECMA = crc64.MakeTable(crc64.ECMA)
+// crc64x16 is xz's CRC64 (ECMA-182, the polynomial of hash/crc64.ECMA)
+// computed sixteen bytes a step: hash/crc64 takes eight, and at 1.9 GB/s
+// it was a tenth of the CPU of a .tar.xz analysis; this is about 1.3 times
+// as fast.
+type crc64x16 struct{ crc uint64 }
+
+// crc64Tables[k][b] is the CRC of byte b followed by k zero bytes.
+var crc64Tables = func() *[16][256]uint64 {
+	t := new([16][256]uint64)
+	t[0] = *crc64.MakeTable(crc64.ECMA)
+	for i := range 256 {
+		c := t[0][i]
+		for k := 1; k < 16; k++ {
+			c = t[0][byte(c)] ^ c>>8
+			t[k][i] = c
+		}
+	}
+	return t
+}()
+
+func (c *crc64x16) Write(p []byte) (int, error) {
+	n := len(p)
+	crc, t := ^c.crc, crc64Tables
+	for len(p) >= 16 {
+		a := binary.LittleEndian.Uint64(p) ^ crc
+		b := binary.LittleEndian.Uint64(p[8:16])
+		crc = t[15][byte(a)] ^ t[14][byte(a>>8)] ^ t[13][byte(a>>16)] ^ t[12][byte(a>>24)] ^
+			t[11][byte(a>>32)] ^ t[10][byte(a>>40)] ^ t[9][byte(a>>48)] ^ t[8][byte(a>>56)] ^
+			t[7][byte(b)] ^ t[6][byte(b>>8)] ^ t[5][byte(b>>16)] ^ t[4][byte(b>>24)] ^
+			t[3][byte(b>>32)] ^ t[2][byte(b>>40)] ^ t[1][byte(b>>48)] ^ t[0][byte(b>>56)]
+		p = p[16:]
+	}
+	for _, b := range p {
+		crc = t[0][byte(crc)^b] ^ crc>>8
+	}
+	c.crc = ^crc
+	return n, nil
+}
+
+func (c *crc64x16) Sum64() uint64 { return c.crc }
+func (c *crc64x16) Sum(b []byte) []byte {
+	return binary.BigEndian.AppendUint64(b, c.crc)
+}
+func (c *crc64x16) Reset()         { c.crc = 0 }
+func (c *crc64x16) Size() int      { return 8 }
+func (c *crc64x16) BlockSize() int { return 1 }
 
 // xzCheckBytes is sum as an xz block stores it: CRCs little-endian, SHA-256
 // as it is.

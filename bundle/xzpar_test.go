@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"hash/crc64"
 	"io"
 	"math/rand/v2"
 	"os/exec"
@@ -438,5 +439,27 @@ func TestXzParallelBundle(t *testing.T) {
 				t.Errorf("%d files read, want 3", len(files))
 			}
 		})
+	}
+}
+
+// TestCRC64x16 checks the sixteen-bytes-a-step CRC64 against hash/crc64,
+// for every length up to 100 and for writes split anywhere.
+func TestCRC64x16(t *testing.T) {
+	data := xzTestData(5000)
+	table := crc64.MakeTable(crc64.ECMA)
+	for n := range 100 {
+		c := &crc64x16{}
+		c.Write(data[:n])
+		if want := crc64.Checksum(data[:n], table); c.Sum64() != want {
+			t.Fatalf("%d bytes: %#x, want %#x", n, c.Sum64(), want)
+		}
+	}
+	for _, cut := range []int{1, 15, 16, 17, 1000, 4999} {
+		c := &crc64x16{}
+		c.Write(data[:cut])
+		c.Write(data[cut:])
+		if want := crc64.Checksum(data, table); c.Sum64() != want {
+			t.Fatalf("written in two at %d: %#x, want %#x", cut, c.Sum64(), want)
+		}
 	}
 }
