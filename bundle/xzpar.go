@@ -78,7 +78,7 @@ type xzStream struct {
 // readXzStream reads the footer and index of the xz file ra (size bytes)
 // and checks that they describe one stream covering the whole file. It
 // returns nil when they do not (the sequential decoder then reads the file
-// and reports whatever is wrong), and for a stream of fewer than two blocks.
+// and reports whatever is wrong), and for a stream without blocks.
 func readXzStream(ra io.ReaderAt, size int64) *xzStream {
 	if size < 12+8+12 {
 		return nil
@@ -117,7 +117,7 @@ func readXzStream(ra io.ReaderAt, size int64) *xzStream {
 	}
 	p := body[1:]
 	count, ok := xzVLI(&p)
-	if !ok || count < 2 || count > uint64(len(p))/2 {
+	if !ok || count < 1 || count > uint64(len(p))/2 {
 		return nil
 	}
 	s.blocks = make([]xzBlock, 0, count)
@@ -203,21 +203,26 @@ func (s *xzStream) sub(ra io.ReaderAt, from, to int) io.Reader {
 }
 
 // xzParWorkers is how many goroutines decode blocks: one per core, at most
-// xzParMaxWorkers; with one core there is nothing to gain.
+// xzParMaxWorkers.
 func xzParWorkers() int { return min(runtime.GOMAXPROCS(0), xzParMaxWorkers) }
 
 // newXzParallel returns a reader of the decoded content of the xz file ra
 // (size bytes) that decodes its blocks in parallel, or nil when the file is
-// not a multi-block stream this reader handles (see readXzStream) or there
-// is one core. in counts the compressed bytes consumed, for the ratio limit.
+// not a stream this reader handles (see readXzStream). A stream of one
+// block, or any stream on one core, is taken only when its first block
+// goes the fast way (xzfast.go): otherwise the reader would only add
+// goroutines to the sequential decoder's work. in counts the compressed
+// bytes consumed, for the ratio limit.
 func newXzParallel(ra io.ReaderAt, size int64, in *int64) *xzParReader {
 	n := xzParWorkers()
-	if n < 2 {
-		return nil
-	}
 	s := readXzStream(ra, size)
 	if s == nil {
 		return nil
+	}
+	if len(s.blocks) < 2 || n < 2 {
+		if _, fast := s.readXzFastHeader(ra, s.blocks[0]); !fast {
+			return nil
+		}
 	}
 	// The reader's queue holds the blocks after the one being read: n-1 of
 	// them keep every worker busy while the reader keeps up, and bound the

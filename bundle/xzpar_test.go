@@ -227,10 +227,11 @@ func TestXzParallelDeclines(t *testing.T) {
 	data := xzTestData(200 << 10)
 	multi := archivetest.XzBlocks(t, data, 64<<10, uxz.WriterConfig{})
 	single := archivetest.XzBlocks(t, data, 1<<30, uxz.WriterConfig{})
+	singleLarge := archivetest.XzBlocks(t, data, 1<<30, uxz.WriterConfig{DictCap: 2 * xzParDictMax})
 	padded := append(append([]byte(nil), multi...), 0, 0, 0, 0)
 	twice := append(append([]byte(nil), multi...), multi...)
 	for name, file := range map[string][]byte{
-		"single block":         single,
+		"single block, dictionary above xzParDictMax": singleLarge,
 		"stream padding":       padded,
 		"two streams":          twice,
 		"cut":                  multi[:len(multi)-1],
@@ -242,10 +243,12 @@ func TestXzParallelDeclines(t *testing.T) {
 			t.Errorf("%s: taken by the parallel reader", name)
 		}
 	}
-	if p := newXzParallel(bytes.NewReader(multi), int64(len(multi)), new(int64)); p == nil {
-		t.Error("a multi-block stream is not taken")
-	} else {
-		p.Close()
+	for name, file := range map[string][]byte{"multi-block": multi, "single block of LZMA2": single} {
+		if p := newXzParallel(bytes.NewReader(file), int64(len(file)), new(int64)); p == nil {
+			t.Errorf("%s stream not taken", name)
+		} else {
+			p.Close()
+		}
 	}
 }
 
@@ -265,26 +268,29 @@ func withFooterFlags(file []byte, check byte) []byte {
 func TestXzParallelDamage(t *testing.T) {
 	needCores(t)
 	data := xzTestData(64 << 10)
-	file := archivetest.XzBlocks(t, data, 16<<10, uxz.WriterConfig{DictCap: 16 << 10})
 	step := 41 // every byte takes minutes
 	if testing.Short() {
 		step = 97
 	}
-	taken := 0
-	for i := 0; i < len(file); i += step {
-		for _, x := range []byte{0x01, 0x80} {
-			bad := append([]byte(nil), file...)
-			bad[i] ^= x
-			got, ok := parallelXz(t, bad, 16<<10)
-			if !ok {
-				continue
+	// Blocks of 16 KiB, and one block (taken for the fast path).
+	for _, block := range []int{16 << 10, len(data)} {
+		file := archivetest.XzBlocks(t, data, int64(block), uxz.WriterConfig{DictCap: 16 << 10})
+		taken := 0
+		for i := 0; i < len(file); i += step {
+			for _, x := range []byte{0x01, 0x80} {
+				bad := append([]byte(nil), file...)
+				bad[i] ^= x
+				got, ok := parallelXz(t, bad, 16<<10)
+				if !ok {
+					continue
+				}
+				taken++
+				sameDamage(t, fmt.Sprintf("blocks of %d, byte %d ^ %#x", block, i, x), got, bad, data, block)
 			}
-			taken++
-			sameDamage(t, fmt.Sprintf("byte %d ^ %#x", i, x), got, bad, data, 16<<10)
 		}
-	}
-	if taken == 0 {
-		t.Error("the parallel reader declined every damaged file: nothing was compared")
+		if taken == 0 {
+			t.Errorf("blocks of %d: the parallel reader declined every damaged file: nothing was compared", block)
+		}
 	}
 }
 
