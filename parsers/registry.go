@@ -168,9 +168,10 @@ type Identification struct {
 // content choosing between variants), then content alone.
 func Identify(p string, head *Head) Identification {
 	best, bestScore := []*Parser(nil), 0
+	name := pathglob.Split(p)
 	for _, pr := range registry {
 		for _, pat := range pr.globs {
-			s := pat.Score(p)
+			s := pat.ScoreName(name)
 			if s == 0 {
 				continue
 			}

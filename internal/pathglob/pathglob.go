@@ -91,18 +91,29 @@ func (p Pattern) Match(name string) bool { return p.Score(name) > 0 }
 // grows with how specific the pattern is: more components first, then more
 // literal characters. The parser registry lets the most specific pattern
 // decide a file's kind.
-func (p Pattern) Score(name string) int {
-	if len(p.comps) == 0 {
-		return 0
-	}
+func (p Pattern) Score(name string) int { return p.ScoreName(Split(name)) }
+
+// A Name is a bundle path prepared for matching: cleaned, lower-cased and
+// split into components. The parser registry scores every file's path
+// against every pattern it knows; splitting the path once instead of once
+// per pattern was a tenth of the CPU of a batch of small bundles.
+type Name struct{ comps []string }
+
+// Split prepares a bundle path for ScoreName.
+func Split(name string) Name {
 	name = strings.TrimPrefix(path.Clean("/"+filepath.ToSlash(name)), "/")
-	comps := strings.Split(name, "/")
-	if len(comps) < len(p.comps) || (p.root && len(comps) != len(p.comps)) {
+	return Name{comps: strings.Split(strings.ToLower(name), "/")}
+}
+
+// ScoreName is Score for a path already split.
+func (p Pattern) ScoreName(n Name) int {
+	comps := n.comps
+	if len(p.comps) == 0 || len(comps) < len(p.comps) || (p.root && len(comps) != len(p.comps)) {
 		return 0
 	}
 	comps = comps[len(comps)-len(p.comps):]
 	for i, g := range p.comps {
-		if ok, err := path.Match(g, strings.ToLower(comps[i])); err != nil || !ok {
+		if ok, err := path.Match(g, comps[i]); err != nil || !ok {
 			return 0
 		}
 	}
