@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"hash/crc64"
 	"io"
@@ -448,24 +449,58 @@ func TestXzParallelBundle(t *testing.T) {
 	}
 }
 
-// TestCRC64x16 checks the sixteen-bytes-a-step CRC64 against hash/crc64,
-// for every length up to 100 and for writes split anywhere.
+// TestCRC64x16 checks xz's CRC64 against hash/crc64, folded (where the
+// CPU can) and with tables only: every length up to 300 (folding starts
+// at 64), random bytes at every alignment, and writes split anywhere.
 func TestCRC64x16(t *testing.T) {
-	data := xzTestData(5000)
+	rng := rand.New(rand.NewPCG(3, 4))
+	data := make([]byte, 20000)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
 	table := crc64.MakeTable(crc64.ECMA)
-	for n := range 100 {
-		c := &crc64x16{}
-		c.Write(data[:n])
-		if want := crc64.Checksum(data[:n], table); c.Sum64() != want {
-			t.Fatalf("%d bytes: %#x, want %#x", n, c.Sum64(), want)
+	fold := crc64HasFold
+	defer func() { crc64HasFold = fold }()
+	for _, f := range []bool{fold, false} {
+		crc64HasFold = f
+		for n := range 300 {
+			for _, off := range []int{0, 1, 7} {
+				c := &crc64x16{}
+				c.Write(data[off : off+n])
+				if want := crc64.Checksum(data[off:off+n], table); c.Sum64() != want {
+					t.Fatalf("folding %v, %d bytes at %d: %#x, want %#x", f, n, off, c.Sum64(), want)
+				}
+			}
+		}
+		for _, cut := range []int{1, 15, 16, 17, 63, 64, 65, 1000, 19999} {
+			c := &crc64x16{}
+			c.Write(data[:cut])
+			c.Write(data[cut:])
+			if want := crc64.Checksum(data, table); c.Sum64() != want {
+				t.Fatalf("folding %v, written in two at %d: %#x, want %#x", f, cut, c.Sum64(), want)
+			}
 		}
 	}
-	for _, cut := range []int{1, 15, 16, 17, 1000, 4999} {
-		c := &crc64x16{}
-		c.Write(data[:cut])
-		c.Write(data[cut:])
-		if want := crc64.Checksum(data, table); c.Sum64() != want {
-			t.Fatalf("written in two at %d: %#x, want %#x", cut, c.Sum64(), want)
-		}
+	if !fold {
+		t.Log("this CPU has no carry-less multiplication: only the tables were checked")
+	}
+}
+
+func BenchmarkCRC64(b *testing.B) {
+	buf := xzTestData(256 << 10)
+	for _, c := range []struct {
+		name string
+		h    func() hash.Hash64
+	}{
+		{"hash-crc64", func() hash.Hash64 { return crc64.New(crc64.MakeTable(crc64.ECMA)) }},
+		{"xz", func() hash.Hash64 { return &crc64x16{} }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			h := c.h()
+			b.SetBytes(int64(len(buf)))
+			for range b.N {
+				h.Write(buf)
+			}
+		})
 	}
 }
