@@ -13,8 +13,8 @@ import (
 	"github.com/mikelolasagasti/xz"
 )
 
-// An xz file written with threads (xz -T, the default of xz 5.4 and later)
-// is one stream of many independent blocks, with an index at its end giving
+// An xz file written with threads (xz -T; xz 5.4.1 still writes one block
+// without it) is one stream of many independent blocks, with an index at its end giving
 // each block's sizes. When the bundle is a file (random access), the blocks
 // are decoded on every core and their output delivered in order: the pure-Go
 // decoder is several times slower than xz's own and would otherwise bound
