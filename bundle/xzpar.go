@@ -14,11 +14,11 @@ import (
 )
 
 // An xz file written with threads (xz -T; xz 5.4.1 still writes one block
-// without it) is one stream of many independent blocks, with an index at its end giving
-// each block's sizes. When the bundle is a file (random access), the blocks
-// are decoded on every core and their output delivered in order: the pure-Go
-// decoder is several times slower than xz's own and would otherwise bound
-// the whole analysis to one core.
+// without it) is one stream of many independent blocks, with an index at
+// its end giving each block's sizes. When the bundle is a file (random
+// access), the blocks are decoded on every core and their output delivered
+// in order: a pure-Go decoder is slower than xz's own and would otherwise
+// bound the whole analysis to one core.
 //
 // Each block is handed to the decoder as a small stream of its own: the
 // file's stream header, the block's bytes, and an index of one record and a
