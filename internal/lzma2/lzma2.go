@@ -124,8 +124,11 @@ func NewDecoder() *Decoder { return &Decoder{} }
 // limit bytes of output is ErrLimit. Decode returns the compressed bytes
 // read and the bytes decoded.
 //
-// r is read with io.ReadFull a chunk header and a chunk at a time, so a
-// buffered reader is best.
+// The dictionary is allocated here, dictSize bytes rounded up to 16 and
+// at least 1 MiB, and kept for the next stream of the same size: the
+// caller bounds dictSize (an xz header may declare up to 4 GiB). r is read
+// with io.ReadFull a chunk header and a chunk at a time, so a buffered
+// reader is best.
 func (d *Decoder) Decode(r io.Reader, dictSize int64, limit int64, emit func([]byte) error) (in, out int64, err error) {
 	if dictSize <= 0 || dictSize > 1<<32-1 {
 		return 0, 0, fmt.Errorf("%w: dictionary size %d", ErrData, dictSize)
