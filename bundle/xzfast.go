@@ -122,7 +122,7 @@ func (r *xzParReader) decodeFast(f *xzFast, j *xzJob) (bool, error) {
 	case 1:
 		sum = crc32.NewIEEE()
 	case 4:
-		sum = &crc64x16{}
+		sum = &xzCRC64{}
 	case 10:
 		sum = sha256.New()
 	}
@@ -154,14 +154,14 @@ func (r *xzParReader) decodeFast(f *xzFast, j *xzJob) (bool, error) {
 	return true, nil
 }
 
-// crc64x16 is xz's CRC64 (ECMA-182, the polynomial of hash/crc64.ECMA).
+// xzCRC64 is xz's CRC64 (ECMA-182, the polynomial of hash/crc64.ECMA).
 // hash/crc64 takes eight bytes a step with tables, at 1.9 GB/s, and was a
 // tenth of the CPU of a .tar.xz analysis. Where the CPU multiplies
 // without carries (PCLMULQDQ, every x86-64 of the last decade) the bytes
 // are folded sixteen at a time in assembly (xzcrc64_amd64.s), several
 // times as fast; elsewhere tables take sixteen bytes a step (1.3 times
 // hash/crc64).
-type crc64x16 struct{ crc uint64 }
+type xzCRC64 struct{ crc uint64 }
 
 // crc64Tables[k][b] is the CRC of byte b followed by k zero bytes.
 var crc64Tables = func() *[16][256]uint64 {
@@ -201,7 +201,7 @@ func crc64XPow(n int) uint64 {
 	return bits.Reverse64(r)
 }
 
-func (c *crc64x16) Write(p []byte) (int, error) {
+func (c *xzCRC64) Write(p []byte) (int, error) {
 	n := len(p)
 	crc := ^c.crc
 	if crc64HasFold && len(p) >= 64 {
@@ -239,13 +239,13 @@ func crc64Update16(crc uint64, p []byte) uint64 {
 	return crc
 }
 
-func (c *crc64x16) Sum64() uint64 { return c.crc }
-func (c *crc64x16) Sum(b []byte) []byte {
+func (c *xzCRC64) Sum64() uint64 { return c.crc }
+func (c *xzCRC64) Sum(b []byte) []byte {
 	return binary.BigEndian.AppendUint64(b, c.crc)
 }
-func (c *crc64x16) Reset()         { c.crc = 0 }
-func (c *crc64x16) Size() int      { return 8 }
-func (c *crc64x16) BlockSize() int { return 1 }
+func (c *xzCRC64) Reset()         { c.crc = 0 }
+func (c *xzCRC64) Size() int      { return 8 }
+func (c *xzCRC64) BlockSize() int { return 1 }
 
 // xzCheckBytes is sum as an xz block stores it: CRCs little-endian, SHA-256
 // as it is.

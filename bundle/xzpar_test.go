@@ -449,10 +449,10 @@ func TestXzParallelBundle(t *testing.T) {
 	}
 }
 
-// TestCRC64x16 checks xz's CRC64 against hash/crc64, folded (where the
+// TestXzCRC64 checks xz's CRC64 against hash/crc64, folded (where the
 // CPU can) and with tables only: every length up to 300 (folding starts
 // at 64), random bytes at every alignment, and writes split anywhere.
-func TestCRC64x16(t *testing.T) {
+func TestXzCRC64(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	data := make([]byte, 20000)
 	for i := range data {
@@ -465,7 +465,7 @@ func TestCRC64x16(t *testing.T) {
 		crc64HasFold = f
 		for n := range 300 {
 			for _, off := range []int{0, 1, 7} {
-				c := &crc64x16{}
+				c := &xzCRC64{}
 				c.Write(data[off : off+n])
 				if want := crc64.Checksum(data[off:off+n], table); c.Sum64() != want {
 					t.Fatalf("folding %v, %d bytes at %d: %#x, want %#x", f, n, off, c.Sum64(), want)
@@ -473,7 +473,7 @@ func TestCRC64x16(t *testing.T) {
 			}
 		}
 		for _, cut := range []int{1, 15, 16, 17, 63, 64, 65, 1000, 19999} {
-			c := &crc64x16{}
+			c := &xzCRC64{}
 			c.Write(data[:cut])
 			c.Write(data[cut:])
 			if want := crc64.Checksum(data, table); c.Sum64() != want {
@@ -493,7 +493,7 @@ func BenchmarkCRC64(b *testing.B) {
 		h    func() hash.Hash64
 	}{
 		{"hash-crc64", func() hash.Hash64 { return crc64.New(crc64.MakeTable(crc64.ECMA)) }},
-		{"xz", func() hash.Hash64 { return &crc64x16{} }},
+		{"xz", func() hash.Hash64 { return &xzCRC64{} }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			h := c.h()
