@@ -52,6 +52,19 @@ func psHeaderOK(cols []string) bool {
 	return false
 }
 
+// psHeader returns the words of t when t is a header line, nil otherwise.
+// A header names a PID column, so a line without "PID" is not split into
+// words (splitting every row twice was most of a small bundle's ps).
+func psHeader(t string) []string {
+	if !strings.Contains(t, "PID") {
+		return nil
+	}
+	if f := strings.Fields(t); psHeaderOK(f) && f[0] != "-" && !allDigits(f[0]) {
+		return f
+	}
+	return nil
+}
+
 // psTimeCols may be printed as two words on AIX ("Jan 21").
 var psTimeCols = map[string]bool{"STIME": true, "START": true, "STARTED": true}
 
@@ -62,12 +75,13 @@ func parsePS(in *Input, out *model.Model) {
 	var last *model.Process
 	hasLWP := false
 	var cells map[string]string
+	var sp []span
 	for in.Next() {
 		t := in.Text()
 		if strings.TrimSpace(t) == "" {
 			continue
 		}
-		if f := strings.Fields(t); psHeaderOK(f) && f[0] != "-" && !allDigits(f[0]) {
+		if f := psHeader(t); f != nil {
 			cols = f
 			offsets = offsets[:0]
 			for _, s := range fields(t) {
@@ -86,7 +100,7 @@ func parsePS(in *Input, out *model.Model) {
 			in.Warnf("ps row before a header naming its columns (PID ... COMMAND): %q", excerpt(t))
 			continue
 		}
-		sp := fields(t)
+		sp = appendFields(sp[:0], t, -1) // reused: a slice per row was a third of the garbage
 		if cells == nil {
 			cells = make(map[string]string, len(cols))
 		}
