@@ -377,31 +377,46 @@ func (m *Model) SlabGrowth(cache string) SlabSeries {
 }
 
 func (m *Model) computeSlabSeries() []SlabSeries {
-	type key struct{ series, cache string }
-	groups := map[key][]SlabSample{}
-	var keys []key
-	for _, s := range m.Slabs {
-		k := key{s.Series, s.Cache}
-		if _, ok := groups[k]; !ok {
-			keys = append(keys, k)
-		}
-		groups[k] = append(groups[k], s)
+	// One stable sort by series, cache and sample, then a walk over its
+	// runs: the same order as grouping in a map and sorting each group,
+	// without a map and a slice per cache (that was 5 % of a batch of
+	// small bundles). Each series' Samples is a run of the sorted copy.
+	// The indices are sorted (pdqsort, the index as the tie-break gives
+	// the stable order), then the samples are copied once in that order.
+	idx := make([]int32, len(m.Slabs))
+	for i := range idx {
+		idx[i] = int32(i)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].series != keys[j].series {
-			return keys[i].series < keys[j].series
+	slices.SortFunc(idx, func(x, y int32) int {
+		a, b := &m.Slabs[x], &m.Slabs[y]
+		if c := cmp.Compare(a.Series, b.Series); c != 0 {
+			return c
 		}
-		return keys[i].cache < keys[j].cache
+		if c := cmp.Compare(a.Cache, b.Cache); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Sample, b.Sample); c != 0 {
+			return c
+		}
+		return cmp.Compare(x, y)
 	})
+	all := make([]SlabSample, len(idx))
+	for k, i := range idx {
+		all[k] = m.Slabs[i]
+	}
 	var out []SlabSeries
-	for _, k := range keys {
-		ss := groups[k]
-		sort.SliceStable(ss, func(i, j int) bool { return ss[i].Sample < ss[j].Sample })
+	for i := 0; i < len(all); {
+		j := i + 1
+		for j < len(all) && all[j].Series == all[i].Series && all[j].Cache == all[i].Cache {
+			j++
+		}
+		ss := all[i:j:j]
+		i = j
 		if len(ss) < 2 {
 			continue
 		}
 		first, last := ss[0], ss[len(ss)-1]
-		s := SlabSeries{Series: k.series, Cache: k.cache, Samples: ss,
+		s := SlabSeries{Series: first.Series, Cache: first.Cache, Samples: ss,
 			First: first.ActiveObjs, Last: last.ActiveObjs, Delta: last.ActiveObjs - first.ActiveObjs}
 		if s.First > 0 {
 			s.GrowthPct = float64(s.Delta) * 100 / float64(s.First)

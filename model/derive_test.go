@@ -1,8 +1,11 @@
 package model
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
+	"sort"
 	"testing"
 )
 
@@ -158,4 +161,56 @@ func TestViewsAreFrozen(t *testing.T) {
 		}
 	}()
 	m.Merge(&Model{Mounts: []Mount{{Path: "/a", Src: Source{Path: "mount2", Line: 1}}}})
+}
+
+// TestSlabSeriesOrder checks the series against the plain definition
+// (group by series and cache, order each group by sample keeping the input
+// order of equal samples, groups by series then cache) on shuffled input
+// with repeated sample numbers.
+func TestSlabSeriesOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var slabs []SlabSample
+	for range 600 {
+		slabs = append(slabs, SlabSample{
+			Series: []string{"slabtop", "proc/slabinfo", "a"}[rng.IntN(3)], Sample: rng.IntN(4),
+			Cache: fmt.Sprintf("cache-%d", rng.IntN(40)), ActiveObjs: rng.Int64N(1000), ObjSize: 64,
+			Src: Source{Line: len(slabs) + 1},
+		})
+	}
+	type key struct{ series, cache string }
+	groups := map[key][]SlabSample{}
+	var keys []key
+	for _, s := range slabs {
+		k := key{s.Series, s.Cache}
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], s)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].series != keys[j].series {
+			return keys[i].series < keys[j].series
+		}
+		return keys[i].cache < keys[j].cache
+	})
+	var want [][]SlabSample
+	for _, k := range keys {
+		ss := groups[k]
+		sort.SliceStable(ss, func(i, j int) bool { return ss[i].Sample < ss[j].Sample })
+		if len(ss) >= 2 {
+			want = append(want, ss)
+		}
+	}
+	got := (&Model{Slabs: slabs}).computeSlabSeries()
+	if len(got) != len(want) {
+		t.Fatalf("%d series, want %d", len(got), len(want))
+	}
+	for i, s := range got {
+		if !reflect.DeepEqual(s.Samples, want[i]) {
+			t.Fatalf("series %d (%s %s): samples differ from the grouped and stably sorted ones", i, s.Series, s.Cache)
+		}
+		if s.First != want[i][0].ActiveObjs || s.Last != want[i][len(want[i])-1].ActiveObjs {
+			t.Fatalf("series %d: first/last %d/%d", i, s.First, s.Last)
+		}
+	}
 }
