@@ -37,8 +37,15 @@ func NewHead(b []byte) *Head {
 		}
 	}
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	for _, l := range bytes.Split(b, []byte("\n")) {
-		h.Lines = append(h.Lines, Clean(bytes.TrimSuffix(l, []byte("\r"))))
+	if plainText(b) {
+		// Every line is its own cleaned form: one string for the whole
+		// head, and the lines slices of it (a string per line was 4 % of
+		// the CPU of a batch of small bundles).
+		h.Lines = strings.Split(string(b), "\n")
+	} else {
+		for _, l := range bytes.Split(b, []byte("\n")) {
+			h.Lines = append(h.Lines, Clean(bytes.TrimSuffix(l, []byte("\r"))))
+		}
 	}
 	if n := len(h.Lines); n > 0 && h.Lines[n-1] == "" {
 		h.Lines = h.Lines[:n-1]
@@ -412,6 +419,17 @@ func (in *Input) Warnings() []Warning {
 		w = append(w[:len(w):len(w)], Warning{Path: in.Path, Msg: fmt.Sprintf("%d more warnings not shown", in.dropped), Omitted: in.dropped})
 	}
 	return w
+}
+
+// plainText reports whether b holds only printable ASCII, tabs and
+// newlines: text that Clean leaves as it is, line by line.
+func plainText(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // Clean makes a line safe to store and print: invalid UTF-8 becomes U+FFFD
