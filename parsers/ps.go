@@ -118,7 +118,7 @@ func parsePS(in *Input, out *model.Model) {
 			continue
 		}
 		sp = appendFields(sp[:0], t, -1) // reused: a slice per row was a third of the garbage
-		cells = cells[:0] // reused from row to row
+		cells = cells[:0]                // reused from row to row
 		k := 0
 		n := len(cols)
 		var comm string
