@@ -29,7 +29,8 @@ type Head struct {
 
 // NewHead splits the first bytes of a file into lines for Sniff functions.
 func NewHead(b []byte) *Head {
-	h := &Head{Binary: looksBinary(b)}
+	plain := plainText(b) // plain text is not binary, and needs no cleaning
+	h := &Head{Binary: !plain && looksBinary(b)}
 	if len(b) >= HeadSize {
 		// The last line may be cut; drop it.
 		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
@@ -37,7 +38,7 @@ func NewHead(b []byte) *Head {
 		}
 	}
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	if plainText(b) {
+	if plain {
 		// Every line is its own cleaned form: one string for the whole
 		// head, and the lines slices of it (a string per line was 4 % of
 		// the CPU of a batch of small bundles).

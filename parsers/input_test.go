@@ -3,6 +3,7 @@ package parsers
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -26,13 +27,20 @@ func TestNewHeadLines(t *testing.T) {
 		return out
 	}
 	long := bytes.Repeat([]byte("COMMAND PID USER FD\tNAME /x\n"), HeadSize/20)
+	// A plain first line, then a cut line of control bytes: binary, though
+	// what is left after dropping the cut line is plain.
+	cutBinary := "plain\n" + strings.Repeat("\x01", HeadSize)
 	for _, in := range []string{
 		"", "\n", "one", "one\ntwo\n", "a\n\nb\n\n", "\xef\xbb\xbfbom\n", "crlf\r\nline\r\n",
 		"esc \x1b[31m\n", "bad utf8 \xff\n", "del \x7f\n", "tab\tok\n", "é accent\n", string(long),
+		cutBinary, "nul\x00\n",
 	} {
-		got := NewHead([]byte(in)).Lines
-		if want := ref([]byte(in)); !slices.Equal(got, want) {
-			t.Errorf("NewHead(%q): %q, want %q", in[:min(len(in), 40)], got[:min(len(got), 3)], want[:min(len(want), 3)])
+		h := NewHead([]byte(in))
+		if want := ref([]byte(in)); !slices.Equal(h.Lines, want) {
+			t.Errorf("NewHead(%q): %q, want %q", in[:min(len(in), 40)], h.Lines[:min(len(h.Lines), 3)], want[:min(len(want), 3)])
+		}
+		if want := looksBinary([]byte(in)); h.Binary != want {
+			t.Errorf("NewHead(%q).Binary = %v, want %v", in[:min(len(in), 40)], h.Binary, want)
 		}
 	}
 }
