@@ -31,6 +31,7 @@ var errXzFast = errors.New("xz block does not decode")
 // xzFastHeader is what the fast path needs of a block header.
 type xzFastHeader struct {
 	size int64 // the header's bytes
+	data int64 // the compressed data's bytes, from the index
 	dict int64 // LZMA2's dictionary
 }
 
@@ -91,7 +92,7 @@ func (s *xzStream) readXzFastHeader(ra io.ReaderAt, b xzBlock) (xzFastHeader, bo
 	if !ok || dict > xzParDictMax || !allZero(p[1:]) || data <= 0 {
 		return xzFastHeader{}, false
 	}
-	return xzFastHeader{size: int64(size), dict: dict}, true
+	return xzFastHeader{size: int64(size), data: data, dict: dict}, true
 }
 
 // xzFast is a worker's state for the fast path, reused from block to block.
@@ -109,8 +110,7 @@ func (r *xzParReader) decodeFast(f *xzFast, j *xzJob) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	check := r.s.header[7]
-	data := b.unpadded - h.size - xzCheckSize(check)
+	check, data := r.s.header[7], h.data
 	src := io.NewSectionReader(r.ra, b.off+h.size, data)
 	if f.dec == nil {
 		f.dec, f.in = lzma2.NewDecoder(), bufio.NewReaderSize(src, 64<<10)
