@@ -392,6 +392,44 @@ func TestDeadlineAbandonsRunningStep(t *testing.T) {
 	}
 }
 
+// TestDeadlineThenNextRules: the rules after an abandoned one still run,
+// on a new worker, and give their findings; the abandoned worker's late
+// result is not taken. A cancelled evaluation returns at once: the rule
+// running gets a deadline error naming the cancellation, the rules after it
+// "not evaluated".
+func TestDeadlineThenNextRules(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	block := func(s string) bool { <-release; return true }
+	var errs LoadErrors
+	env := map[string]any{"block": block}
+	stuck, _ := parseRuleEnv("a.yaml", []byte("id: t.a-block\ntitle: T\nseverity: low\nwhen: block('x')\nmessage: m\n"), &errs, env)
+	after, _ := parseRuleEnv("b.yaml", []byte("id: t.b-after\ntitle: T\nseverity: low\nwhen: true\nmessage: fired\n"), &errs, env)
+	if stuck == nil || after == nil || len(errs.Errs) > 0 {
+		t.Fatalf("rules do not load: %v", errs.Errs)
+	}
+	set := newSet([]*Rule{stuck, after})
+	set.RuleTimeout = 300 * time.Millisecond
+	fs, evalErrs := set.Evaluate(context.Background(), fixture())
+	if len(evalErrs) != 1 || evalErrs[0].RuleID != "t.a-block" || !evalErrs[0].Deadline ||
+		!strings.Contains(evalErrs[0].Msg, "when was still running") {
+		t.Errorf("errors %v: want one deadline error for t.a-block naming its when", evalErrs)
+	}
+	if len(fs) != 1 || fs[0].RuleID != "t.b-after" || fs[0].Message != "fired" {
+		t.Errorf("findings %v: want the finding of the rule after the abandoned one", fs)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	set.RuleTimeout = time.Hour
+	time.AfterFunc(100*time.Millisecond, cancel)
+	fs, evalErrs = set.Evaluate(ctx, fixture())
+	if len(fs) != 0 || len(evalErrs) != 2 ||
+		evalErrs[0].RuleID != "t.a-block" || !strings.Contains(evalErrs[0].Msg, "abandoned: context canceled") ||
+		evalErrs[1].RuleID != "t.b-after" || evalErrs[1].Msg != "not evaluated: context canceled" {
+		t.Errorf("cancelled: findings %v, errors %v", fs, evalErrs)
+	}
+}
+
 // TestEvidenceSample: a finding keeps at most the limit of evidence lines,
 // one per process first and then in yield order, shown in yield order, with
 // the total of distinct lines beside it; aggregates count every fact.
