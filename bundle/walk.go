@@ -305,6 +305,12 @@ func (w *walker) walkFile() error {
 				l.pre = p
 			}
 		}
+		if b.kind.comp == "bz2" {
+			// So are the blocks of a bzip2 file, once found (bz2par.go).
+			if p := newBz2Parallel(f, b.Size, &l.st.in); p != nil {
+				l.pre = p
+			}
+		}
 		if pend != nil && l.pre == nil {
 			// Go on with the decoder that sniffed the bundle in
 			// OpenReaderAt rather than opening another one.
