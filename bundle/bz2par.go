@@ -41,10 +41,14 @@ import (
 // decoder of the whole file would give.
 
 const (
-	// bz2ParBlockOut bounds a block's output (the read buffer): text
-	// blocks give up to 900 kB; a block of long runs can give up to about
-	// 45 MB, and sends its stream to the sequential decoder.
-	bz2ParBlockOut = 4 << 20
+	// bz2ParRead is the decoder's read buffer: larger than a text block's
+	// output (up to 900 kB), so that each read is one whole block.
+	bz2ParRead = 2 << 20
+	// bz2ParHeld bounds the output of a run held until its decoding ends.
+	// A block of long runs of one byte (a sparse file) can give up to about
+	// 45 MB: a run past this bound is decoded twice, once to check it and
+	// once, by the reader, to deliver it as it comes.
+	bz2ParHeld = 8 << 20
 	// bz2ParRun is how many blocks a worker decodes as one stream: the
 	// standard decoder allocates its 3.6 MB of tables anew for each
 	// stream, so one block at a time spent a tenth of the CPU there and
@@ -70,6 +74,7 @@ type bz2Job struct {
 	stream  int64  // offset of the run's stream in the file
 	end     int64  // the file's bytes consumed once the run is read
 	fail    bool
+	replay  bool   // checked, but its output was too large to hold
 	out     []byte // the run's output, set before done is closed
 	err     error
 	done    chan struct{}
@@ -88,16 +93,18 @@ type bz2ParReader struct {
 	wg    sync.WaitGroup
 	once  sync.Once
 
-	out       []byte // the output of the run being delivered
-	rest      []byte // its part not yet delivered
-	stream    int64  // start of the stream being delivered
-	delivered int64  // bytes of that stream delivered
-	consumed  int64  // file bytes added to *in
+	out       []byte    // the output of the run being delivered
+	rest      []byte    // its part not yet delivered
+	replay    io.Reader // or the decoder of a run too large to hold
+	stream    int64     // start of the stream being delivered
+	delivered int64     // bytes of that stream delivered
+	consumed  int64     // file bytes added to *in
 	seq       io.Reader
 	err       error
 
-	// blocks counts the blocks decoded in parallel, for tests.
-	blocks int
+	// blocks counts the blocks decoded in parallel, and replays the runs
+	// decoded again as they were read, for tests.
+	blocks, replays int
 }
 
 // newBz2Parallel returns a reader of the decoded content of the bzip2 file
@@ -204,18 +211,21 @@ func (r *bz2ParReader) feed(jobs chan<- *bz2Job) {
 // work decodes the runs it is given.
 func (r *bz2ParReader) work(jobs <-chan *bz2Job) {
 	defer r.wg.Done()
-	buf := make([]byte, bz2ParBlockOut)
+	buf := make([]byte, bz2ParRead)
 	for j := range jobs {
-		j.out, j.err = r.decode(j, buf)
+		j.out, j.replay, j.err = r.decode(j, buf)
 		close(j.done)
 	}
 }
 
-// decode decodes one run's stream to its end, holding its output, and
-// checks that it held as many blocks as the run has magic numbers.
-func (r *bz2ParReader) decode(j *bz2Job, buf []byte) ([]byte, error) {
+// decode decodes one run's stream to its end, holding its output up to
+// bz2ParHeld (beyond, it only checks the run: replay), and checks that it
+// held as many blocks as the run has magic numbers. The decoder's Read
+// stops at the end of a block, so a read shorter than buf ends one; a
+// block whose output is a multiple of len(buf) is not counted, and its
+// run goes to the sequential decoder.
+func (r *bz2ParReader) decode(j *bz2Job, buf []byte) (out []byte, replay bool, err error) {
 	z := bzip2.NewReader(bytes.NewReader(j.stretch))
-	var out []byte
 	select {
 	case out = <-r.free:
 	default:
@@ -225,32 +235,33 @@ func (r *bz2ParReader) decode(j *bz2Job, buf []byte) ([]byte, error) {
 	for {
 		select {
 		case <-r.done:
-			return nil, errBz2ParClosed
+			return nil, false, errBz2ParClosed
 		default:
 		}
 		n, err := z.Read(buf)
-		if n == len(buf) {
-			return nil, errBz2TooLong
+		if n > 0 && n < len(buf) {
+			blocks++
 		}
-		if n > 0 {
-			blocks++ // one read, one whole block
+		if !replay && len(out)+n > bz2ParHeld {
+			out, replay = nil, true
+		}
+		if !replay {
 			out = append(out, buf[:n]...)
 		}
 		switch {
 		case err == io.EOF:
 			if blocks != j.blocks {
-				return nil, errBz2Blocks
+				return nil, false, errBz2Blocks
 			}
-			return out, nil
+			return out, replay, nil
 		case err != nil:
-			return nil, err
+			return nil, false, err
 		}
 	}
 }
 
 var (
 	errBz2ParClosed = errors.New("bzip2: reader closed")
-	errBz2TooLong   = errors.New("bzip2: block output beyond the read buffer")
 	errBz2Blocks    = errors.New("bzip2: a run's blocks do not match its magic numbers")
 )
 
@@ -275,6 +286,19 @@ func (r *bz2ParReader) Read(p []byte) (int, error) {
 		if r.err != nil {
 			return 0, r.err
 		}
+		if r.replay != nil {
+			// A checked run, decoded again as it is read.
+			n, err := r.replay.Read(p)
+			r.delivered += int64(n)
+			if err == io.EOF {
+				r.replay = nil
+				err = nil
+			}
+			if n > 0 || err != nil {
+				return n, err
+			}
+			continue
+		}
 		j, ok := <-r.order
 		if !ok {
 			// Every stream read to its end and checked.
@@ -298,6 +322,10 @@ func (r *bz2ParReader) Read(p []byte) (int, error) {
 		*r.in += j.end - r.consumed
 		r.consumed = j.end
 		r.out, r.rest = j.out, j.out
+		if j.replay {
+			r.replay = bzip2.NewReader(bytes.NewReader(j.stretch))
+			r.replays++
+		}
 	}
 }
 

@@ -69,13 +69,19 @@ func TestBz2Parallel(t *testing.T) {
 	one := bz2Compress(t, a, 1)
 	several := append(append(bz2Compress(t, a, 1), bz2Compress(t, b, 3)...), bz2Compress(t, nil, 9)...)
 	several = append(several, bz2Compress(t, b[:1000], 9)...)
-	for name, file := range map[string][]byte{"one stream": one, "several streams": several} {
+	// Long runs of zeros (a sparse file): blocks of 5 MB of output each,
+	// more than a run's output held.
+	sparse := bz2Compress(t, append(append(bytes.Clone(a), make([]byte, 12<<20)...), b[:1<<20]...), 1)
+	for name, file := range map[string][]byte{"one stream": one, "several streams": several, "sparse": sparse} {
 		seq, par, seqErr, parErr, r, in := bz2Both(t, file)
 		if seqErr != nil || parErr != nil || !bytes.Equal(seq, par) {
 			t.Fatalf("%s: errors %v / %v, %d / %d bytes, equal %v", name, seqErr, parErr, len(seq), len(par), bytes.Equal(seq, par))
 		}
 		if r.seq != nil || r.blocks < 20 {
 			t.Errorf("%s: %d blocks in parallel, fell back %v", name, r.blocks, r.seq != nil)
+		}
+		if (r.replays > 0) != (name == "sparse") {
+			t.Errorf("%s: %d runs decoded again as read", name, r.replays)
 		}
 		if in != int64(len(file)) {
 			t.Errorf("%s: %d compressed bytes counted, want %d", name, in, len(file))
@@ -116,6 +122,12 @@ func TestBz2ParallelDamage(t *testing.T) {
 			f[p/8] = f[p/8]&^(0x80>>(p%8)) | b<<(7-p%8)
 		}
 		add(fmt.Sprintf("false magic at bit %d", pos), f)
+	}
+	sparse := bz2Compress(t, append(append(bytes.Clone(a[:4<<20]), make([]byte, 12<<20)...), a[4<<20:]...), 1)
+	for _, at := range []int{len(sparse) * 3 / 4, len(sparse) - 300} {
+		f := bytes.Clone(sparse)
+		f[at] ^= 0x10
+		add(fmt.Sprintf("sparse, flip at %d", at), f)
 	}
 	add("cut", good[:len(good)*5/6])
 	add("cut in the end marker", good[:len(good)-3])
