@@ -5,6 +5,7 @@ import (
 	"compress/bzip2"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math/bits"
 	"sync"
@@ -144,6 +145,17 @@ func (r *bz2ParReader) feed(jobs chan<- *bz2Job) {
 	defer close(jobs)
 	defer close(r.order)
 	sc := &bz2Scanner{ra: r.ra, size: r.size}
+	stream, prev := int64(0), int64(0)
+	defer func() {
+		if recover() != nil {
+			// A fault here is this reader's, not the file's: the
+			// sequential decoder reads the stream instead.
+			select {
+			case r.order <- &bz2Job{fail: true, stream: stream}:
+			case <-r.done:
+			}
+		}
+	}()
 	send := func(j *bz2Job) bool {
 		select {
 		case r.order <- j:
@@ -160,10 +172,9 @@ func (r *bz2ParReader) feed(jobs chan<- *bz2Job) {
 			return false
 		}
 	}
-	stream, prev := int64(0), int64(0)
 	for stream < r.size {
 		var hdr [4]byte
-		if !sc.ensure(stream+4) || !bz2Header(sc.bytes(stream, 4, hdr[:0])) {
+		if stream+4 > r.size || !sc.ensure(stream+4) || !bz2Header(sc.bytes(stream, 4, hdr[:0])) {
 			// What follows a stream is not another: the sequential decoder
 			// says what is wrong with it when it gets there, after the
 			// stream before.
@@ -213,9 +224,21 @@ func (r *bz2ParReader) work(jobs <-chan *bz2Job) {
 	defer r.wg.Done()
 	buf := make([]byte, bz2ParRead)
 	for j := range jobs {
-		j.out, j.replay, j.err = r.decode(j, buf)
+		j.out, j.replay, j.err = r.decodeSafely(j, buf)
 		close(j.done)
 	}
+}
+
+// decodeSafely is decode, with a panic of the decoder turned into an
+// error: the run then goes to the sequential decoder, on the walk's
+// goroutine, which turns the same panic into a warning on the file.
+func (r *bz2ParReader) decodeSafely(j *bz2Job, buf []byte) (out []byte, replay bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, replay, err = nil, false, fmt.Errorf("bzip2: the decoder failed: %v", p)
+		}
+	}()
+	return r.decode(j, buf)
 }
 
 // decode decodes one run's stream to its end, holding its output up to

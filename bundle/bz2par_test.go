@@ -133,6 +133,8 @@ func TestBz2ParallelDamage(t *testing.T) {
 	add("cut in the end marker", good[:len(good)-3])
 	add("trailing bytes", append(bytes.Clone(good), "trailing junk"...))
 	add("trailing header", append(bytes.Clone(good), "BZh9"...))
+	add("trailing two bytes", append(bytes.Clone(good), "BZ"...))
+	add("trailing stream header and block magic", append(bytes.Clone(good), "BZh91AY&SY"...))
 	for _, c := range cases {
 		seq, par, seqErr, parErr, r, _ := bz2Both(t, c.file)
 		if !bytes.Equal(seq, par) || !sameErr(seqErr, parErr) {
