@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"runtime"
@@ -298,31 +299,41 @@ func (r *xzParReader) work(jobs <-chan *xzJob) {
 	var z *xz.Reader
 	var fast xzFast
 	for j := range jobs {
-		if ok, err := r.decodeFast(&fast, j); ok {
-			if err == nil {
-				r.fastBlocks.Add(1)
-			}
-			j.err = err
-			close(j.out)
-			continue
-		}
-		src := r.s.sub(r.ra, j.i, j.i+1)
-		var err error
-		if z == nil {
-			z, err = xz.NewReader(src, xzParDictMax)
-		} else {
-			err = z.Reset(src)
-		}
-		if err == nil {
-			z.Multistream(false)
-			err = r.decode(z, j)
-		}
-		if err != nil {
+		j.err = r.block(&z, &fast, j)
+		if j.err != nil {
 			z = nil // its state after an error is not worth trusting
 		}
-		j.err = err
 		close(j.out)
 	}
+}
+
+// block decodes one block, by the fast path when it can, else with *z
+// (made or reset here). A decoder's panic is an error like any other: the
+// block then goes to the sequential decoder, on the walk's goroutine,
+// which turns the same panic into a warning on the file.
+func (r *xzParReader) block(z **xz.Reader, fast *xzFast, j *xzJob) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("xz: the decoder failed: %v", p)
+		}
+	}()
+	if ok, err := r.decodeFast(fast, j); ok {
+		if err == nil {
+			r.fastBlocks.Add(1)
+		}
+		return err
+	}
+	src := r.s.sub(r.ra, j.i, j.i+1)
+	if *z == nil {
+		*z, err = xz.NewReader(src, xzParDictMax)
+	} else {
+		err = (*z).Reset(src)
+	}
+	if err != nil {
+		return err
+	}
+	(*z).Multistream(false)
+	return r.decode(*z, j)
 }
 
 // decode sends the output of z to j.out in chunks, until the end of the
