@@ -13,6 +13,9 @@ import (
 	"testing"
 
 	dsbzip2 "github.com/dsnet/compress/bzip2"
+	uxz "github.com/ulikunitz/xz"
+
+	"github.com/fsagent/triage/internal/archivetest"
 )
 
 // bz2Text is n bytes of log-like lines that bzip2 compresses about 2:1, so
@@ -263,5 +266,49 @@ func TestBz2ParallelBundle(t *testing.T) {
 				t.Errorf("%d files read, warnings %v; want 3 and none", len(files), warns)
 			}
 		})
+	}
+}
+
+// panicRange is a file whose reads panic when they touch bytes [lo, hi).
+type panicRange struct {
+	r      *bytes.Reader
+	lo, hi int64
+}
+
+func (p panicRange) ReadAt(b []byte, off int64) (int, error) {
+	if off < p.hi && off+int64(len(b)) > p.lo {
+		panic("a read touched the marked bytes")
+	}
+	return p.r.ReadAt(b, off)
+}
+
+// TestParallelReaderPanic: a panic on one of the parallel readers'
+// goroutines (a decoder's, the bzip2 feeder's) does not end the process;
+// the stream goes to the sequential decoder, whose panic comes on the
+// reading goroutine, where the walk turns it into a warning.
+func TestParallelReaderPanic(t *testing.T) {
+	needCores(t)
+	bz := bz2Compress(t, bz2Text(6<<20, 12), 1)
+	xzFile := archivetest.XzBlocks(t, xzTestData(1<<20), 64<<10, uxz.WriterConfig{DictCap: 64 << 10})
+	for name, open := range map[string]func() io.ReadCloser{
+		"bzip2": func() io.ReadCloser {
+			var in int64
+			return newBz2Parallel(panicRange{bytes.NewReader(bz), int64(len(bz)) / 2, int64(len(bz))/2 + 1}, int64(len(bz)), &in)
+		},
+		"xz": func() io.ReadCloser {
+			var in int64
+			return newXzParallel(panicRange{bytes.NewReader(xzFile), int64(len(xzFile)) / 2, int64(len(xzFile))/2 + 1}, int64(len(xzFile)), &in)
+		},
+	} {
+		r := open()
+		var got any
+		func() {
+			defer func() { got = recover() }()
+			_, _ = io.ReadAll(r)
+		}()
+		r.Close()
+		if got == nil {
+			t.Errorf("%s: the read of the marked bytes did not panic on the reading goroutine", name)
+		}
 	}
 }
