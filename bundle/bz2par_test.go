@@ -45,18 +45,26 @@ func bz2Compress(t testing.TB, data []byte, level int) []byte {
 	return out.Bytes()
 }
 
+// bz2Reads is what the sequential decoder and the parallel reader gave.
+type bz2Reads struct {
+	seq, par       []byte
+	seqErr, parErr error
+	r              *bz2ParReader
+	in             int64 // compressed bytes the parallel reader counted
+}
+
 // bz2Both reads file with the sequential decoder and with the parallel
 // reader, which must exist.
-func bz2Both(t *testing.T, file []byte) (seq, par []byte, seqErr, parErr error, r *bz2ParReader, in int64) {
+func bz2Both(t *testing.T, file []byte) (b bz2Reads) {
 	t.Helper()
-	seq, seqErr = io.ReadAll(bzip2.NewReader(bytes.NewReader(file)))
-	r = newBz2Parallel(bytes.NewReader(file), int64(len(file)), &in)
-	if r == nil {
+	b.seq, b.seqErr = io.ReadAll(bzip2.NewReader(bytes.NewReader(file)))
+	b.r = newBz2Parallel(bytes.NewReader(file), int64(len(file)), &b.in)
+	if b.r == nil {
 		t.Fatalf("the parallel reader was not taken (%d bytes, starting %q)", len(file), file[:min(len(file), 4)])
 	}
-	defer r.Close()
-	par, parErr = io.ReadAll(r)
-	return seq, par, seqErr, parErr, r, in
+	defer b.r.Close()
+	b.par, b.parErr = io.ReadAll(b.r)
+	return b
 }
 
 func sameErr(a, b error) bool {
@@ -76,7 +84,8 @@ func TestBz2Parallel(t *testing.T) {
 	// more than a run's output held.
 	sparse := bz2Compress(t, append(append(bytes.Clone(a), make([]byte, 12<<20)...), b[:1<<20]...), 1)
 	for name, file := range map[string][]byte{"one stream": one, "several streams": several, "sparse": sparse} {
-		seq, par, seqErr, parErr, r, in := bz2Both(t, file)
+		got := bz2Both(t, file)
+		seq, par, seqErr, parErr, r, in := got.seq, got.par, got.seqErr, got.parErr, got.r, got.in
 		if seqErr != nil || parErr != nil || !bytes.Equal(seq, par) {
 			t.Fatalf("%s: errors %v / %v, %d / %d bytes, equal %v", name, seqErr, parErr, len(seq), len(par), bytes.Equal(seq, par))
 		}
@@ -139,7 +148,8 @@ func TestBz2ParallelDamage(t *testing.T) {
 	add("trailing two bytes", append(bytes.Clone(good), "BZ"...))
 	add("trailing stream header and block magic", append(bytes.Clone(good), "BZh91AY&SY"...))
 	for _, c := range cases {
-		seq, par, seqErr, parErr, r, _ := bz2Both(t, c.file)
+		got := bz2Both(t, c.file)
+		seq, par, seqErr, parErr, r := got.seq, got.par, got.seqErr, got.parErr, got.r
 		if !bytes.Equal(seq, par) || !sameErr(seqErr, parErr) {
 			t.Errorf("%s: sequential %d bytes, %v; parallel %d bytes, %v", c.name, len(seq), seqErr, len(par), parErr)
 		}
