@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
-	"sync"
 )
 
 // A bzip2 file is one or more streams of blocks that are compressed each
@@ -83,19 +82,16 @@ type bz2Job struct {
 
 // bz2ParReader delivers the decoded blocks in order (see newBz2Parallel).
 type bz2ParReader struct {
+	workerGroup
 	ra   io.ReaderAt
 	size int64
 	in   *int64
-	done chan struct{}
 	// order holds the jobs in file order, for the reader: its capacity
 	// bounds the runs decoded ahead.
 	order chan *bz2Job
 	free  chan []byte // output buffers the reader is done with
-	wg    sync.WaitGroup
-	once  sync.Once
 
-	out       []byte    // the output of the run being delivered
-	rest      []byte    // its part not yet delivered
+	pending   outBuf    // the output of the run being delivered
 	replay    io.Reader // or the decoder of a run too large to hold
 	stream    int64     // start of the stream being delivered
 	delivered int64     // bytes of that stream delivered
@@ -121,7 +117,7 @@ func newBz2Parallel(ra io.ReaderAt, size int64, in *int64) *bz2ParReader {
 	if _, err := ra.ReadAt(hdr[:], 0); err != nil || !bz2Header(hdr[:]) {
 		return nil
 	}
-	r := &bz2ParReader{ra: ra, size: size, in: in, done: make(chan struct{}), order: make(chan *bz2Job, n-1),
+	r := &bz2ParReader{workerGroup: newWorkerGroup(), ra: ra, size: size, in: in, order: make(chan *bz2Job, n-1),
 		free: make(chan []byte, n+1)}
 	jobs := make(chan *bz2Job)
 	r.wg.Add(n + 1)
@@ -290,17 +286,9 @@ var (
 
 func (r *bz2ParReader) Read(p []byte) (int, error) {
 	for {
-		if len(r.rest) > 0 {
-			n := copy(p, r.rest)
-			r.rest = r.rest[n:]
+		if len(r.pending.rest) > 0 {
+			n := r.pending.read(p, r.free)
 			r.delivered += int64(n)
-			if len(r.rest) == 0 {
-				select {
-				case r.free <- r.out:
-				default:
-				}
-				r.out = nil
-			}
 			return n, nil
 		}
 		if r.seq != nil {
@@ -344,7 +332,7 @@ func (r *bz2ParReader) Read(p []byte) (int, error) {
 		r.blocks += j.blocks
 		*r.in += j.end - r.consumed
 		r.consumed = j.end
-		r.out, r.rest = j.out, j.out
+		r.pending.set(j.out)
 		if j.replay {
 			r.replay = bzip2.NewReader(bytes.NewReader(j.stretch))
 			r.replays++
@@ -367,20 +355,6 @@ func (r *bz2ParReader) fallBack(stream int64) {
 		return
 	}
 	r.seq = z
-}
-
-// stop ends the feeder and the workers and waits for them.
-func (r *bz2ParReader) stop() {
-	r.once.Do(func() {
-		close(r.done)
-		r.wg.Wait()
-	})
-}
-
-// Close stops the decoding goroutines.
-func (r *bz2ParReader) Close() error {
-	r.stop()
-	return nil
 }
 
 // bz2Scanner reads the file forward, keeping the bytes from the block

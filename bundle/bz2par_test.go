@@ -4,12 +4,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/bzip2"
-	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"reflect"
-	"runtime"
 	"testing"
 
 	dsbzip2 "github.com/dsnet/compress/bzip2"
@@ -242,41 +239,7 @@ func TestBz2ParallelBundle(t *testing.T) {
 	} else {
 		r.Close()
 	}
-	for name, data := range map[string][]byte{"good": good, "damaged": bad} {
-		t.Run(name, func(t *testing.T) {
-			walk := func() (map[string]string, []Warning, string) {
-				b, err := OpenReaderAt(context.Background(), "b.tar.bz2", bytes.NewReader(data), int64(len(data)), Limits{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				files := map[string]string{}
-				err = b.Walk(context.Background(), func(e Entry, r io.Reader) error {
-					body, err := io.ReadAll(r)
-					files[e.Path] = string(body)
-					return err
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return files, b.Warnings(), b.SHA256()
-			}
-			files, warns, sha := walk()
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-			seqFiles, seqWarns, seqSHA := walk()
-			if !reflect.DeepEqual(files, seqFiles) {
-				t.Errorf("files differ from the sequential decoder's")
-			}
-			if !reflect.DeepEqual(warns, seqWarns) || sha != seqSHA {
-				t.Errorf("warnings %v SHA %s; sequential: %v %s", warns, sha, seqWarns, seqSHA)
-			}
-			if name == "damaged" && len(warns) == 0 {
-				t.Error("the damage is not reported")
-			}
-			if name == "good" && (len(files) != 3 || len(warns) != 0) {
-				t.Errorf("%d files read, warnings %v; want 3 and none", len(files), warns)
-			}
-		})
-	}
+	compareWalks(t, "b.tar.bz2", good, bad, 3)
 }
 
 // panicRange is a file whose reads panic when they touch bytes [lo, hi).

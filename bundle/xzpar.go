@@ -228,7 +228,7 @@ func newXzParallel(ra io.ReaderAt, size int64, in *int64) *xzParReader {
 	// The reader's queue holds the blocks after the one being read: n-1 of
 	// them keep every worker busy while the reader keeps up, and bound the
 	// blocks with output in memory to n.
-	r := &xzParReader{s: s, ra: ra, in: in, done: make(chan struct{}),
+	r := &xzParReader{workerGroup: newWorkerGroup(), s: s, ra: ra, in: in,
 		order: make(chan *xzJob, n-1), free: make(chan []byte, n*(xzParAhead/xzParChunk+1))}
 	jobs := make(chan *xzJob)
 	r.wg.Add(n + 1)
@@ -249,18 +249,15 @@ type xzJob struct {
 
 // xzParReader delivers the decoded blocks in order (see newXzParallel).
 type xzParReader struct {
+	workerGroup
 	s     *xzStream
 	ra    io.ReaderAt
 	in    *int64
-	done  chan struct{}
 	order chan *xzJob // jobs in block order, for the reader
 	free  chan []byte // chunks the reader is done with
-	wg    sync.WaitGroup
-	once  sync.Once
 
 	cur       *xzJob
-	chunk     []byte // the chunk being read
-	rest      []byte // its part not yet delivered
+	pending   outBuf // the chunk being read
 	delivered int64  // bytes of cur's block delivered
 	seq       io.Reader
 	err       error
@@ -368,17 +365,9 @@ var errXzParClosed = errors.New("xz: reader closed")
 
 func (r *xzParReader) Read(p []byte) (int, error) {
 	for {
-		if len(r.rest) > 0 {
-			n := copy(p, r.rest)
-			r.rest = r.rest[n:]
+		if len(r.pending.rest) > 0 {
+			n := r.pending.read(p, r.free)
 			r.delivered += int64(n)
-			if len(r.rest) == 0 {
-				select {
-				case r.free <- r.chunk[:cap(r.chunk)]:
-				default:
-				}
-				r.chunk = nil
-			}
 			return n, nil
 		}
 		if r.seq != nil {
@@ -404,7 +393,7 @@ func (r *xzParReader) Read(p []byte) (int, error) {
 			*r.in += r.s.blocks[j.i].padded()
 		}
 		if c, ok := <-r.cur.out; ok {
-			r.chunk, r.rest = c, c
+			r.pending.set(c)
 			continue
 		}
 		if r.cur.err != nil {
@@ -436,17 +425,48 @@ func (r *xzParReader) fallBack() {
 	r.seq = z
 }
 
+// outBuf is decoded output on its way to a parallel reader's caller: the
+// buffer, and the part of it not read yet.
+type outBuf struct{ buf, rest []byte }
+
+func (o *outBuf) set(b []byte) { o.buf, o.rest = b, b }
+
+// read copies what is left into p; once the buffer is read, it goes back
+// to free (when there is room) for a decoder to fill again.
+func (o *outBuf) read(p []byte, free chan<- []byte) int {
+	n := copy(p, o.rest)
+	o.rest = o.rest[n:]
+	if len(o.rest) == 0 {
+		select {
+		case free <- o.buf[:cap(o.buf)]:
+		default:
+		}
+		o.buf = nil
+	}
+	return n
+}
+
+// workerGroup is the goroutines of a parallel reader, its feeder and its
+// decoders: closing done tells them to stop, and stop waits for them.
+type workerGroup struct {
+	done chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+func newWorkerGroup() workerGroup { return workerGroup{done: make(chan struct{})} }
+
 // stop ends the feeder and the workers and waits for them.
-func (r *xzParReader) stop() {
-	r.once.Do(func() {
-		close(r.done)
-		r.wg.Wait()
+func (g *workerGroup) stop() {
+	g.once.Do(func() {
+		close(g.done)
+		g.wg.Wait()
 	})
 }
 
 // Close stops the decoding goroutines.
-func (r *xzParReader) Close() error {
-	r.stop()
+func (g *workerGroup) Close() error {
+	g.stop()
 	return nil
 }
 

@@ -412,41 +412,7 @@ func TestXzParallelBundle(t *testing.T) {
 	bad := append([]byte(nil), good...)
 	s := readXzStream(bytes.NewReader(good), int64(len(good)))
 	bad[s.blocks[5].off+40] ^= 0x55 // inside the second file
-	for name, data := range map[string][]byte{"good": good, "damaged": bad} {
-		t.Run(name, func(t *testing.T) {
-			walk := func() (map[string]string, []Warning, string) {
-				b, err := OpenReaderAt(context.Background(), "b.tar.xz", bytes.NewReader(data), int64(len(data)), Limits{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				files := map[string]string{}
-				err = b.Walk(context.Background(), func(e Entry, r io.Reader) error {
-					body, err := io.ReadAll(r)
-					files[e.Path] = string(body)
-					return err
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return files, b.Warnings(), b.SHA256()
-			}
-			files, warns, sha := walk()
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-			seqFiles, seqWarns, seqSHA := walk()
-			if !reflect.DeepEqual(files, seqFiles) {
-				t.Errorf("files differ from the sequential decoder's")
-			}
-			if !reflect.DeepEqual(warns, seqWarns) || sha != seqSHA {
-				t.Errorf("warnings %v SHA %s; sequential: %v %s", warns, sha, seqWarns, seqSHA)
-			}
-			if name == "damaged" && len(warns) == 0 {
-				t.Error("the damage is not reported")
-			}
-			if name == "good" && len(files) != 3 {
-				t.Errorf("%d files read, want 3", len(files))
-			}
-		})
-	}
+	compareWalks(t, "b.tar.xz", good, bad, 3)
 }
 
 // TestXzCRC64 checks xz's CRC64 against hash/crc64, folded (where the
@@ -500,6 +466,49 @@ func BenchmarkCRC64(b *testing.B) {
 			b.SetBytes(int64(len(buf)))
 			for range b.N {
 				h.Write(buf)
+			}
+		})
+	}
+}
+
+// compareWalks walks the bundle named name, whole (good) and damaged
+// (bad), with the parallel readers and then on one core (GOMAXPROCS 1
+// turns them off), and requires the same files, warnings and SHA-256 of
+// both walks; the good bundle holds files files and gives no warning, the
+// damage is reported.
+func compareWalks(t *testing.T, name string, good, bad []byte, files int) {
+	for kind, data := range map[string][]byte{"good": good, "damaged": bad} {
+		t.Run(kind, func(t *testing.T) {
+			walk := func() (map[string]string, []Warning, string) {
+				b, err := OpenReaderAt(context.Background(), name, bytes.NewReader(data), int64(len(data)), Limits{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := map[string]string{}
+				err = b.Walk(context.Background(), func(e Entry, r io.Reader) error {
+					body, err := io.ReadAll(r)
+					got[e.Path] = string(body)
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return got, b.Warnings(), b.SHA256()
+			}
+			got, warns, sha := walk()
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			seqFiles, seqWarns, seqSHA := walk()
+			if !reflect.DeepEqual(got, seqFiles) {
+				t.Errorf("files differ from the sequential decoder's")
+			}
+			if !reflect.DeepEqual(warns, seqWarns) || sha != seqSHA {
+				t.Errorf("warnings %v SHA %s; sequential: %v %s", warns, sha, seqWarns, seqSHA)
+			}
+			if kind == "damaged" && len(warns) == 0 {
+				t.Error("the damage is not reported")
+			}
+			if kind == "good" && (len(got) != files || len(warns) != 0) {
+				t.Errorf("%d files read, warnings %v; want %d and none", len(got), warns, files)
 			}
 		})
 	}
