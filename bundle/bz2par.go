@@ -26,23 +26,24 @@ import (
 // run's end, where it meets the marker: it succeeds only if a block ends
 // exactly there (one that ends earlier meets data where a magic number must
 // be; one that runs on meets the end of the stream). The decoder's Read
-// never returns the output of two blocks at once, and returns all of a
-// block's output at once when the buffer holds it, so counting the reads
-// counts the blocks: as many as magic numbers in the run means every one of
-// them starts a block, none was false. Then the run is the blocks the
+// never returns the output of two blocks at once, and fills the buffer
+// unless the block ends, so counting the reads shorter than the buffer
+// counts the blocks: as many as magic numbers in the run means every one
+// of them starts a block, none was false. Then the run is the blocks the
 // sequential decoder reads there, and gives the same bytes, each block
 // checked against its CRC. A run's output is only delivered once all of it
-// is decoded, so a run cut at a false magic number never delivers wrong
-// bytes. Anything else (a run that fails, a stream whose CRC or
-// continuation is wrong, a block whose output fills the read buffer, a
-// stretch longer than a block can be) hands the file, from the start of
-// the stream concerned, to the sequential decoder, which skips what was
+// is decoded (or, when too large to hold, decoded again once checked), so
+// a run cut at a false magic number never delivers wrong bytes. Anything
+// else (a run that fails, a stream whose CRC or continuation is wrong, a
+// block whose output is an exact multiple of the read buffer, a stretch
+// longer than a block can be) hands the file, from the start of the
+// stream concerned, to the sequential decoder, which skips what was
 // delivered: what the reader gets, data and error, is what the sequential
 // decoder of the whole file would give.
 
 const (
 	// bz2ParRead is the decoder's read buffer: larger than a text block's
-	// output (up to 900 kB), so that each read is one whole block.
+	// output (up to 900 kB), so that most blocks take one read.
 	bz2ParRead = 2 << 20
 	// bz2ParHeld bounds the output of a run held until its decoding ends.
 	// A block of long runs of one byte (a sparse file) can give up to about
@@ -51,7 +52,7 @@ const (
 	bz2ParHeld = 8 << 20
 	// bz2ParRun is how many blocks a worker decodes as one stream: the
 	// standard decoder allocates its 3.6 MB of tables anew for each
-	// stream, so one block at a time spent a tenth of the CPU there and
+	// stream, so one block at a time spent about 8 % of the CPU there and
 	// in page faults.
 	bz2ParRun = 4
 	// bz2MaxStretch bounds the compressed bytes of one block: 900,000
