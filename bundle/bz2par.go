@@ -110,9 +110,15 @@ type bz2ParReader struct {
 // for a small file, or when the file does not start with a stream header.
 // in counts the compressed bytes consumed, for the ratio limit.
 func newBz2Parallel(ra io.ReaderAt, size int64, in *int64) *bz2ParReader {
+	return newBz2ParallelFrom(ra, size, in, bz2ParMinSize)
+}
+
+// newBz2ParallelFrom is newBz2Parallel for files of at least minSize
+// bytes (the fuzz target's inputs are small).
+func newBz2ParallelFrom(ra io.ReaderAt, size int64, in *int64, minSize int64) *bz2ParReader {
 	n := xzParWorkers()
 	var hdr [4]byte
-	if n < 2 || size < bz2ParMinSize {
+	if n < 2 || size < minSize {
 		return nil
 	}
 	if _, err := ra.ReadAt(hdr[:], 0); err != nil || !bz2Header(hdr[:]) {

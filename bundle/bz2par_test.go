@@ -285,3 +285,38 @@ func TestParallelReaderPanic(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBz2Parallel mutates bzip2 files of several streams and of several
+// blocks, and requires the parallel reader (taken whatever the size here)
+// to give the sequential decoder's bytes and error, and to panic exactly
+// when it does.
+func FuzzBz2Parallel(f *testing.F) {
+	needCores(f)
+	var streams []byte
+	for i := 0; i < 6; i++ {
+		streams = append(streams, bz2Compress(f, bz2Text(150+40*i, uint64(i)), 1+i%9)...)
+	}
+	f.Add(streams)
+	f.Add(bz2Compress(f, bz2Text(320<<10, 13), 1)) // four blocks of 100 kB
+	f.Fuzz(func(t *testing.T, file []byte) {
+		read := func(r io.Reader) (out []byte, panicked any, err error) {
+			defer func() { panicked = recover() }()
+			out, err = io.ReadAll(r)
+			return out, nil, err
+		}
+		seq, seqPanic, seqErr := read(bzip2.NewReader(bytes.NewReader(file)))
+		var in int64
+		r := newBz2ParallelFrom(bytes.NewReader(file), int64(len(file)), &in, 0)
+		if r == nil {
+			return // not a stream header
+		}
+		defer r.Close()
+		par, parPanic, parErr := read(r)
+		if (seqPanic == nil) != (parPanic == nil) {
+			t.Fatalf("sequential panic %v, parallel panic %v", seqPanic, parPanic)
+		}
+		if !bytes.Equal(seq, par) || !sameErr(seqErr, parErr) {
+			t.Fatalf("sequential %d bytes, %v; parallel %d bytes, %v", len(seq), seqErr, len(par), parErr)
+		}
+	})
+}

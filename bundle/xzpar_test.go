@@ -124,9 +124,11 @@ func sameDamage(t *testing.T, what string, got readResult, bad, data []byte, blo
 	}
 }
 
-func needCores(t *testing.T) {
+// needCores skips a test or fuzz target on one core, where the parallel
+// readers are not used.
+func needCores(t testing.TB) {
 	if xzParWorkers() < 2 {
-		t.Skipf("GOMAXPROCS is %d: the parallel xz reader needs two", runtime.GOMAXPROCS(0))
+		t.Skipf("GOMAXPROCS is %d: the parallel readers need two", runtime.GOMAXPROCS(0))
 	}
 }
 
