@@ -265,7 +265,16 @@ func batch(bin, dir string, n, runs int) {
 func ceiling(bin, dir, root string, n, runs int) {
 	halves := filepath.Join(dir, fmt.Sprintf("tickets-%d-halves", n))
 	if _, err := os.Stat(halves); err != nil {
-		if err := splitTickets(root, halves); err != nil {
+		// Made aside and renamed once whole, so that an interrupted split
+		// is not taken for a finished one on the next run.
+		tmp := halves + ".tmp"
+		if err := os.RemoveAll(tmp); err != nil {
+			fail(err)
+		}
+		if err := splitTickets(root, tmp); err != nil {
+			fail(err)
+		}
+		if err := os.Rename(tmp, halves); err != nil {
 			fail(err)
 		}
 	}
