@@ -376,10 +376,11 @@ func splitLsofTokens(b []byte, toks []span, r *lsofRow) bool {
 
 // lsofState is the parse of one file.
 type lsofState struct {
-	hdr  *lsofHeader
-	row  lsofRow
-	toks []span
-	text kernArena
+	hdr     *lsofHeader
+	row     lsofRow
+	layouts *lsofLayouts // borrowed from lsofLayoutPool by splitRow
+	toks    []span
+	text    kernArena
 	// Rows are kept compactly while the file is read and become the
 	// model's packed rows at its end, in one slice of the right size:
 	// building each one twice (in a growing buffer, then in the model)
@@ -489,7 +490,7 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 	r := &st.row
 	ok := false
 	if st.hdr != nil {
-		ok = st.hdr.splitAligned(b, r)
+		ok = st.splitRow(b, r)
 	}
 	if !ok {
 		ok = splitLsofTokens(b, st.toks, r)
@@ -602,6 +603,7 @@ func (st *lsofState) addTally(t model.OpenFileTally, pids map[uint32]struct{}) i
 // end finishes the parse of the file: facts, counts, and the work
 // deferred until every guard point is known.
 func (st *lsofState) end(in *Input, out *model.Model) {
+	st.releaseLayouts()
 	kept := st.recs.n + st.fieldsKept
 	if st.spool == nil || st.spool.rows == 0 {
 		// Nothing held for later: the facts are final. Otherwise they

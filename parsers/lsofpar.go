@@ -61,6 +61,7 @@ func parseLsofParallel(in *Input, st *lsofState) {
 			}
 		}
 		lb.lines(bt.in, func(b []byte) { ws.line(bt.in, b) })
+		ws.releaseLayouts()
 		if hold {
 			bt.spool.pack()
 		}

@@ -417,6 +417,7 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst model.O
 	// Kept rows are squeezed as the first read squeezes them: a late
 	// guard point's rows are most of the lsof-first shape's memory.
 	st := &lsofState{toks: make([]span, 0, 16), countOnly: count, squeeze: !count}
+	defer st.releaseLayouts()
 	k := 0
 	var kept []int32
 	row := int32(-1)

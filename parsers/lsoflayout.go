@@ -1,0 +1,123 @@
+package parsers
+
+import (
+	"encoding/binary"
+	"sync"
+)
+
+// Splitting a row by its header's columns (splitAligned) was half the cost
+// of a busy lsof: a row is about 130 bytes, most of them the blanks that
+// align its columns. What splitAligned decides about the columns before
+// NAME depends only on where the blanks are: it never looks at a byte's
+// value otherwise. When the byte just before NAME's column is blank, no
+// field runs into NAME, so the columns are decided by the blanks of the
+// row up to there, and the name is the rest of the row from its first
+// non-blank byte. Busy hosts print few such patterns (a pid of five
+// digits, a descriptor of four characters...), so lsofLayouts remembers
+// the split of each pattern seen and reuses it for every row that has the
+// same one; telling the blanks of a row apart costs a few instructions per
+// eight bytes. The result is splitAligned's, exactly (FuzzLsofLayouts).
+
+// lsofLayoutSlots is the number of patterns remembered: a slot holds the
+// latest pattern that hashes to it.
+const lsofLayoutSlots = 256
+
+// lsofLayoutMax is the widest row prefix (up to NAME's column) whose
+// pattern is remembered: two words of bits.
+const lsofLayoutMax = 128
+
+// lsofLayouts remembers the splits of rows under one header by the
+// pattern of their blanks.
+type lsofLayouts struct {
+	hdr   *lsofHeader
+	slots [lsofLayoutSlots]lsofLayout
+}
+
+// lsofLayout is the split of rows whose first end bytes have blanks where
+// mask has bits set; end is 0 in an empty slot.
+type lsofLayout struct {
+	mask [2]uint64
+	end  int
+	ok   bool
+	row  lsofRow // NAME left blank
+}
+
+// lsofLayoutPool lends layouts to the batches of a large lsof, so a worker
+// does not learn the patterns again for every batch.
+var lsofLayoutPool = sync.Pool{New: func() any { return new(lsofLayouts) }}
+
+// split splits b as h.splitAligned does, reusing the split of an earlier
+// row whose blanks lie in the same places.
+func (c *lsofLayouts) split(h *lsofHeader, b []byte, r *lsofRow) bool {
+	if c.hdr != h {
+		*c = lsofLayouts{hdr: h}
+	}
+	shift := 0
+	if len(b) > 0 && isBlank(b[0]) {
+		shift = skipBlanks(b, 0)
+	}
+	end := shift + h.nameStart
+	if end > lsofLayoutMax || end > len(b) || end == 0 || !isBlank(b[end-1]) || (shift != 0 && shift != h.indent) {
+		return h.splitAligned(b, r)
+	}
+	mask := blankMask(b[:end])
+	slot := &c.slots[(mask[0]*0x9e3779b97f4a7c15^mask[1]*0xc2b2ae3d27d4eb4f)>>(64-8)]
+	if slot.end != end || slot.mask != mask {
+		ok := h.splitAligned(b, r)
+		slot.mask, slot.end, slot.ok, slot.row = mask, end, ok, *r
+		slot.row[lsofName] = span{-1, -1}
+		return ok
+	}
+	*r = slot.row
+	if s := skipBlanks(b, end); s < len(b) {
+		r[lsofName] = span{s, len(b)}
+	}
+	return slot.ok
+}
+
+// blankMask returns the blanks of b (at most 128 bytes): bit i of the
+// first word, or bit i-64 of the second, is set when b[i] is a space or a
+// tab.
+func blankMask(b []byte) [2]uint64 {
+	var m [2]uint64
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		m[i>>6] |= blankByte8(binary.LittleEndian.Uint64(b[i:])) << (i & 63)
+	}
+	for ; i < len(b); i++ {
+		if isBlank(b[i]) {
+			m[i>>6] |= 1 << (i & 63)
+		}
+	}
+	return m
+}
+
+// blankByte8 returns a bit for each of the eight bytes of w, the first in
+// bit 0, set when that byte is a space or a tab.
+func blankByte8(w uint64) uint64 {
+	const lo7 = 0x7f7f7f7f7f7f7f7f
+	// zero has the high bit of each byte of v that is 0, and no other
+	// bit: the sum cannot carry from one byte into the next.
+	zero := func(v uint64) uint64 { return ^((v&lo7 + lo7) | v | lo7) }
+	hi := zero(w^0x2020202020202020) | zero(w^0x0909090909090909)
+	// Gather the eight high bits into the top byte; no two of the
+	// partial products land on the same bit, so nothing carries.
+	return (hi >> 7) * 0x0102040810204080 >> 56
+}
+
+// splitRow splits a row by the header in force, through the layouts st
+// borrowed (see release).
+func (st *lsofState) splitRow(b []byte, r *lsofRow) bool {
+	if st.layouts == nil {
+		st.layouts = lsofLayoutPool.Get().(*lsofLayouts)
+	}
+	return st.layouts.split(st.hdr, b, r)
+}
+
+// releaseLayouts gives back the layouts st borrowed.
+func (st *lsofState) releaseLayouts() {
+	if st.layouts != nil {
+		lsofLayoutPool.Put(st.layouts)
+		st.layouts = nil
+	}
+}

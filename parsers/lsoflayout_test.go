@@ -1,0 +1,149 @@
+package parsers
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// blankMask must mark exactly the spaces and tabs, whatever the bytes
+// around them: the bytes next to 0x20 and 0x09 (0x21, 0x08, 0xa0, 0x89...)
+// are where a word-wide test would go wrong.
+func TestBlankMask(t *testing.T) {
+	alphabet := []byte{' ', '\t', 'a', '0', 0x00, 0x01, 0x08, 0x0a, 0x1f, 0x21, 0x28, 0x29, 0x7f, 0x80, 0x89, 0xa0, 0xff}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 5000; n++ {
+		b := make([]byte, rng.IntN(lsofLayoutMax+1))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		var want [2]uint64
+		for i, c := range b {
+			if c == ' ' || c == '\t' {
+				want[i/64] |= 1 << (i % 64)
+			}
+		}
+		if got := blankMask(b); got != want {
+			t.Fatalf("blankMask(%q) = %x, want %x", b, got, want)
+		}
+	}
+}
+
+// lsofLayoutCheck splits every row of text after its first line (the
+// header) with one lsofLayouts and with splitAligned, and reports the
+// first row where they differ; hits counts the rows split from a
+// remembered pattern.
+func lsofLayoutCheck(text string) (diff string, hits int) {
+	lines := strings.Split(text, "\n")
+	h, ok := parseLsofHeader([]byte(lines[0]))
+	if !ok {
+		return "", 0
+	}
+	c := new(lsofLayouts)
+	for _, l := range lines[1:] {
+		b := []byte(l)
+		var want, got lsofRow
+		wantOK := h.splitAligned(b, &want)
+		before := c.slots
+		gotOK := c.split(h, b, &got)
+		if c.slots == before {
+			hits++
+		}
+		if gotOK != wantOK || (wantOK && got != want) {
+			return l, hits
+		}
+	}
+	return "", hits
+}
+
+// The rows of real captures, and rows whose fields change value but not
+// width, split as splitAligned splits them, most from a remembered
+// pattern.
+func TestLsofLayoutsRealRows(t *testing.T) {
+	files := append(corpusFiles(t, "lsof"), filepath.Join("testdata", "lsof", "linux_tid_taskcmd.txt"), filepath.Join("testdata", "lsof", "sos_indented_header.txt"))
+	total := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Each header with the rows after it, as one text.
+		var part []string
+		check := func() {
+			if len(part) < 2 {
+				return
+			}
+			// Twice: the second time every pattern is known.
+			text := strings.Join(part, "\n")
+			if d, _ := lsofLayoutCheck(text + "\n" + strings.Join(part[1:], "\n")); d != "" {
+				t.Errorf("%s: split differs from splitAligned on %q", f, d)
+			}
+			total += len(part) - 1
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if _, ok := parseLsofHeader([]byte(l)); ok {
+				check()
+				part = part[:0]
+			}
+			if len(part) > 0 || strings.Contains(l, "COMMAND") {
+				part = append(part, l)
+			}
+		}
+		check()
+	}
+	if total < 100 {
+		t.Fatalf("only %d rows checked", total)
+	}
+	hdr := "COMMAND     PID   TID TASKCMD               USER   FD      TYPE             DEVICE  SIZE/OFF       NODE NAME"
+	rows := []string{
+		"java       1000                                1  mem       REG              253,0   2156272     100001 /usr/lib64/libc-2.28.so",
+		"nginx      2000                                2  mem       REG              253,1   9156272     200001 /usr/lib64/libz.so (deleted)",
+		"bash       3000  3001 worker                   3  cwd       DIR              253,0      4096        128 /",
+		"bash       3000  3002 worker                   3  cwd       DIR              253,0      4096        128 /srv",
+		"sshd       4000                                0    3u     IPv4           40000002       0t0        TCP *:22 (LISTEN)",
+		"sshd       4001                                0    4u     IPv4           40000003       0t0        TCP *:23 (LISTEN)",
+		"nameless   5000                                0    5u     IPv4           40000003       0t0        TCP ",
+		"nameless   5001                                0    5u     IPv4           40000003       0t0        TCP ",
+		"odd cmd    6000                                0    5u     IPv4           40000003       0t0        TCP x",
+		"odd cmd    6001                                0    5u     IPv4           40000003       0t0        TCP y",
+		"broken     600x                                0    5u     IPv4           40000003       0t0        TCP x",
+		"broken     600y                                0    5u     IPv4           40000003       0t0        TCP x",
+		"shifted   70000                                0   15u     IPv4           40000003       0t0        TCPX x",
+		"shifted   70001                                0   15u     IPv4           40000003       0t0        TCPX y",
+	}
+	d, hits := lsofLayoutCheck(hdr + "\n" + strings.Join(rows, "\n"))
+	if d != "" {
+		t.Fatalf("split differs from splitAligned on %q", d)
+	}
+	if hits < 6 {
+		t.Fatalf("%d rows split from a remembered pattern, want at least 6", hits)
+	}
+}
+
+// FuzzLsofLayouts checks that lsofLayouts splits every row exactly as
+// splitAligned does: the first line is the header, and rows that repeat a
+// pattern with other bytes reach the remembered splits.
+func FuzzLsofLayouts(f *testing.F) {
+	f.Add("COMMAND  PID USER   FD   TYPE DEVICE SIZE/OFF NODE NAME\nbash       1 root  cwd    DIR    8,1     4096    2 /data\nbush       2 rooo  cwe    DIR    8,2     4097    3 /dat\nbash  1 root cwd DIR 8,1 4096 2 /data")
+	f.Add("  COMMAND  PID   TID TASKCMD USER  FD TYPE NAME\n  a b      12    13 c d     u     3u  REG /x y\n  a b      12    13 c d     u     3u  REG \n  e f      14    15 g h     v     4w  REG /z\n\ta b      12    13 c d     u     3u  REG /x")
+	f.Add("COMMAND PID USER FD NAME\nx 1 u 0r \t/a\ny 2 v 1r \t/b\nz 3 w 2r\t /c")
+	f.Fuzz(func(t *testing.T, s string) {
+		// Each row also with its letters and digits changed: the same
+		// pattern of blanks, other values.
+		lines := strings.Split(s, "\n")
+		for _, l := range lines[1:] {
+			lines = append(lines, strings.Map(func(r rune) rune {
+				switch {
+				case r >= 'a' && r < 'z', r >= '0' && r < '9':
+					return r + 1
+				}
+				return r
+			}, l))
+		}
+		if d, _ := lsofLayoutCheck(strings.Join(lines, "\n")); d != "" {
+			t.Fatalf("split differs from splitAligned on %q", d)
+		}
+	})
+}
