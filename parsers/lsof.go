@@ -378,7 +378,7 @@ func splitLsofTokens(b []byte, toks []span, r *lsofRow) bool {
 type lsofState struct {
 	hdr     *lsofHeader
 	row     lsofRow
-	layouts *lsofLayouts // borrowed from lsofLayoutPool by splitRow
+	layouts lsofLayoutUse // see splitRow
 	toks    []span
 	text    kernArena
 	// Rows are kept compactly while the file is read and become the

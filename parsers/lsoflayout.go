@@ -47,8 +47,8 @@ type lsofLayout struct {
 var lsofLayoutPool = sync.Pool{New: func() any { return new(lsofLayouts) }}
 
 // split splits b as h.splitAligned does, reusing the split of an earlier
-// row whose blanks lie in the same places.
-func (c *lsofLayouts) split(h *lsofHeader, b []byte, r *lsofRow) bool {
+// row whose blanks lie in the same places; hit tells whether it did.
+func (c *lsofLayouts) split(h *lsofHeader, b []byte, r *lsofRow) (ok, hit bool) {
 	if c.hdr != h {
 		*c = lsofLayouts{hdr: h}
 	}
@@ -58,7 +58,7 @@ func (c *lsofLayouts) split(h *lsofHeader, b []byte, r *lsofRow) bool {
 	}
 	end := shift + h.nameStart
 	if end > lsofLayoutMax || end > len(b) || end == 0 || !isBlank(b[end-1]) || (shift != 0 && shift != h.indent) {
-		return h.splitAligned(b, r)
+		return h.splitAligned(b, r), false
 	}
 	mask := blankMask(b[:end])
 	slot := &c.slots[(mask[0]*0x9e3779b97f4a7c15^mask[1]*0xc2b2ae3d27d4eb4f)>>(64-8)]
@@ -66,13 +66,13 @@ func (c *lsofLayouts) split(h *lsofHeader, b []byte, r *lsofRow) bool {
 		ok := h.splitAligned(b, r)
 		slot.mask, slot.end, slot.ok, slot.row = mask, end, ok, *r
 		slot.row[lsofName] = span{-1, -1}
-		return ok
+		return ok, false
 	}
 	*r = slot.row
 	if s := skipBlanks(b, end); s < len(b) {
 		r[lsofName] = span{s, len(b)}
 	}
-	return slot.ok
+	return slot.ok, true
 }
 
 // blankMask returns the blanks of b (at most 128 bytes): bit i of the
@@ -105,19 +105,56 @@ func blankByte8(w uint64) uint64 {
 	return (hi >> 7) * 0x0102040810204080 >> 56
 }
 
-// splitRow splits a row by the header in force, through the layouts st
-// borrowed (see release).
+// lsofLayoutAfter is the number of rows a file's parse splits directly
+// before it borrows layouts: a small lsof, the most common, would only pay
+// for learning patterns it never meets again (a batch of 1,000 small
+// bundles spent 4 % of its CPU on it). The batches of a large file start
+// at once (lsofLayoutUse.eager).
+const lsofLayoutAfter = 2048
+
+// lsofLayoutTrial is the number of rows split through borrowed layouts
+// after which they are given up if fewer than half of those rows met a
+// remembered pattern: on a file with too many patterns, a row's blank mask
+// is a cost on top of its split.
+const lsofLayoutTrial = 4096
+
+// lsofLayoutUse is how one parse uses remembered layouts.
+type lsofLayoutUse struct {
+	c     *lsofLayouts // borrowed from lsofLayoutPool; nil when not in use
+	rows  int          // rows split
+	tried int          // rows split through c
+	hits  int          // of those, rows that met a remembered pattern
+	eager bool         // borrow from the first row
+	off   bool         // given up for the rest of the parse
+}
+
+// splitRow splits a row by the header in force, through remembered
+// layouts once the file has shown it is large (see lsofLayoutUse).
 func (st *lsofState) splitRow(b []byte, r *lsofRow) bool {
-	if st.layouts == nil {
-		st.layouts = lsofLayoutPool.Get().(*lsofLayouts)
+	u := &st.layouts
+	u.rows++
+	if u.c == nil {
+		if u.off || (u.rows < lsofLayoutAfter && !u.eager) {
+			return st.hdr.splitAligned(b, r)
+		}
+		u.c = lsofLayoutPool.Get().(*lsofLayouts)
 	}
-	return st.layouts.split(st.hdr, b, r)
+	ok, hit := u.c.split(st.hdr, b, r)
+	u.tried++
+	if hit {
+		u.hits++
+	}
+	if u.tried == lsofLayoutTrial && 2*u.hits < u.tried {
+		st.releaseLayouts()
+		u.off = true
+	}
+	return ok
 }
 
 // releaseLayouts gives back the layouts st borrowed.
 func (st *lsofState) releaseLayouts() {
-	if st.layouts != nil {
-		lsofLayoutPool.Put(st.layouts)
-		st.layouts = nil
+	if u := &st.layouts; u.c != nil {
+		lsofLayoutPool.Put(u.c)
+		u.c = nil
 	}
 }

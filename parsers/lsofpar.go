@@ -39,7 +39,7 @@ func parseLsofParallel(in *Input, st *lsofState) {
 		}
 		// The header in force (st.hdr, st.spool.hdr) changes only at a
 		// barrier, while no worker runs.
-		ws := &lsofState{toks: make([]span, 0, 16), hdr: st.hdr, squeeze: st.squeeze}
+		ws := &lsofState{toks: make([]span, 0, 16), hdr: st.hdr, squeeze: st.squeeze, layouts: lsofLayoutUse{eager: true}}
 		if hold {
 			ws.spool = &bt.spool
 			bt.spool.collect = true

@@ -416,7 +416,7 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst model.O
 	in.KeepOpenFilesUnder(dirs)
 	// Kept rows are squeezed as the first read squeezes them: a late
 	// guard point's rows are most of the lsof-first shape's memory.
-	st := &lsofState{toks: make([]span, 0, 16), countOnly: count, squeeze: !count}
+	st := &lsofState{toks: make([]span, 0, 16), countOnly: count, squeeze: !count, layouts: lsofLayoutUse{eager: true}}
 	defer st.releaseLayouts()
 	k := 0
 	var kept []int32
