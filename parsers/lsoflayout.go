@@ -20,7 +20,10 @@ import (
 
 // lsofLayoutSlots is the number of patterns remembered: a slot holds the
 // latest pattern that hashes to it.
-const lsofLayoutSlots = 256
+const (
+	lsofLayoutBits  = 8
+	lsofLayoutSlots = 1 << lsofLayoutBits
+)
 
 // lsofLayoutMax is the widest row prefix (up to NAME's column) whose
 // pattern is remembered: two words of bits.
@@ -61,7 +64,7 @@ func (c *lsofLayouts) split(h *lsofHeader, b []byte, r *lsofRow) (ok, hit bool) 
 		return h.splitAligned(b, r), false
 	}
 	mask := blankMask(b[:end])
-	slot := &c.slots[(mask[0]*0x9e3779b97f4a7c15^mask[1]*0xc2b2ae3d27d4eb4f)>>(64-8)]
+	slot := &c.slots[(mask[0]*0x9e3779b97f4a7c15^mask[1]*0xc2b2ae3d27d4eb4f)>>(64-lsofLayoutBits)]
 	if slot.end != end || slot.mask != mask {
 		ok := h.splitAligned(b, r)
 		slot.mask, slot.end, slot.ok, slot.row = mask, end, ok, *r
