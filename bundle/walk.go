@@ -399,6 +399,11 @@ func (w *walker) openArchive(l *layer, k kind, src io.Reader, ra io.ReaderAt, si
 			dec = l.pre
 		case k.comp == "gz":
 			dec, err = newGzipMembers(&countReader{r: src, n: &l.st.in}, w.gzipGap(l))
+		case k.comp == "xz":
+			// Read front to back (nested, or no index to split by): the
+			// container here, its blocks by internal/lzma2 ahead of the
+			// walk (xzstream.go).
+			dec = newXzStreamReader(&countReader{r: src, n: &l.st.in})
 		case k.comp == "zst":
 			// klauspost's zstd decoder reads its input unbuffered: three
 			// bytes for each block's header, then the block (36,000 reads

@@ -64,35 +64,61 @@ func (s *xzStream) readXzFastHeader(ra io.ReaderAt, b xzBlock) (xzFastHeader, bo
 	if _, err := ra.ReadAt(h[:size], b.off); err != nil {
 		return xzFastHeader{}, false
 	}
-	if crc32.ChecksumIEEE(h[:size-4]) != binary.LittleEndian.Uint32(h[size-4:size]) {
+	bh, ok := parseXzBlockHeader(h[:size])
+	data := b.unpadded - int64(size) - xzCheckSize(s.header[7])
+	if !ok || data <= 0 || (bh.data >= 0 && bh.data != data) || (bh.uncompressed >= 0 && bh.uncompressed != b.uncompressed) {
 		return xzFastHeader{}, false
+	}
+	return xzFastHeader{size: int64(size), data: data, dict: bh.dict}, true
+}
+
+// xzBlockHeader is what a block header declares; a size it leaves out is
+// -1.
+type xzBlockHeader struct {
+	data, uncompressed int64
+	dict               int64
+}
+
+// parseXzBlockHeader reads a whole block header (its size byte first, its
+// CRC32 last) and returns it when this package's LZMA2 decoder takes the
+// block: the CRC32 right, no reserved bit set, LZMA2 as the only filter,
+// a dictionary of at most xzParDictMax and zeros as padding.
+func parseXzBlockHeader(h []byte) (xzBlockHeader, bool) {
+	size := len(h)
+	if size < 8 || crc32.ChecksumIEEE(h[:size-4]) != binary.LittleEndian.Uint32(h[size-4:size]) {
+		return xzBlockHeader{}, false
 	}
 	flags := h[1]
 	if flags&0x3c != 0 || flags&0x03 != 0 { // reserved bits; more than one filter
-		return xzFastHeader{}, false
+		return xzBlockHeader{}, false
 	}
+	bh := xzBlockHeader{data: -1, uncompressed: -1}
 	p := h[2 : size-4]
-	data := b.unpadded - int64(size) - xzCheckSize(s.header[7])
 	if flags&0x40 != 0 {
-		if v, ok := xzVLI(&p); !ok || v == 0 || int64(v) != data {
-			return xzFastHeader{}, false
+		v, ok := xzVLI(&p)
+		if !ok || v == 0 || v > 1<<62 {
+			return xzBlockHeader{}, false
 		}
+		bh.data = int64(v)
 	}
 	if flags&0x80 != 0 {
-		if v, ok := xzVLI(&p); !ok || int64(v) != b.uncompressed {
-			return xzFastHeader{}, false
+		v, ok := xzVLI(&p)
+		if !ok || v > 1<<62 {
+			return xzBlockHeader{}, false
 		}
+		bh.uncompressed = int64(v)
 	}
 	id, ok1 := xzVLI(&p)
 	n, ok2 := xzVLI(&p)
 	if !ok1 || !ok2 || id != 0x21 || n != 1 || len(p) < 1 {
-		return xzFastHeader{}, false
+		return xzBlockHeader{}, false
 	}
 	dict, ok := lzma2.DictSize(p[0])
-	if !ok || dict > xzParDictMax || !allZero(p[1:]) || data <= 0 {
-		return xzFastHeader{}, false
+	if !ok || dict > xzParDictMax || !allZero(p[1:]) {
+		return xzBlockHeader{}, false
 	}
-	return xzFastHeader{size: int64(size), data: data, dict: dict}, true
+	bh.dict = dict
+	return bh, true
 }
 
 // xzFast is a worker's state for the fast path, reused from block to block.
@@ -126,7 +152,7 @@ func (r *xzParReader) decodeFast(f *xzFast, j *xzJob) (bool, error) {
 	case 10:
 		sum = sha256.New()
 	}
-	out := chunkSender{r: r, j: j}
+	out := chunkSender{free: r.free, out: j.out, done: r.done}
 	in, n, err := f.dec.Decode(f.in, h.dict, b.uncompressed, func(p []byte) error {
 		if sum != nil {
 			sum.Write(p)
@@ -259,19 +285,20 @@ func xzCheckBytes(check byte, sum hash.Hash) []byte {
 	return sum.Sum(nil)
 }
 
-// chunkSender cuts a block's output into the reader's chunks and sends
-// them on the job's channel.
+// chunkSender cuts decoded output into chunks of xzParChunk bytes, taken
+// from free when one is there, and sends them on out until done closes.
 type chunkSender struct {
-	r *xzParReader
-	j *xzJob
-	c []byte // the chunk being filled
+	free <-chan []byte
+	out  chan<- []byte
+	done <-chan struct{}
+	c    []byte // the chunk being filled
 }
 
 func (s *chunkSender) write(p []byte) error {
 	for len(p) > 0 {
 		if s.c == nil {
 			select {
-			case s.c = <-s.r.free:
+			case s.c = <-s.free:
 			default:
 				s.c = make([]byte, xzParChunk)
 			}
@@ -294,10 +321,10 @@ func (s *chunkSender) flush() error {
 		return nil
 	}
 	select {
-	case s.j.out <- s.c:
+	case s.out <- s.c:
 		s.c = nil
 		return nil
-	case <-s.r.done:
+	case <-s.done:
 		return errXzParClosed
 	}
 }

@@ -162,6 +162,7 @@ func (d *Decoder) chunk(in []byte, unpacked int) error {
 	left := unpacked
 	for left > 0 {
 		if rc.i > end {
+			d.pos = pos // what came before is handed out (see Decode)
 			return fmt.Errorf("%w: chunk's data ends early", ErrData)
 		}
 		if pos == len(buf) {
@@ -227,6 +228,7 @@ func (d *Decoder) chunk(in []byte, unpacked int) error {
 				}
 			}
 			if rep0 >= full {
+				d.pos = pos
 				if rep0 == 1<<32-1 {
 					return fmt.Errorf("%w: end marker inside LZMA2", ErrData)
 				}
@@ -234,6 +236,7 @@ func (d *Decoder) chunk(in []byte, unpacked int) error {
 			}
 		} else {
 			if full == 0 {
+				d.pos = pos
 				return fmt.Errorf("%w: repeated match in an empty dictionary", ErrData)
 			}
 			if rc.bit(&p.isRepG0[state]) == 0 {
@@ -279,6 +282,7 @@ func (d *Decoder) chunk(in []byte, unpacked int) error {
 		}
 		n += minMatch
 		if n > left {
+			d.pos = pos
 			return fmt.Errorf("%w: match runs past the end of its chunk", ErrData)
 		}
 		left -= n

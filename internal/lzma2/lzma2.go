@@ -129,7 +129,31 @@ func NewDecoder() *Decoder { return &Decoder{} }
 // caller bounds dictSize (an xz header may declare up to 4 GiB). r is read
 // with io.ReadFull a chunk header and a chunk at a time, so a buffered
 // reader is best.
+//
+// When the data turns out corrupt, the output of the chunks decoded
+// before the failing one is handed to emit before Decode returns, as a
+// decoder that emits every chunk would have: the bytes before damage are
+// not lost because they still sat in the dictionary.
 func (d *Decoder) Decode(r io.Reader, dictSize int64, limit int64, emit func([]byte) error) (in, out int64, err error) {
+	emitFailed := false
+	d.emit = func(p []byte) error {
+		if err := emit(p); err != nil {
+			emitFailed = true
+			return err
+		}
+		return nil
+	}
+	defer func() { d.emit = nil }()
+	d.pos, d.emitted = 0, 0
+	in, out, err = d.decode(r, dictSize, limit)
+	if err != nil && !emitFailed {
+		d.flush()
+	}
+	return in, out, err
+}
+
+// decode is Decode once d.emit is set.
+func (d *Decoder) decode(r io.Reader, dictSize int64, limit int64) (in, out int64, err error) {
 	if dictSize <= 0 || dictSize > 1<<32-1 {
 		return 0, 0, fmt.Errorf("%w: dictionary size %d", ErrData, dictSize)
 	}
@@ -137,9 +161,8 @@ func (d *Decoder) Decode(r io.Reader, dictSize int64, limit int64, emit func([]b
 	if len(d.buf) != size {
 		d.buf = make([]byte, size)
 	}
-	d.dict, d.limit, d.emit, d.total = int(dictSize), limit, emit, 0
+	d.dict, d.limit, d.total = int(dictSize), limit, 0
 	d.pos, d.emitted, d.full = 0, 0, 0
-	defer func() { d.emit = nil }()
 
 	var hdr [6]byte
 	needDictReset, needProps := true, true
