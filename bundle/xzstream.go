@@ -44,9 +44,21 @@ const xzStreamAhead = 4
 // blocks of the same stream that it did: the xz tools never write one.
 var errXzFilters = fmt.Errorf("%w (a block's filters differ from the first block's)", xz.ErrOptions)
 
-// xzStreamReader decodes an xz file read front to back (see above).
+// xzStreamFeed is the size of the pieces of input the reader hands its
+// decoding goroutine.
+const xzStreamFeed = 256 << 10
+
+// xzStreamReader decodes an xz file read front to back (see above). Its
+// input is read on the caller's goroutine, in Read, when the decoding
+// goroutine asks for more: the input is the walk's own reader (the
+// enclosing archive's, which counts bytes for the limits), which must not
+// be read from two goroutines.
 type xzStreamReader struct {
 	workerGroup
+	src     io.Reader
+	inbuf   []byte
+	need    chan struct{}  // the decoding goroutine wants input
+	feed    chan xzFeeding // and gets it
 	out     chan []byte
 	free    chan []byte
 	err     error // why out was closed, read once it is
@@ -56,12 +68,19 @@ type xzStreamReader struct {
 	fastStreams int
 }
 
+// xzFeeding is a piece of input, and the error that ended it.
+type xzFeeding struct {
+	b   []byte
+	err error
+}
+
 // newXzStreamReader returns a reader of the xz data r holds.
 func newXzStreamReader(r io.Reader) io.ReadCloser {
-	x := &xzStreamReader{workerGroup: newWorkerGroup(), out: make(chan []byte, xzStreamAhead),
-		free: make(chan []byte, xzStreamAhead+1)}
+	x := &xzStreamReader{workerGroup: newWorkerGroup(), src: r, inbuf: make([]byte, xzStreamFeed),
+		need: make(chan struct{}), feed: make(chan xzFeeding),
+		out: make(chan []byte, xzStreamAhead), free: make(chan []byte, xzStreamAhead+1)}
 	x.wg.Add(1)
-	go x.run(bufio.NewReaderSize(r, 64<<10))
+	go x.run(bufio.NewReaderSize(&xzFedReader{x: x}, 64<<10))
 	return x
 }
 
@@ -70,12 +89,43 @@ func (x *xzStreamReader) Read(p []byte) (int, error) {
 		if len(x.pending.rest) > 0 {
 			return x.pending.read(p, x.free), nil
 		}
-		c, ok := <-x.out
-		if !ok {
-			return 0, x.err
+		select {
+		case c, ok := <-x.out:
+			if !ok {
+				return 0, x.err
+			}
+			x.pending.set(c)
+		case <-x.need:
+			// The goroutine has used the last piece: the buffer is free.
+			n, err := x.src.Read(x.inbuf)
+			x.feed <- xzFeeding{x.inbuf[:n], err}
 		}
-		x.pending.set(c)
 	}
+}
+
+// xzFedReader is the decoding goroutine's input: what Read hands it.
+type xzFedReader struct {
+	x   *xzStreamReader
+	cur []byte
+	err error
+}
+
+func (f *xzFedReader) Read(p []byte) (int, error) {
+	for len(f.cur) == 0 {
+		if f.err != nil {
+			return 0, f.err
+		}
+		select {
+		case f.x.need <- struct{}{}:
+		case <-f.x.done:
+			return 0, errXzParClosed
+		}
+		fd := <-f.x.feed // Read answers every request
+		f.cur, f.err = fd.b, fd.err
+	}
+	n := copy(p, f.cur)
+	f.cur = f.cur[n:]
+	return n, nil
 }
 
 // run decodes br until its end, an error, or the reader's Close.
