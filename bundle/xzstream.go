@@ -32,9 +32,12 @@ import (
 // over xzParDictMax, a check type other than none, CRC32, CRC64 and
 // SHA-256) goes to the general decoder whole, since none of it was
 // consumed; so does whatever follows a stream, unless it is stream padding
-// or another stream this path takes. The general decoder's errors are the
-// ones a user sees for those; this path's errors use its words (the
-// same error values), so "data is corrupt" means the same from either.
+// or another stream this path takes. Damage this path finds itself is
+// reported with the general decoder's error values (xz.ErrData,
+// xz.ErrBuf), so a report reads the same whichever decoder met it; only a
+// file both cut and corrupt inside one LZMA2 chunk may read "truncated or
+// corrupt" here where the general decoder, which decodes a chunk as it
+// arrives, says "corrupt".
 
 // xzStreamAhead is how many chunks of decoded output the decoding
 // goroutine may hold ahead of the reader.
