@@ -144,8 +144,9 @@ func (r *rangeDec) length(l *lenProbs, posState int) int {
 }
 
 // chunk decodes one compressed chunk of unpacked bytes from in, which is
-// followed by overrun zero bytes.
-func (d *Decoder) chunk(in []byte, unpacked int) error {
+// followed by overrun zero bytes; it stops with an error at the first
+// symbol that starts past in[stop] (len(in) for a whole chunk).
+func (d *Decoder) chunk(in []byte, unpacked, stop int) error {
 	if len(in) < 5 || in[0] != 0 {
 		return fmt.Errorf("%w: chunk does not start a range coder", ErrData)
 	}
@@ -161,7 +162,7 @@ func (d *Decoder) chunk(in []byte, unpacked int) error {
 	p := &d.p
 	left := unpacked
 	for left > 0 {
-		if rc.i > end {
+		if rc.i > stop {
 			d.pos = pos // what came before is handed out (see Decode)
 			return fmt.Errorf("%w: chunk's data ends early", ErrData)
 		}

@@ -113,6 +113,11 @@ const (
 	probInit      = 1 << 10
 )
 
+// maxSymbolBytes is the most input one LZMA symbol can take, as xz counts
+// it (LZMA_IN_REQUIRED): a chunk cut short is decoded up to where fewer
+// than this many bytes are left.
+const maxSymbolBytes = 21
+
 // NewDecoder returns a decoder; its dictionary is allocated by Decode, for
 // the size the stream declares.
 func NewDecoder() *Decoder { return &Decoder{} }
@@ -192,7 +197,10 @@ func (d *Decoder) decode(r io.Reader, dictSize int64, limit int64) (in, out int6
 			}
 			in += 2
 			n := int(binary.BigEndian.Uint16(hdr[:2])) + 1
-			if _, err := io.ReadFull(r, d.packed[:n]); err != nil {
+			if got, err := io.ReadFull(r, d.packed[:n]); err != nil {
+				// Cut inside the chunk: its bytes that arrived are output.
+				in += int64(got)
+				d.stored(d.packed[:got])
 				return in, d.total, readErr(err)
 			}
 			in += int64(n)
@@ -228,12 +236,21 @@ func (d *Decoder) decode(r io.Reader, dictSize int64, limit int64) (in, out int6
 				return in, d.total, fmt.Errorf("%w: chunk without properties after a dictionary reset", ErrData)
 			}
 		}
-		if _, err := io.ReadFull(r, d.packed[:packed]); err != nil {
+		if got, err := io.ReadFull(r, d.packed[:packed]); err != nil {
+			// Cut inside the chunk: decode the symbols that the bytes
+			// which arrived hold whole, as a decoder that decodes input
+			// as it comes would have (the symbols after them could read
+			// bytes that never came).
+			in += int64(got)
+			if got >= 5+maxSymbolBytes {
+				clear(d.packed[got : got+overrun])
+				d.chunk(d.packed[:got], unpacked, got-maxSymbolBytes)
+			}
 			return in, d.total, readErr(err)
 		}
 		in += int64(packed)
 		clear(d.packed[packed : packed+overrun])
-		if err := d.chunk(d.packed[:packed], unpacked); err != nil {
+		if err := d.chunk(d.packed[:packed], unpacked, packed); err != nil {
 			return in, d.total, err
 		}
 	}

@@ -292,3 +292,59 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// A stream cut anywhere, or damaged anywhere, hands out before its error
+// only bytes of the data, in order: the chunks decoded before the damage,
+// and of a chunk cut short the symbols its bytes hold whole. A cut late
+// in the stream still gives most of the data.
+func TestDecodeCutAndDamagedGiveAPrefix(t *testing.T) {
+	data := mixedData(300<<10, 11)
+	stream := encodeU(t, data, 3, 0, 2, 1<<20)
+	d := NewDecoder()
+	rng := rand.New(rand.NewPCG(12, 13))
+	prefix := func(what string, out []byte, err error) {
+		t.Helper()
+		if err == nil {
+			t.Fatalf("%s: no error", what)
+		}
+		if !bytes.HasPrefix(data, out) {
+			t.Fatalf("%s: %d bytes handed out that are not the data's start", what, len(out))
+		}
+	}
+	for range 150 {
+		cut := rng.IntN(len(stream) - 1)
+		out, _, err := decodeAll(d, stream[:cut], 1<<20, 1<<40)
+		prefix(fmt.Sprintf("cut at %d", cut), out, err)
+	}
+	out, _, err := decodeAll(d, stream[:len(stream)-100], 1<<20, 1<<40)
+	prefix("cut 100 bytes before the end", out, err)
+	if len(out) < len(data)*9/10 {
+		t.Errorf("cut 100 bytes before the end: %d of %d bytes handed out", len(out), len(data))
+	}
+	// One chunk cut in its middle: the symbols before the cut come out.
+	text := textData(20000, 14)
+	one := encodeU(t, text, 3, 0, 2, 1<<20)
+	out, _, err = decodeAll(d, one[:len(one)/2], 1<<20, 1<<40)
+	if err == nil || !bytes.HasPrefix(text, out) || len(out) < len(text)/4 {
+		t.Errorf("one chunk cut in half: %d of %d bytes handed out (%v)", len(out), len(text), err)
+	}
+	// A changed byte: what comes out before the error is the data's start
+	// up to the chunk the change is in, and whatever that chunk decoded
+	// to; only the earlier chunks are checked.
+	for range 100 {
+		at := rng.IntN(len(stream))
+		bad := append([]byte(nil), stream...)
+		bad[at] ^= 0x40
+		out, _, err := decodeAll(d, bad, 1<<20, 1<<40)
+		if err == nil {
+			continue // a change that still decodes (a literal's value, say)
+		}
+		good := 0
+		for good < len(out) && out[good] == data[good] {
+			good++
+		}
+		if good == 0 && at > 140000 {
+			t.Errorf("byte %d changed: nothing of the chunks before it handed out", at)
+		}
+	}
+}
