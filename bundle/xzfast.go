@@ -143,15 +143,7 @@ func (r *xzParReader) decodeFast(f *xzFast, j *xzJob) (bool, error) {
 	} else {
 		f.in.Reset(src)
 	}
-	var sum hash.Hash
-	switch check {
-	case 1:
-		sum = crc32.NewIEEE()
-	case 4:
-		sum = &xzCRC64{}
-	case 10:
-		sum = sha256.New()
-	}
+	sum := xzCheckHash(check)
 	out := chunkSender{free: r.free, out: j.out, done: r.done}
 	in, n, err := f.dec.Decode(f.in, h.dict, b.uncompressed, func(p []byte) error {
 		if sum != nil {
@@ -272,6 +264,19 @@ func (c *xzCRC64) Sum(b []byte) []byte {
 func (c *xzCRC64) Reset()         { c.crc = 0 }
 func (c *xzCRC64) Size() int      { return 8 }
 func (c *xzCRC64) BlockSize() int { return 1 }
+
+// xzCheckHash is the hash of check type check, or nil for none.
+func xzCheckHash(check byte) hash.Hash {
+	switch check {
+	case 1:
+		return crc32.NewIEEE()
+	case 4:
+		return &xzCRC64{}
+	case 10:
+		return sha256.New()
+	}
+	return nil
+}
 
 // xzCheckBytes is sum as an xz block stores it: CRCs little-endian, SHA-256
 // as it is.

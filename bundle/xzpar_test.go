@@ -190,13 +190,7 @@ func TestXzParallelFastPath(t *testing.T) {
 			{[]string{"-T2", "--block-size=80KiB", "-9", "--memlimit=1GiB"}, false}, // 64 MiB dictionary
 			{[]string{"-T2", "--block-size=64KiB", "--x86", "--lzma2=preset=1"}, false},
 		} {
-			cmd := exec.Command("xz", append(c.args, "-c")...)
-			cmd.Stdin = bytes.NewReader(data)
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("xz %v: %v", c.args, err)
-			}
-			files = append(files, file{"xz " + strings.Join(c.args, " "), out, c.fast})
+			files = append(files, file{"xz " + strings.Join(c.args, " "), xzCommand(t, data, c.args...), c.fast})
 		}
 	}
 	for _, f := range files {
@@ -481,22 +475,7 @@ func BenchmarkCRC64(b *testing.B) {
 func compareWalks(t *testing.T, name string, good, bad []byte, files int) {
 	for kind, data := range map[string][]byte{"good": good, "damaged": bad} {
 		t.Run(kind, func(t *testing.T) {
-			walk := func() (map[string]string, []Warning, string) {
-				b, err := OpenReaderAt(context.Background(), name, bytes.NewReader(data), int64(len(data)), Limits{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := map[string]string{}
-				err = b.Walk(context.Background(), func(e Entry, r io.Reader) error {
-					body, err := io.ReadAll(r)
-					got[e.Path] = string(body)
-					return err
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return got, b.Warnings(), b.SHA256()
-			}
+			walk := func() (map[string]string, []Warning, string) { return walkBytes(t, name, data) }
 			got, warns, sha := walk()
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 			seqFiles, seqWarns, seqSHA := walk()
@@ -514,4 +493,36 @@ func compareWalks(t *testing.T, name string, good, bad []byte, files int) {
 			}
 		})
 	}
+}
+
+// walkBytes walks the bundle data, named name, and returns its files'
+// contents by path, its warnings and its SHA-256.
+func walkBytes(t *testing.T, name string, data []byte) (map[string]string, []Warning, string) {
+	t.Helper()
+	b, err := OpenReaderAt(context.Background(), name, bytes.NewReader(data), int64(len(data)), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	err = b.Walk(context.Background(), func(e Entry, r io.Reader) error {
+		body, err := io.ReadAll(r)
+		got[e.Path] = string(body)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got, b.Warnings(), b.SHA256()
+}
+
+// xzCommand is data compressed by the xz program with args.
+func xzCommand(t *testing.T, data []byte, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command("xz", append(args, "-c")...)
+	cmd.Stdin = bytes.NewReader(data)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("xz %v: %v", args, err)
+	}
+	return out
 }

@@ -349,15 +349,7 @@ func (x *xzStreamReader) stream(br *bufio.Reader, dec *lzma2.Decoder) error {
 		if limit < 0 {
 			limit = 1 << 62
 		}
-		var sum hash.Hash
-		switch check {
-		case 1:
-			sum = crc32.NewIEEE()
-		case 4:
-			sum = &xzCRC64{}
-		case 10:
-			sum = sha256.New()
-		}
+		sum := xzCheckHash(check)
 		dataStart := in.n
 		_, n, err := dec.Decode(src, bh.dict, limit, func(p []byte) error {
 			if sum != nil {

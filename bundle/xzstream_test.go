@@ -1,9 +1,7 @@
 package bundle
 
 import (
-	"archive/tar"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,20 +25,10 @@ func streamXz(file []byte, readSize int) (readResult, int) {
 	return res, r.fastStreams
 }
 
-// xzFile writes data as one xz stream through ulikunitz's writer.
+// xzFile writes data as one xz stream of one block through ulikunitz's
+// writer.
 func xzFile(t testing.TB, data []byte, cfg uxz.WriterConfig) []byte {
-	var buf bytes.Buffer
-	w, err := cfg.NewWriter(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return archivetest.XzBlocks(t, data, 1<<40, cfg)
 }
 
 // Every file gives the bytes and the error the general decoder gives,
@@ -87,13 +75,7 @@ func TestXzStreamSameBytes(t *testing.T) {
 			{[]string{"-9", "--memlimit=1GiB"}, 0},            // 64 MiB dictionary
 			{[]string{"-T2", "--x86", "--lzma2=preset=1"}, 0}, // a BCJ filter
 		} {
-			cmd := exec.Command("xz", append(c.args, "-c")...)
-			cmd.Stdin = bytes.NewReader(data)
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("xz %v: %v", c.args, err)
-			}
-			files = append(files, file{"xz " + strings.Join(c.args, " "), out, c.fast})
+			files = append(files, file{"xz " + strings.Join(c.args, " "), xzCommand(t, data, c.args...), c.fast})
 		}
 	}
 	for _, f := range files {
@@ -183,43 +165,18 @@ func TestXzStreamClose(t *testing.T) {
 // A .tar.xz inside a zip, or inside a tar, is walked as the same .tar.xz
 // given directly: the same files, contents and warnings, damaged or not.
 func TestXzStreamNested(t *testing.T) {
-	var tarBuf bytes.Buffer
-	tw := tar.NewWriter(&tarBuf)
 	files := map[string]string{}
+	var entries []archivetest.Entry
 	for i, body := range []string{string(xzTestData(300 << 10)), "web01\n", string(xzTestData(100 << 10))} {
 		files[fmt.Sprintf("h/f%d", i)] = body
-		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("h/f%d", i), Mode: 0o644, Size: int64(len(body))}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(body)); err != nil {
-			t.Fatal(err)
-		}
+		entries = append(entries, archivetest.Entry{Name: fmt.Sprintf("h/f%d", i), Body: body})
 	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	good := xzFile(t, tarBuf.Bytes(), uxz.WriterConfig{DictCap: 64 << 10})
+	good := xzFile(t, archivetest.Tar(t, entries...), uxz.WriterConfig{DictCap: 64 << 10})
 	bad := append([]byte(nil), good...)
 	bad[len(bad)/2] ^= 0x55
-	walk := func(name string, b []byte) (map[string]string, []string) {
-		bb, err := OpenReaderAt(context.Background(), name, bytes.NewReader(b), int64(len(b)), Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[string]string{}
-		err = bb.Walk(context.Background(), func(e Entry, r io.Reader) error {
-			body, err := io.ReadAll(r)
-			got[e.Path] = string(body)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var warns []string
-		for _, w := range bb.Warnings() {
-			warns = append(warns, w.Msg)
-		}
-		return got, warns
+	walk := func(name string, b []byte) (map[string]string, []Warning) {
+		files, warns, _ := walkBytes(t, name, b)
+		return files, warns
 	}
 	for _, c := range []struct {
 		name string
