@@ -93,10 +93,7 @@ func readXzStream(ra io.ReaderAt, size int64) *xzStream {
 		return nil
 	}
 	h, f := s.header[:], foot[:]
-	if !bytes.Equal(h[:6], xzMagic) || crc32.ChecksumIEEE(h[6:8]) != binary.LittleEndian.Uint32(h[8:12]) {
-		return nil
-	}
-	if h[6] != 0 || !xzCheckSupported(h[7]) {
+	if !xzHeaderTaken(h) {
 		return nil
 	}
 	if string(f[10:12]) != "YZ" || crc32.ChecksumIEEE(f[4:10]) != binary.LittleEndian.Uint32(f[0:4]) ||
@@ -142,6 +139,13 @@ func readXzStream(ra io.ReaderAt, size int64) *xzStream {
 		return nil
 	}
 	return s
+}
+
+// xzHeaderTaken tells whether h, a stream header's 12 bytes, is valid and
+// names a check type the readers of this package verify.
+func xzHeaderTaken(h []byte) bool {
+	return bytes.Equal(h[:6], xzMagic) && crc32.ChecksumIEEE(h[6:8]) == binary.LittleEndian.Uint32(h[8:12]) &&
+		h[6] == 0 && xzCheckSupported(h[7])
 }
 
 // xzCheckSupported says whether the decoder verifies check type id (none,

@@ -206,8 +206,7 @@ func (x *xzStreamReader) decode(br *bufio.Reader) error {
 // block header that parseXzBlockHeader accepts.
 func xzStreamFast(br *bufio.Reader) bool {
 	h, err := br.Peek(13)
-	if err != nil || !bytes.Equal(h[:6], xzMagic) || h[6] != 0 || !xzCheckSupported(h[7]) ||
-		crc32.ChecksumIEEE(h[6:8]) != binary.LittleEndian.Uint32(h[8:12]) || h[12] == 0 {
+	if err != nil || !xzHeaderTaken(h[:12]) || h[12] == 0 {
 		return false
 	}
 	size := (int(h[12]) + 1) * 4
@@ -224,14 +223,14 @@ func xzStreamFast(br *bufio.Reader) bool {
 type xzStreamRead struct {
 	br  *bufio.Reader
 	n   int64
-	eof bool        // the input ended
+	eof bool        // the input ended, or was cut (a cut zip entry)
 	crc hash.Hash32 // nil outside the index
 }
 
 func (s *xzStreamRead) Read(p []byte) (int, error) {
 	n, err := s.br.Read(p)
 	s.n += int64(n)
-	if err == io.EOF {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		s.eof = true
 	}
 	if s.crc != nil {

@@ -135,6 +135,13 @@ func TestXzStreamInputError(t *testing.T) {
 			t.Errorf("input failing at %d: %v, want the input's error", at, res.err)
 		}
 	}
+	// An input cut short (a zip entry's inflater) is a cut xz.
+	r := newXzStreamReader(io.MultiReader(bytes.NewReader(file[:len(file)/2]), iotest.ErrReader(io.ErrUnexpectedEOF)))
+	res := readWith(r, 4096)
+	r.Close()
+	if !errors.Is(res.err, xz.ErrBuf) {
+		t.Errorf("input cut in the middle: %v, want %v", res.err, xz.ErrBuf)
+	}
 }
 
 // Closing the reader before the end stops its goroutine, whether it is
