@@ -78,6 +78,12 @@ func Run(ctx context.Context, bundlePath string, opts Options) (*Result, error) 
 			if len(p.Requires) > 0 {
 				in.SetDeps(depsOf(prior, p.Requires, true))
 				slot.requires = p.Requires
+				if b.Rereadable() {
+					// Called by the deferred finish, after the walk.
+					in.SetReread(func(read func(io.Reader) error) error {
+						return b.Reread(ctx, len(prior), e, read)
+					})
+				}
 			}
 		}
 		if opts.Serial || e.Size >= 0 && e.Size < inlineMax {

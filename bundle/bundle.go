@@ -201,6 +201,8 @@ type Bundle struct {
 	src      io.ReaderAt // the bundle's bytes, for OpenReaderAt
 	sniffed  *sniffed    // OpenReaderAt's decoder, for the first Walk
 	sha      string
+	mod      time.Time // the bundle file's modification time, for Reread
+	again    bool      // a Bundle of Reread's: its Walk computes no SHA-256
 	warnings []Warning
 	others   []Other
 	root     string

@@ -51,7 +51,7 @@ func Open(ctx context.Context, path string, lim Limits) (*Bundle, error) {
 	if fi.Size() == 0 {
 		return nil, &unreadableError{path, "empty upload (0 bytes)"}
 	}
-	b.Size = fi.Size()
+	b.Size, b.mod = fi.Size(), fi.ModTime()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &unreadableError{path, "cannot be read (" + errText(err) + ")"}
@@ -321,13 +321,17 @@ func (w *walker) walkFile() error {
 		} else if pend != nil {
 			pend.dec.Close()
 		}
-		werr = w.openArchive(l, b.kind, io.TeeReader(f, h), nil, b.Size, filepath.Base(b.Path))
-		if w.parent.Err() == nil {
+		var src io.Reader = io.TeeReader(f, h)
+		if b.again {
+			src = f
+		}
+		werr = w.openArchive(l, b.kind, src, nil, b.Size, filepath.Base(b.Path))
+		if w.parent.Err() == nil && !b.again {
 			_, err = io.CopyBuffer(h, f, copyBuf(b.Size)) // the bytes the walk did not need
 		}
 	}
 	switch {
-	case w.parent.Err() != nil:
+	case w.parent.Err() != nil, b.again:
 	case err != nil:
 		w.warn("", "cannot compute the bundle's SHA-256 ("+errText(err)+")")
 	default:

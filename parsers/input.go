@@ -169,6 +169,7 @@ type Input struct {
 	openLim  bool
 	deps     *model.Model // see Deps
 	finish   Finish       // see Defer
+	reread   Reread       // see SetReread
 	spoolMax int          // lsof spool budget in bytes; 0: lsofSpoolMax (tests lower it)
 	spoolMem int          // lsof spool bytes kept in memory; 0: lsofSpoolInMemory (tests lower it)
 	serial   bool         // parse on this goroutine only (tests compare with the parallel parse)
@@ -194,6 +195,34 @@ func (in *Input) SetDeps(m *model.Model) { in.deps = m }
 // (lsof) on the calling goroutine: the caller already runs one analysis per
 // core.
 func (in *Input) ParseSerially() { in.serial = true }
+
+// Reread reads a file of the bundle again from its start, after the walk:
+// it calls read with the file's content, and returns read's error, or why
+// the file could not be read again (the bundle changed, a limit).
+type Reread func(read func(r io.Reader) error) error
+
+// SetReread tells a parser how to read its file again in its deferred
+// finish (Defer). The pipeline gives it when reading the bundle again costs
+// less than what a parser would otherwise hold for that finish: lsof then
+// counts the rows a late guard point might need instead of holding them,
+// and reads them again only when one comes. Not given for a section of a
+// file.
+func (in *Input) SetReread(r Reread) { in.reread = r }
+
+// rereadable returns what SetReread gave, unless in is a section of a
+// file.
+func (in *Input) rereadable() Reread {
+	if in.section != "" {
+		return nil
+	}
+	return in.reread
+}
+
+// settings returns a copy of in's settings, without its content or state,
+// for reading the file again the same way.
+func (in *Input) settings() Input {
+	return Input{Path: in.Path, maxLine: in.maxLine, serial: in.serial, batchMin: in.batchMin, batchLen: in.batchLen}
+}
 
 // Deps returns what SetDeps gave, or nil.
 func (in *Input) Deps() *model.Model { return in.deps }

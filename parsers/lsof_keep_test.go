@@ -2,7 +2,9 @@ package parsers
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -246,26 +248,7 @@ func TestLsofDeferred(t *testing.T) {
 // same facts, counts, tallies, held rows and warnings, in the same order, as
 // one parsed on one goroutine, with or without guard points to keep.
 func TestLsofParallel(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("COMMAND   PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n")
-	for i := 0; i < 3*lsofParallelAfter; i++ {
-		switch {
-		case i == 2*lsofParallelAfter:
-			b.WriteString("COMMAND     PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n") // a second capture
-		case i == 5 || i == lsofParallelAfter+5:
-			// Longer than 16-bit offsets reach (rows once kept them).
-			fmt.Fprintf(&b, "bash    %5d root  cwd    DIR  253,0     4096 10977282 /data/%s%d\n", 2000+i, strings.Repeat("x", 1<<16), i)
-		case i%1001 == 0:
-			b.WriteString("lsof: WARNING: can't stat() fuse.gvfsd-fuse file system /run/user/1000/gvfs\n")
-		case i%777 == 0:
-			fmt.Fprintf(&b, "ba\x1bsh    %5d root  cwd    DIR  253,0     4096 10977282 /data/esc%d\n", 2000+i%5000, i)
-		case i%3 == 0:
-			fmt.Fprintf(&b, "sshd    %5d root    3u  IPv4  41234      0t0      TCP *:%d (LISTEN)\n", 900+i%300, i%65000)
-		default:
-			dir := [...]string{"/data", "/late", "/usr/lib", "/data2"}[i%4]
-			fmt.Fprintf(&b, "bash    %5d root  cwd    DIR  253,0     4096 10977282 %s/f%d\n", 2000+i%5000, dir, i)
-		}
-	}
+	b := largeLsof()
 	known := &model.Model{Mounts: []model.Mount{{Device: "/data", Path: "/data", FSType: "secfs2"}}}
 	final := &model.Model{Mounts: append(known.Mounts, model.Mount{Device: "/late", Path: "/late", FSType: "secfs2"})}
 	for _, tc := range []struct {
@@ -480,4 +463,131 @@ func TestSkipBlanks(t *testing.T) {
 	if got := skipBlanks([]byte("abc"), 1); got != 1 {
 		t.Fatalf("a non-blank start moved to %d", got)
 	}
+}
+
+// largeLsof is an lsof parsed in batches: rows under /data, /late,
+// /usr/lib and /data2, listening sockets, lsof's warnings, a second
+// header, rows longer than 64 KiB and rows with control bytes.
+func largeLsof() *strings.Builder {
+	var b strings.Builder
+	b.WriteString("COMMAND   PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n")
+	for i := 0; i < 3*lsofParallelAfter; i++ {
+		switch {
+		case i == 2*lsofParallelAfter:
+			b.WriteString("COMMAND     PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n") // a second capture
+		case i == 5 || i == lsofParallelAfter+5:
+			// Longer than 16-bit offsets reach (rows once kept them).
+			fmt.Fprintf(&b, "bash    %5d root  cwd    DIR  253,0     4096 10977282 /data/%s%d\n", 2000+i, strings.Repeat("x", 1<<16), i)
+		case i%1001 == 0:
+			b.WriteString("lsof: WARNING: can't stat() fuse.gvfsd-fuse file system /run/user/1000/gvfs\n")
+		case i%777 == 0:
+			fmt.Fprintf(&b, "ba\x1bsh    %5d root  cwd    DIR  253,0     4096 10977282 /data/esc%d\n", 2000+i%5000, i)
+		case i%3 == 0:
+			fmt.Fprintf(&b, "sshd    %5d root    3u  IPv4  41234      0t0      TCP *:%d (LISTEN)\n", 900+i%300, i%65000)
+		default:
+			dir := [...]string{"/data", "/late", "/usr/lib", "/data2"}[i%4]
+			fmt.Fprintf(&b, "bash    %5d root  cwd    DIR  253,0     4096 10977282 %s/f%d\n", 2000+i%5000, dir, i)
+		}
+	}
+	return &b
+}
+
+// TestLsofReread: when the file can be read again (Input.SetReread), the
+// rows a late guard point may need are only counted while reading, and the
+// deferred finish reads them again: the facts, counts, tallies and
+// warnings are those of holding them (the spool), serially and in
+// batches, within the same budget. A file that changed, or cannot be read
+// again, keeps no row of the late guard point and says so.
+func TestLsofReread(t *testing.T) {
+	text := largeLsof().String()
+	changed := strings.Replace(text, "/data/f4\n", "/usr/lib/f4\n", 1)
+	if changed == text {
+		t.Fatal("the change did not apply")
+	}
+	known := &model.Model{Mounts: []model.Mount{{Device: "/data", Path: "/data", FSType: "secfs2"}}}
+	final := &model.Model{Mounts: append(known.Mounts, model.Mount{Device: "/late", Path: "/late", FSType: "secfs2"})}
+	type result struct {
+		m     *model.Model
+		warns []Warning
+		reads int
+	}
+	parse := func(serial bool, spoolMax int, reread func(read func(io.Reader) error) error) result {
+		r := result{m: &model.Model{}}
+		in := NewInputString("lsof.out", text)
+		in.serial, in.spoolMax = serial, spoolMax
+		in.SetDeps(known)
+		if reread != nil {
+			in.SetReread(func(read func(io.Reader) error) error { r.reads++; return reread(read) })
+		}
+		parseLsof(in, r.m)
+		if fin := in.Deferred(); fin != nil {
+			in.warnings = append(in.warnings, fin(final, r.m)...)
+		}
+		r.warns = in.Warnings()
+		return r
+	}
+	readText := func(s string) func(read func(io.Reader) error) error {
+		return func(read func(io.Reader) error) error { return read(strings.NewReader(s)) }
+	}
+	for _, serial := range []bool{true, false} {
+		for _, spoolMax := range []int{0, 200 << 10} {
+			held := parse(serial, spoolMax, nil)
+			again := parse(serial, spoolMax, readText(text))
+			if again.reads != 1 {
+				t.Fatalf("serial %v: read again %d times, want once", serial, again.reads)
+			}
+			if late := len(held.m.OpenFilesUnder("/late")); late < 500 {
+				t.Fatalf("serial %v: %d rows under /late held", serial, late)
+			}
+			if spoolMax > 0 && held.m.LogStats[0].Lost == 0 {
+				t.Fatalf("serial %v: the budget of %d B lost no row", serial, spoolMax)
+			}
+			if !reflect.DeepEqual(held.m.OpenFiles.Facts(), again.m.OpenFiles.Facts()) ||
+				!reflect.DeepEqual(held.m.LogStats, again.m.LogStats) || !reflect.DeepEqual(held.m.OpenFileTallies, again.m.OpenFileTallies) {
+				t.Fatalf("serial %v, budget %d: read again: %d rows, %+v; held: %d rows, %+v", serial, spoolMax,
+					len(again.m.OpenFiles), again.m.LogStats, len(held.m.OpenFiles), held.m.LogStats)
+			}
+			if !reflect.DeepEqual(held.warns, again.warns) {
+				t.Fatalf("serial %v, budget %d: warnings differ:\n%v\n%v", serial, spoolMax, held.warns, again.warns)
+			}
+		}
+		// No late guard point: the file is not read again.
+		var m model.Model
+		in := NewInputString("lsof.out", text)
+		in.serial = serial
+		in.SetDeps(known)
+		in.SetReread(func(func(io.Reader) error) error { t.Fatal("read again with no late guard point"); return nil })
+		parseLsof(in, &m)
+		in.Deferred()(known, &m)
+
+		for name, reread := range map[string]func(read func(io.Reader) error) error{
+			"changed since it was read": readText(changed),
+			"cut short":                 readText(text[:len(text)/2]),
+			"the bundle is gone":        func(func(io.Reader) error) error { return errors.New("the bundle is gone") },
+		} {
+			r := parse(serial, 0, reread)
+			st := r.m.LogStats[0]
+			if late := len(r.m.OpenFilesUnder("/late")); late != 0 || st.Kept != len(r.m.OpenFiles) || st.Kept+st.Unkept+st.Lost != countRows(t, text) {
+				t.Fatalf("%s: %d rows under /late kept, stats %+v", name, late, st)
+			}
+			last := r.warns[len(r.warns)-1]
+			if last.Loss != LossArtifact || !strings.Contains(last.Msg, "reading this file again for guard points /late failed") ||
+				name != "cut short" && !strings.Contains(last.Msg, name) {
+				t.Fatalf("%s: last warning %+v", name, last)
+			}
+		}
+	}
+}
+
+// countRows counts the rows of an lsof (lines that are neither a header nor
+// lsof's own warning).
+func countRows(t *testing.T, text string) int {
+	t.Helper()
+	n := 0
+	for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		if !strings.HasPrefix(l, "COMMAND ") && !strings.HasPrefix(l, "lsof:") {
+			n++
+		}
+	}
+	return n
 }

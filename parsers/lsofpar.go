@@ -39,8 +39,12 @@ func parseLsofParallel(in *Input, st *lsofState) {
 		}
 		// The header in force (st.hdr, st.spool.hdr) changes only at a
 		// barrier, while no worker runs.
-		ws := &lsofState{toks: make([]span, 0, 16), hdr: st.hdr, squeeze: st.squeeze, layouts: lsofLayoutUse{eager: true}}
-		if hold {
+		ws := &lsofState{toks: make([]span, 0, 16), hdr: st.hdr, squeeze: st.squeeze, countOnly: st.countOnly, layouts: lsofLayoutUse{eager: true}}
+		if hold && st.spool.reread != nil {
+			// Rows are only counted (see lsofSpool.reread).
+			ws.spool = &bt.spool
+			bt.spool.reread = st.spool.reread
+		} else if hold {
 			ws.spool = &bt.spool
 			bt.spool.collect = true
 			select {
@@ -125,8 +129,9 @@ func (st *lsofState) join(in *Input, bt *lsofBatch) {
 		}
 		st.tallies[j].Rows += t.Rows
 		st.tallies[j].Listening += t.Listening
-		for pid := range o.tallyPids[i] {
-			st.tallyPids[j][pid] = struct{}{}
+		into := st.tallyPids[j].m
+		for pid := range o.tallyPids[i].m {
+			into[pid] = struct{}{}
 		}
 	}
 	if st.spool != nil && bt.spool.rows > 0 {
