@@ -2,6 +2,7 @@ package parsers
 
 import (
 	"bytes"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -41,6 +42,20 @@ func TestNewHeadLines(t *testing.T) {
 		}
 		if want := looksBinary([]byte(in)); h.Binary != want {
 			t.Errorf("NewHead(%q).Binary = %v, want %v", in[:min(len(in), 40)], h.Binary, want)
+		}
+	}
+}
+
+// TestCleanMayChange: a rooted path it passes is path.Clean's but for a
+// trailing slash; one it stops holds "//" or "/.".
+func TestCleanMayChange(t *testing.T) {
+	for _, n := range []string{"/", "/data", "/data/", "/data/f", "/data//f", "/data/./f", "/data/../etc", "/data/.hidden", "//", "/.", "/a.b/c.d", "/a./b", "/a/b."} {
+		may := cleanMayChange([]byte(n))
+		if want := strings.Contains(n, "//") || strings.Contains(n, "/."); may != want {
+			t.Errorf("%q: %v, want %v", n, may, want)
+		}
+		if !may && path.Clean(n) != n && path.Clean(n)+"/" != n {
+			t.Errorf("%q passed but cleans to %q", n, path.Clean(n))
 		}
 	}
 }

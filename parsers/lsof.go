@@ -495,15 +495,19 @@ func (st *lsofState) line(in *Input, b []byte) {
 	}
 }
 
-// parseRow reads one row into rec (a zeroed slot).
+// parseRow reads one row into rec (a zeroed slot). A row kept, or
+// counted as kept, leaves its split in st.row.
 func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
-	r := &st.row
-	ok := false
+	// r may be a remembered split (splitRow), only read here; the row's
+	// NAME is name.
+	r, name, ok := &st.row, span{-1, -1}, false
 	if st.hdr != nil {
-		ok = st.splitRow(b, r)
+		r, name, ok = st.splitRow(b)
 	}
 	if !ok {
+		r = &st.row
 		ok = splitLsofTokens(b, st.toks, r)
+		name = r[lsofName]
 	}
 	if !ok || r[lsofUser].start < 0 || int64(in.Line()) > 1<<32-1 {
 		return false
@@ -518,7 +522,7 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 			rec.tid = uint32(tid)
 		}
 	}
-	name := r[lsofName]
+	split := name // as split, for st.row
 	if name.start >= 0 {
 		for name.end > name.start && isBlank(b[name.end-1]) {
 			name.end--
@@ -544,6 +548,10 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 			}
 			return true
 		}
+	}
+	if r != &st.row {
+		st.row, r = *r, &st.row
+		st.row[lsofName] = split
 	}
 	if st.countOnly {
 		st.recs.drop()
