@@ -88,6 +88,28 @@ func (p *chunkPipe) Read(b []byte) (int, error) {
 	return n, nil
 }
 
+// NextChunk lends the rest of the chunk being read, then each next chunk,
+// to a parser that hands them to its workers as they are
+// (parsers.ChunkSource); release returns one to the pool.
+func (p *chunkPipe) NextChunk() ([]byte, func(), error) {
+	c, off := p.cur, p.off
+	p.cur, p.off = chunk{}, 0
+	if c.buf == nil || off == c.n {
+		if c.buf != nil {
+			chunkPool.Put(c.buf)
+		}
+		var ok bool
+		if c, ok = <-p.ch; !ok {
+			if p.err != nil {
+				return nil, nil, p.err
+			}
+			return nil, nil, io.EOF
+		}
+		off = 0
+	}
+	return (*c.buf)[off:c.n], func() { chunkPool.Put(c.buf) }, nil
+}
+
 // release returns the chunk being read to the pool.
 func (p *chunkPipe) release() {
 	if p.cur.buf != nil {

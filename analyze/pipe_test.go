@@ -70,3 +70,33 @@ func TestChunkPipe(t *testing.T) {
 		})
 	}
 }
+
+// TestChunkPipeLends: after a read that took part of a chunk, NextChunk
+// lends the rest of that chunk, then each next one, and reports the end;
+// together with the read they hold the content in order.
+func TestChunkPipeLends(t *testing.T) {
+	content := bytes.Repeat([]byte("0123456789abcdef"), (2*chunkSize+chunkSize/3)/16)
+	p := newChunkPipe()
+	go p.fill(bytes.NewReader(content))
+	got := make([]byte, 1000)
+	if _, err := io.ReadFull(p, got); err != nil {
+		t.Fatal(err)
+	}
+	lent := 0
+	for {
+		b, release, err := p.NextChunk()
+		if err == io.EOF {
+			break
+		}
+		if err != nil || len(b) == 0 {
+			t.Fatalf("chunk %d: %d bytes, %v", lent, len(b), err)
+		}
+		got = append(got, b...)
+		release()
+		lent++
+	}
+	if !bytes.Equal(got, content) || lent != 3 {
+		t.Fatalf("%d bytes in %d chunks after the read, want %d in 3", len(got), lent, len(content))
+	}
+	p.close()
+}

@@ -224,3 +224,40 @@ func TestSynthShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestSynthShapesSerial: files large enough to go through a pipe and be
+// parsed in batches on every core, from chunks the pipe lends, give the
+// model and warnings of a parse on one goroutine.
+func TestSynthShapesSerial(t *testing.T) {
+	for _, shape := range []string{"plain", "status-late"} {
+		spec, err := synth.Shape(shape, 24<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if spec.GuardRows > 0 {
+			spec.GuardRows, spec.GuardPids = 20000, 3000
+		}
+		spec.Compress = "zst"
+		p := filepath.Join(t.TempDir(), "bundle.tar.zst")
+		if err := synth.WriteFile(p, spec); err != nil {
+			t.Fatal(err)
+		}
+		var res [2]*Result
+		for i, serial := range []bool{true, false} {
+			if res[i], err = Run(context.Background(), p, Options{Serial: serial}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(res[1].Model.Syscalls) == 0 || len(res[1].Model.OpenFiles) == 0 {
+			t.Fatalf("%s: %d calls, %d open files", shape, len(res[1].Model.Syscalls), len(res[1].Model.OpenFiles))
+		}
+		if !reflect.DeepEqual(res[0].Model, res[1].Model) {
+			t.Errorf("%s: the model differs from the serial parse", shape)
+		}
+		for i := range res[0].Inventory {
+			if a, b := res[0].Inventory[i], res[1].Inventory[i]; !reflect.DeepEqual(a.Warnings, b.Warnings) || a.Facts != b.Facts {
+				t.Errorf("%s: %s: %d facts, warnings %v; serially %d, %v", shape, a.Path, b.Facts, b.Warnings, a.Facts, a.Warnings)
+			}
+		}
+	}
+}

@@ -319,6 +319,8 @@ func parseEntry(e bundle.Entry, sec *sections.Section, r io.Reader, patterns []r
 	in := parsers.NewInput(e.Path, br)
 	if sec != nil {
 		in.SetSection(sec.Name, idPath, sec.Body)
+	} else if cs, ok := r.(parsers.ChunkSource); ok {
+		in.LendChunks(cs) // the pipe under br
 	}
 	if prepare != nil && id.Parser != nil {
 		prepare(id.Parser, in)

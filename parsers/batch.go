@@ -1,8 +1,10 @@
 package parsers
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"runtime"
 	"sync"
 )
@@ -33,19 +35,80 @@ const batchCutSlack = 256 << 10
 
 // batchLines is a run of consecutive whole lines of a file.
 type batchLines struct {
-	buf   []byte
-	spans []batchLine
-	first int // number of the first line
-	count int // lines
+	buf []byte // lines copied
+	// lent are chunks of the file its reader lent (ChunkSource), which
+	// spans may lie in; owners are the same, to give them back once the
+	// batch is joined.
+	lent   [][]byte
+	owners []*lentChunk
+	spans  []batchLine
+	size   int // bytes of the lines, copied or lent
+	first  int // number of the first line
+	count  int // lines
 	// reads are the warnings reading gave (a line cut to the maximum
 	// length), each before line at of the batch (0-based).
 	reads []batchReadWarning
+	// long is the size of the buffer of the reader: a line of a run
+	// longer than that is cut as Input.Next cuts it (cutLong).
+	long int
 }
 
-// batchLine is where one line lies in batchLines.buf, its end of line
-// removed, or (lines > 0) a run of that many lines as read, each ending
-// with its end of line, for the worker to split.
-type batchLine struct{ start, end, lines int32 }
+// batchLine is where one line lies, its end of line removed, or (lines >
+// 0) a run of that many lines as read, each ending with its end of line,
+// for the worker to split: in batchLines.buf, or in lent[chunk] when
+// chunk >= 0.
+type batchLine struct{ start, end, lines, chunk int32 }
+
+// lentChunk is a chunk of a file lent by its reader, given back once the
+// loop reading it and every batch with lines in it are done with it.
+type lentChunk struct {
+	b       []byte
+	release func()
+	refs    int // only the reading goroutine counts
+}
+
+func (c *lentChunk) unref() {
+	if c.refs--; c.refs == 0 {
+		c.release()
+	}
+}
+
+// in returns the index of c in lb.lent, adding it.
+func (lb *batchLines) in(c *lentChunk) int32 {
+	if n := len(lb.owners); n > 0 && lb.owners[n-1] == c {
+		return int32(n - 1) // chunks are read in order
+	}
+	c.refs++
+	lb.owners, lb.lent = append(lb.owners, c), append(lb.lent, c.b)
+	return int32(len(lb.owners) - 1)
+}
+
+// giveBack gives back the chunks lb refers to.
+func (lb *batchLines) giveBack() {
+	for _, c := range lb.owners {
+		c.unref()
+	}
+	clear(lb.owners)
+	clear(lb.lent)
+	lb.owners, lb.lent = lb.owners[:0], lb.lent[:0]
+}
+
+// cutLong returns the line raw (its end of line included) as Input.Next
+// returns it from a reader whose buffer holds size bytes: without its end
+// of line, and when longer than the buffer, cut to maxLine bytes, with
+// the number of bytes cut.
+func cutLong(raw []byte, size, maxLine int) (line []byte, cut int) {
+	if len(raw) > size && len(raw) > maxLine {
+		raw, cut = raw[:maxLine], len(raw)-maxLine
+	}
+	raw = bytes.TrimSuffix(raw, []byte("\n"))
+	return bytes.TrimSuffix(raw, []byte("\r")), cut
+}
+
+// longLineWarning is the warning Input.Next gives for a line it cut.
+func (in *Input) longLineWarning(line, cut int) Warning {
+	return Warning{Path: in.Path, Line: line, Msg: fmt.Sprintf("line longer than %d bytes: %d bytes cut", in.maxLine, cut)}
+}
 
 // batchReadWarning is a warning reading gave before line at of a batch.
 type batchReadWarning struct {
@@ -71,15 +134,27 @@ func (lb *batchLines) lines(in *Input, fn func(b []byte)) {
 		i++
 	}
 	for _, l := range lb.spans {
+		buf := lb.buf
+		if l.chunk >= 0 {
+			buf = lb.lent[l.chunk]
+		}
 		if l.lines == 0 {
-			emit(lb.buf[l.start:l.end:l.end])
+			emit(buf[l.start:l.end:l.end])
 			continue
 		}
-		for run := lb.buf[l.start:l.end]; len(run) > 0; {
+		for run := buf[l.start:l.end]; len(run) > 0; {
 			e := bytes.IndexByte(run, '\n')
 			b := run[:e:e]
 			if e > 0 && b[e-1] == '\r' {
 				b = b[: e-1 : e-1]
+			}
+			if e >= lb.long && lb.long > 0 {
+				// Longer than the reader's buffer: cut as Next cuts it.
+				var cut int
+				if b, cut = cutLong(run[:e+1], lb.long, in.maxLine); cut > 0 {
+					in.addWarning(in.longLineWarning(lb.first+i, cut))
+				}
+				b = b[:len(b):len(b)]
 			}
 			emit(b)
 			run = run[e+1:]
@@ -215,7 +290,7 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 	}
 	var queue []*batchJob[R] // sent, in file order
 	// Line buffers are reused once their batch is joined: what a parser
-	// keeps is copied out of them.
+	// keeps is copied out of them. So are the chunks lent.
 	var free []*batchJob[R]
 	joinNext := func() {
 		j := queue[0]
@@ -225,6 +300,7 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 			panic(j.panicked)
 		}
 		join(&j.lines, j.res)
+		j.lines.giveBack()
 		var zero R
 		j.res = zero
 		free = append(free, j)
@@ -236,6 +312,7 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 	if cut == nil {
 		slack = 0 // no line is waited for
 	}
+	bufSize := in.r.Size()
 	var cur *batchJob[R]
 	send := func() {
 		if cur == nil || len(cur.lines.spans) == 0 {
@@ -270,38 +347,113 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 			cur, free = free[n-1], free[:n-1]
 			cur.lines.buf, cur.lines.spans, cur.lines.reads = cur.lines.buf[:0], cur.lines.spans[:0], cur.lines.reads[:0]
 		} else {
-			cur = &batchJob[R]{lines: batchLines{buf: make([]byte, 0, size+slack+64<<10)}}
+			cur = &batchJob[R]{}
 		}
-		cur.lines.first, cur.lines.count, cur.done, cur.panicked = first, 0, make(chan struct{}), ""
+		cur.lines.first, cur.lines.count, cur.lines.size, cur.lines.long = first, 0, 0, bufSize
+		cur.done, cur.panicked = make(chan struct{}), ""
 	}
-	// add appends the current line (without its end of line) to the batch
+	// span adds b, lines as read or one line (lines == 0), to the batch
+	// being filled: where it lies in the chunk c, or copied when c is nil.
+	span := func(b []byte, lines int, c *lentChunk) {
+		lb := &cur.lines
+		if c != nil {
+			start := cap(c.b) - cap(b) // b is a part of c.b
+			lb.spans = append(lb.spans, batchLine{int32(start), int32(start + len(b)), int32(lines), lb.in(c)})
+		} else {
+			if lb.buf == nil {
+				// Lines are copied whole batches at a time, unless the
+				// reader lends its chunks: then only the lines that
+				// straddle two are.
+				n := size + slack + 64<<10
+				if in.chunks != nil {
+					n = 64 << 10
+				}
+				lb.buf = make([]byte, 0, n)
+			}
+			start := len(lb.buf)
+			lb.buf = append(lb.buf, b...)
+			lb.spans = append(lb.spans, batchLine{int32(start), int32(len(lb.buf)), int32(lines), -1})
+		}
+		lb.size += len(b)
+	}
+	// add adds the current line (without its end of line) to the batch
 	// being filled, first sending that batch when it is full.
-	add := func(b []byte) {
-		if cur != nil && len(cur.lines.buf) >= size &&
-			(cut == nil || cut(b) || len(cur.lines.buf) >= size+slack) {
+	add := func(b []byte, c *lentChunk) {
+		if cur != nil && cur.lines.size >= size &&
+			(cut == nil || cut(b) || cur.lines.size >= size+slack) {
 			send()
 		}
 		begin(in.Line())
-		start := len(cur.lines.buf)
-		cur.lines.buf = append(cur.lines.buf, b...)
-		cur.lines.spans = append(cur.lines.spans, batchLine{int32(start), int32(len(cur.lines.buf)), 0})
+		span(b, 0, c)
 		cur.lines.count++
 	}
-	// addRun appends n whole lines as read, ends of line included, when
-	// no line needs looking at here (no cut, no barrier): the worker
-	// splits them, and this goroutine only counts them.
-	addRun := func(b []byte, n int) {
-		if cur != nil && len(cur.lines.buf) >= size {
+	// addRun adds n whole lines as read, ends of line included, when no
+	// line needs looking at here (no cut, no barrier): the worker splits
+	// them, and this goroutine only counts them.
+	addRun := func(b []byte, n int, c *lentChunk) {
+		if cur != nil && cur.lines.size >= size {
 			send()
 		}
 		begin(in.line + 1)
-		start := len(cur.lines.buf)
-		cur.lines.buf = append(cur.lines.buf, b...)
-		cur.lines.spans = append(cur.lines.spans, batchLine{int32(start), int32(len(cur.lines.buf)), int32(n)})
+		span(b, n, c)
 		cur.lines.count += n
 		in.line += n
 	}
 	perLine := cut != nil || hooks.barrier != nil
+	// take adds whole, whole lines ending with their end of line, to the
+	// batches: where they lie in the chunk c, or copied when c is nil.
+	take := func(whole []byte, c *lentChunk) {
+		defer func() { in.raw, in.hasText = nil, false }()
+		if !perLine {
+			addRun(whole, bytes.Count(whole, []byte{'\n'}), c)
+			return
+		} else if hooks.barrier == nil {
+			// Only cut looks at lines, and only at those that begin once
+			// the batch is full: the lines before them go as one run, as
+			// above.
+			room := size
+			if cur != nil {
+				room -= cur.lines.size
+			}
+			if run := lineRunBefore(whole, room); len(run) > 0 {
+				addRun(run, bytes.Count(run, []byte{'\n'}), c)
+				whole = whole[len(run):]
+			}
+		}
+		for len(whole) > 0 {
+			if cut == nil && len(hooks.barrierMark) > 0 {
+				end := len(whole)
+				if i := bytes.Index(whole, hooks.barrierMark); i >= 0 {
+					end = bytes.LastIndexByte(whole[:i], '\n') + 1
+				}
+				if end > 0 {
+					addRun(whole[:end], bytes.Count(whole[:end], []byte{'\n'}), c)
+					whole = whole[end:]
+					continue
+				}
+			}
+			e := bytes.IndexByte(whole, '\n')
+			b, long := cutLong(whole[:e+1], bufSize, in.maxLine)
+			in.line++
+			var reads []Warning
+			if long > 0 {
+				reads = []Warning{in.longLineWarning(in.line, long)}
+			}
+			if hooks.barrier != nil && hooks.barrier(b) {
+				in.raw, in.hasText = b, false
+				barrier(b, reads)
+			} else {
+				add(b, c)
+				for _, w := range reads {
+					cur.lines.reads = append(cur.lines.reads, batchReadWarning{at: cur.lines.count - 1, w: w})
+				}
+			}
+			whole = whole[e+1:]
+		}
+	}
+	if in.chunks != nil && in.observe == nil && in.err == nil {
+		in.r = takeLent(in, bufSize, take)
+	}
 	for {
 		// Whole lines are taken from the reader's buffer as they are,
 		// without a call of Next each. Next reads the rest: a line longer
@@ -311,51 +463,8 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 		if in.observe == nil && in.err == nil {
 			data, err := in.r.Peek(in.r.Size())
 			if k := bytes.LastIndexByte(data, '\n'); k >= 0 {
-				whole := data[:k+1]
-				if !perLine {
-					addRun(whole, bytes.Count(whole, []byte{'\n'}))
-					whole = nil
-				} else if hooks.barrier == nil {
-					// Only cut looks at lines, and only at those that
-					// begin once the batch is full: the lines before
-					// them go as one run, as above.
-					room := size
-					if cur != nil {
-						room -= len(cur.lines.buf)
-					}
-					if run := lineRunBefore(whole, room); len(run) > 0 {
-						addRun(run, bytes.Count(run, []byte{'\n'}))
-						whole = whole[len(run):]
-					}
-				}
-				for len(whole) > 0 {
-					if cut == nil && len(hooks.barrierMark) > 0 {
-						end := len(whole)
-						if i := bytes.Index(whole, hooks.barrierMark); i >= 0 {
-							end = bytes.LastIndexByte(whole[:i], '\n') + 1
-						}
-						if end > 0 {
-							addRun(whole[:end], bytes.Count(whole[:end], []byte{'\n'}))
-							whole = whole[end:]
-							continue
-						}
-					}
-					e := bytes.IndexByte(whole, '\n')
-					b := whole[:e]
-					if e > 0 && b[e-1] == '\r' {
-						b = b[:e-1]
-					}
-					in.line++
-					if hooks.barrier != nil && hooks.barrier(b) {
-						in.raw, in.hasText = b, false
-						barrier(b, nil)
-					} else {
-						add(b)
-					}
-					whole = whole[e+1:]
-				}
+				take(data[:k+1], nil)
 				_, _ = in.r.Discard(k + 1)
-				in.raw, in.hasText = nil, false
 				continue
 			}
 			if len(data) == 0 && err != nil {
@@ -376,7 +485,7 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 			in.captured = in.captured[:0]
 			continue
 		}
-		add(in.Bytes())
+		add(in.Bytes(), nil)
 		for _, w := range in.captured {
 			cur.lines.reads = append(cur.lines.reads, batchReadWarning{at: cur.lines.count - 1, w: w})
 		}
@@ -387,6 +496,94 @@ func parseInBatches[R any](in *Input, parse func(lb *batchLines) R, join func(lb
 		joinNext()
 	}
 }
+
+// takeLent hands the lines of in to take in the chunks its reader lends
+// (Input.LendChunks): first those its buffer holds, copied, then each
+// chunk as it is, but for the line begun in one chunk and ended in the
+// next, copied. It stops at the end of the file, at a read error, or at a
+// line longer than the buffer (bufSize), and returns a reader of what it
+// did not take, for Input.Next to read as it reads any file (a last line
+// with no end of line, the error, the long line and the rest).
+func takeLent(in *Input, bufSize int, take func(whole []byte, c *lentChunk)) *bufio.Reader {
+	var part []byte // the line begun and not ended, copied
+	// takeFrom takes the whole lines of data, and keeps the rest in part.
+	takeFrom := func(data []byte, c *lentChunk) {
+		k := bytes.LastIndexByte(data, '\n')
+		if k >= 0 {
+			take(data[:k+1], c)
+		}
+		part = append(part, data[k+1:]...)
+	}
+	if n := in.r.Buffered(); n > 0 {
+		data, _ := in.r.Peek(n)
+		takeFrom(data, nil)
+		_, _ = in.r.Discard(n)
+	}
+	src := in.chunks
+	var err error
+	for err == nil && len(part) <= bufSize {
+		var b []byte
+		var release func()
+		b, release, err = src.NextChunk()
+		if len(b) == 0 {
+			if release != nil {
+				release()
+			}
+			continue
+		}
+		c := &lentChunk{b: b, release: release, refs: 1} // this loop's
+		if len(part) > 0 {
+			i := bytes.IndexByte(b, '\n')
+			if i < 0 {
+				part = append(part, b...)
+				c.unref()
+				continue
+			}
+			part = append(part, b[:i+1]...)
+			take(part, nil)
+			part, b = part[:0], b[i+1:]
+		}
+		takeFrom(b, c)
+		c.unref()
+	}
+	var rest io.Reader = bytes.NewReader(part)
+	switch {
+	case err == nil:
+		rest = io.MultiReader(rest, &chunkReader{src: src})
+	case err != io.EOF:
+		rest = io.MultiReader(rest, errReader{err})
+	}
+	return bufio.NewReaderSize(rest, bufSize)
+}
+
+// chunkReader reads a ChunkSource as an io.Reader.
+type chunkReader struct {
+	src     ChunkSource
+	b       []byte
+	release func()
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	for len(r.b) == 0 {
+		if r.release != nil {
+			r.release()
+			r.release = nil
+		}
+		b, release, err := r.src.NextChunk()
+		r.b, r.release = b, release
+		if len(b) == 0 && err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
+// errReader fails with err.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // lineRunBefore returns the whole lines at the start of whole (whole lines,
 // each ending with '\n') that begin before offset room: those a batch with

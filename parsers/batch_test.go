@@ -2,7 +2,9 @@ package parsers
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"unicode/utf8"
 
 	"github.com/fsagent/triage/model"
@@ -21,8 +24,14 @@ import (
 // model and warnings as the serial one.
 func parallelCase(t *testing.T, name, path, content string, maxLine int, parse func(*Input, *model.Model)) (serial *model.Model, warns []Warning) {
 	t.Helper()
-	run := func(serialParse bool, after, size int, observe bool) (*model.Model, []Warning) {
+	run := func(serialParse bool, after, size int, observe bool, chunk int) (*model.Model, []Warning) {
 		in := NewInputString(path, content)
+		var lender *stringChunks
+		if chunk > 0 {
+			lender = &stringChunks{s: content, n: chunk}
+			in = NewInput(path, lender)
+			in.LendChunks(lender)
+		}
 		if maxLine > 0 {
 			in.maxLine = maxLine
 		}
@@ -48,22 +57,86 @@ func parallelCase(t *testing.T, name, path, content string, maxLine int, parse f
 		if observe && seen != want {
 			t.Fatalf("%s: %d lines observed, want %d", name, seen, want)
 		}
+		if lender != nil && (lender.lent != 0 || lender.s != "" || len(lender.rest) > 0) {
+			t.Fatalf("%s: %d chunks not given back, %d bytes not read", name, lender.lent, len(lender.s)+len(lender.rest))
+		}
 		return m, in.Warnings()
 	}
-	serial, warns = run(true, 0, 0, false)
+	serial, warns = run(true, 0, 0, false, 0)
 	for _, c := range []struct {
 		after, size int
 		observe     bool
-	}{{1, 64, false}, {3, 500, true}, {10, 4096, false}, {100, 1 << 14, false}, {1000, 1 << 16, true}} {
-		m, w := run(false, c.after, c.size, c.observe)
+		chunk       int // the reader lends chunks of this size (LendChunks)
+	}{{1, 64, false, 0}, {3, 500, true, 0}, {10, 4096, false, 0}, {100, 1 << 14, false, 0}, {1000, 1 << 16, true, 0},
+		{1, 64, false, 5}, {10, 4096, false, 333}, {100, 1 << 14, false, 4096}, {1000, 1 << 16, false, 1<<16 + 7}, {1000, 1 << 16, true, 4096}} {
+		m, w := run(false, c.after, c.size, c.observe, c.chunk)
 		if !reflect.DeepEqual(serial, m) {
-			t.Errorf("%s, batches of %d B after line %d: the model differs from the serial parse\n%s", name, c.size, c.after, modelDiff(serial, m))
+			t.Errorf("%s, batches of %d B after line %d, chunks of %d B: the model differs from the serial parse\n%s", name, c.size, c.after, c.chunk, modelDiff(serial, m))
 		}
 		if !reflect.DeepEqual(warns, w) {
-			t.Errorf("%s, batches of %d B after line %d: warnings differ\nserial:   %v\nparallel: %v", name, c.size, c.after, warns, w)
+			t.Errorf("%s, batches of %d B after line %d, chunks of %d B: warnings differ\nserial:   %v\nparallel: %v", name, c.size, c.after, c.chunk, warns, w)
 		}
 	}
 	return serial, warns
+}
+
+// stringChunks reads s as a pipe does, n bytes a chunk: Read copies from
+// the chunk being read, and NextChunk lends the rest of it, then the next
+// ones. A chunk given back is overwritten, so that a line read from it
+// afterwards shows; lent counts those not given back yet.
+type stringChunks struct {
+	s    string
+	n    int
+	rest []byte
+	lent int
+	err  error // after s, instead of io.EOF
+}
+
+func (c *stringChunks) end() error {
+	if c.err != nil {
+		return c.err
+	}
+	return io.EOF
+}
+
+func (c *stringChunks) next() []byte {
+	k := min(c.n, len(c.s))
+	b := []byte(c.s[:k])
+	c.s = c.s[k:]
+	return b
+}
+
+func (c *stringChunks) Read(p []byte) (int, error) {
+	if len(c.rest) == 0 {
+		if c.rest = c.next(); len(c.rest) == 0 {
+			return 0, c.end()
+		}
+	}
+	n := copy(p, c.rest)
+	c.rest = c.rest[n:]
+	return n, nil
+}
+
+func (c *stringChunks) NextChunk() ([]byte, func(), error) {
+	b := c.rest
+	c.rest = nil
+	if len(b) == 0 {
+		if b = c.next(); len(b) == 0 {
+			return nil, nil, c.end()
+		}
+	}
+	c.lent++
+	given := false
+	return b, func() {
+		if given {
+			panic("a chunk given back twice")
+		}
+		given = true
+		c.lent--
+		for i := range b {
+			b[i] = '#'
+		}
+	}, nil
 }
 
 // modelDiff names the first fact that differs between two models.
@@ -470,6 +543,37 @@ func TestLineRunBefore(t *testing.T) {
 			if got := string(lineRunBefore([]byte(whole), room)); got != want {
 				t.Errorf("lineRunBefore(%q, %d) = %q, want %q", whole, room, got, want)
 			}
+		}
+	}
+}
+
+// TestLentChunksReadError: a read error after the chunks a reader lent
+// ends the file as it does read line by line: the same facts, the same
+// error, nothing lent kept.
+func TestLentChunksReadError(t *testing.T) {
+	boom := errors.New("boom")
+	content := synthStrace(30000)
+	content = content[:len(content)-17] // the last line cut short
+	var serial model.Model
+	in := NewInput("strace.out", io.MultiReader(strings.NewReader(content), iotest.ErrReader(boom)))
+	in.serial = true
+	parseStrace(in, &serial)
+	if !errors.Is(in.Err(), boom) {
+		t.Fatalf("serial parse: error %v", in.Err())
+	}
+	warns := in.Warnings()
+	for _, chunk := range []int{7, 4096} {
+		lender := &stringChunks{s: content, n: chunk, err: boom}
+		in := NewInput("strace.out", lender)
+		in.LendChunks(lender)
+		in.batchMin, in.batchLen = 10, 4096
+		var m model.Model
+		parseStrace(in, &m)
+		if !errors.Is(in.Err(), boom) || lender.lent != 0 {
+			t.Fatalf("chunks of %d B: error %v, %d chunks not given back", chunk, in.Err(), lender.lent)
+		}
+		if !reflect.DeepEqual(&serial, &m) || !reflect.DeepEqual(warns, in.Warnings()) {
+			t.Fatalf("chunks of %d B: the model or warnings differ from the serial parse\n%s\n%v\n%v", chunk, modelDiff(&serial, &m), warns, in.Warnings())
 		}
 	}
 }

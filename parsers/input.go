@@ -170,6 +170,7 @@ type Input struct {
 	deps     *model.Model // see Deps
 	finish   Finish       // see Defer
 	reread   Reread       // see SetReread
+	chunks   ChunkSource  // see LendChunks
 	spoolMax int          // lsof spool budget in bytes; 0: lsofSpoolMax (tests lower it)
 	spoolMem int          // lsof spool bytes kept in memory; 0: lsofSpoolInMemory (tests lower it)
 	serial   bool         // parse on this goroutine only (tests compare with the parallel parse)
@@ -195,6 +196,23 @@ func (in *Input) SetDeps(m *model.Model) { in.deps = m }
 // (lsof) on the calling goroutine: the caller already runs one analysis per
 // core.
 func (in *Input) ParseSerially() { in.serial = true }
+
+// ChunkSource is a reader that can lend the buffers it reads into: a
+// parser that cuts a large file into batches (parseInBatches) hands those
+// to its workers as they are, instead of copying every byte twice more
+// (into the Input's buffer, then into a batch).
+type ChunkSource interface {
+	// NextChunk returns the next bytes of the content, in a buffer the
+	// caller has until it calls release, and io.EOF (or the read error)
+	// after the last.
+	NextChunk() (b []byte, release func(), err error)
+}
+
+// LendChunks tells in that src is the reader under its buffer: once that
+// buffer is drained, a parser reading in batches takes src's chunks
+// directly. The pipeline calls it for a file it hands over through a pipe;
+// src must not be read by anyone else.
+func (in *Input) LendChunks(src ChunkSource) { in.chunks = src }
 
 // Reread reads a file of the bundle again from its start, after the walk:
 // it calls read with the file's content, and returns read's error, or why

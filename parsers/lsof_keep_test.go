@@ -256,7 +256,9 @@ func TestLsofParallel(t *testing.T) {
 		deps     *model.Model
 		spoolMem int
 		crlf     bool
-	}{{"alone", nil, 0, false}, {"guard points known in part", known, 0, false}, {"held rows spooled to a file", known, 1, false}, {"CRLF line ends", known, 0, true}} {
+		chunk    int // the reader lends chunks of this size (LendChunks)
+	}{{"alone", nil, 0, false, 0}, {"guard points known in part", known, 0, false, 0}, {"held rows spooled to a file", known, 1, false, 0},
+		{"CRLF line ends", known, 0, true, 0}, {"chunks lent", known, 0, false, 4093}, {"chunks lent, CRLF", nil, 0, true, 1<<16 + 5}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got [2]model.Model
 			var warns [2][]Warning
@@ -266,6 +268,11 @@ func TestLsofParallel(t *testing.T) {
 					text = strings.ReplaceAll(text, "\n", "\r\n")
 				}
 				in := NewInputString("lsof.out", text)
+				if tc.chunk > 0 {
+					lender := &stringChunks{s: text, n: tc.chunk}
+					in = NewInput("lsof.out", lender)
+					in.LendChunks(lender)
+				}
 				in.serial = serial
 				in.spoolMem = tc.spoolMem
 				if tc.deps != nil {

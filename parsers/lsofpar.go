@@ -55,7 +55,7 @@ func parseLsofParallel(in *Input, st *lsofState) {
 			// Room for every line as a record (its bytes and two varints)
 			// and the header: growing the buffer by doubling was 0.2 s of
 			// copies on the busy shape.
-			if need := len(lb.buf) + 6*len(lb.spans) + len(st.spool.hdr) + 16; cap(bt.spool.cur) < need {
+			if need := lb.size + 6*len(lb.spans) + len(st.spool.hdr) + 16; cap(bt.spool.cur) < need {
 				bt.spool.cur = make([]byte, 0, need)
 			}
 			if st.spool.hdr != nil {
