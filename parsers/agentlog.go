@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"path"
 	"strings"
+	"unsafe"
 
 	"github.com/fsagent/triage/model"
 )
@@ -141,7 +142,11 @@ type agentRecord struct {
 	comp   []byte
 	level  []byte
 	msgID  []byte
-	msg    []byte
+	// msg is a part of raw until a continuation line grows it: it is then
+	// copied into mbuf, its own buffer (owned).
+	msg   []byte
+	mbuf  []byte
+	owned bool
 }
 
 type agentLogParser struct {
@@ -326,7 +331,12 @@ func (p *agentLogParser) line(b []byte) {
 			if len(t) > room-1 {
 				t = t[:room-1]
 			}
-			p.rec.msg = append(append(p.rec.msg, ' '), t...)
+			rec := &p.rec
+			if !rec.owned {
+				rec.mbuf, rec.owned = append(rec.mbuf[:0], rec.msg...), true
+			}
+			rec.mbuf = append(append(rec.mbuf, ' '), t...)
+			rec.msg = rec.mbuf
 		}
 		return
 	}
@@ -504,23 +514,22 @@ func logLeadingTime(b []byte) int {
 func (p *agentLogParser) begin(r *agentRecord) {
 	raw := p.in.Bytes()
 	rec := &p.rec
-	buf, mbuf := rec.raw[:0], rec.msg[:0]
-	rec.raw = append(buf, raw...)
-	// Re-point the parts at the copy: each is a sub-slice of the line.
+	rec.raw = append(rec.raw[:0], raw...)
+	// Re-point the parts at the copy: each is a part of the line, found by
+	// its address (comparing its bytes as well was a tenth of the parse).
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(raw)))
 	at := func(s []byte) []byte {
 		if len(s) == 0 {
 			return nil
 		}
-		// The offset from the end of the capacity, checked: a part
-		// bytes.SplitN cut (an RFC 5424 header) has a capacity of its own.
-		i := cap(raw) - cap(s)
-		if i < 0 || i+len(s) > len(rec.raw) || !bytes.Equal(rec.raw[i:i+len(s)], s) {
-			return append([]byte(nil), s...)
+		i := int(uintptr(unsafe.Pointer(unsafe.SliceData(s))) - base)
+		if i < 0 || i+len(s) > len(raw) {
+			return append([]byte(nil), s...) // not a part of the line
 		}
-		return rec.raw[i : i+len(s)]
+		return rec.raw[i : i+len(s) : i+len(s)]
 	}
 	rec.ts, rec.comp, rec.level, rec.msgID = at(r.ts), at(r.comp), at(r.level), at(r.msgID)
-	rec.msg = append(mbuf, r.msg...)
+	rec.msg, rec.owned = at(r.msg), false
 	rec.open, rec.headed = true, r.headed
 	rec.line, rec.end = p.in.Line(), 0
 }
