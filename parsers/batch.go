@@ -21,6 +21,11 @@ import (
 // differ from a serial parse in a way the join cannot replay, the join parses
 // the batch's lines again on that parser (batchLines.lines). Either way the
 // facts, counts and warnings are those of a serial parse, in the same order.
+//
+// A file the pipeline hands over through a pipe (Input.LendChunks) is not
+// copied into batches: a batch refers to the lines where they lie in the
+// pipe's chunks, which go back to the pipe once every batch in them is
+// joined; only a line that straddles two chunks is copied (takeLent).
 
 // batchParallelAfter is the line after which a file is parsed in batches:
 // small files, the most common, never start a goroutine.

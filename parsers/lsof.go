@@ -405,6 +405,10 @@ type lsofState struct {
 	// instead of keeping them: the first pass over held rows.
 	countOnly bool
 	counted   int
+	// keptFirst, when not nil, holds the directories of the rows a first
+	// read kept already: a second read (keepAgain) counts those rows
+	// instead.
+	keptFirst *Input
 	// squeeze stores kept lines squeezed (model.SqueezeLine): the runs
 	// of spaces lsof aligns its columns with were half of a busy guard
 	// point's memory. Rows re-read from the spool are not squeezed.
@@ -546,6 +550,11 @@ func (st *lsofState) parseRow(in *Input, b []byte, rec *lsofRec) bool {
 			default:
 				st.unkept++
 			}
+			return true
+		}
+		if st.keptFirst != nil && st.keptFirst.keepOpenFile(nb) {
+			st.recs.drop()
+			st.counted++
 			return true
 		}
 	}

@@ -501,10 +501,11 @@ func largeLsof() *strings.Builder {
 
 // TestLsofReread: when the file can be read again (Input.SetReread), the
 // rows a late guard point may need are only counted while reading, and the
-// deferred finish reads them again: the facts, counts, tallies and
-// warnings are those of holding them (the spool), serially and in
-// batches, within the same budget. A file that changed, or cannot be read
-// again, keeps no row of the late guard point and says so.
+// deferred finish reads the file again: the facts, counts, tallies and
+// warnings are those of holding the rows (the spool) within no budget,
+// serially and in batches, whatever the spool's budget. A file that
+// changed, or cannot be read again, keeps no row of the late guard point
+// and says so.
 func TestLsofReread(t *testing.T) {
 	text := largeLsof().String()
 	changed := strings.Replace(text, "/data/f4\n", "/usr/lib/f4\n", 1)
@@ -537,25 +538,29 @@ func TestLsofReread(t *testing.T) {
 		return func(read func(io.Reader) error) error { return read(strings.NewReader(s)) }
 	}
 	for _, serial := range []bool{true, false} {
+		// Held within no budget, the rows are those a read knowing every
+		// guard point keeps; read again, they are, whatever the budget.
+		full := parse(serial, 0, nil)
+		if late := len(full.m.OpenFilesUnder("/late")); late < 500 {
+			t.Fatalf("serial %v: %d rows under /late held", serial, late)
+		}
 		for _, spoolMax := range []int{0, 200 << 10} {
-			held := parse(serial, spoolMax, nil)
+			if spoolMax > 0 {
+				if held := parse(serial, spoolMax, nil); held.m.LogStats[0].Lost == 0 {
+					t.Fatalf("serial %v: the budget of %d B lost no held row", serial, spoolMax)
+				}
+			}
 			again := parse(serial, spoolMax, readText(text))
 			if again.reads != 1 {
 				t.Fatalf("serial %v: read again %d times, want once", serial, again.reads)
 			}
-			if late := len(held.m.OpenFilesUnder("/late")); late < 500 {
-				t.Fatalf("serial %v: %d rows under /late held", serial, late)
-			}
-			if spoolMax > 0 && held.m.LogStats[0].Lost == 0 {
-				t.Fatalf("serial %v: the budget of %d B lost no row", serial, spoolMax)
-			}
-			if !reflect.DeepEqual(held.m.OpenFiles.Facts(), again.m.OpenFiles.Facts()) ||
-				!reflect.DeepEqual(held.m.LogStats, again.m.LogStats) || !reflect.DeepEqual(held.m.OpenFileTallies, again.m.OpenFileTallies) {
+			if !reflect.DeepEqual(full.m.OpenFiles.Facts(), again.m.OpenFiles.Facts()) ||
+				!reflect.DeepEqual(full.m.LogStats, again.m.LogStats) || !reflect.DeepEqual(full.m.OpenFileTallies, again.m.OpenFileTallies) {
 				t.Fatalf("serial %v, budget %d: read again: %d rows, %+v; held: %d rows, %+v", serial, spoolMax,
-					len(again.m.OpenFiles), again.m.LogStats, len(held.m.OpenFiles), held.m.LogStats)
+					len(again.m.OpenFiles), again.m.LogStats, len(full.m.OpenFiles), full.m.LogStats)
 			}
-			if !reflect.DeepEqual(held.warns, again.warns) {
-				t.Fatalf("serial %v, budget %d: warnings differ:\n%v\n%v", serial, spoolMax, held.warns, again.warns)
+			if !reflect.DeepEqual(full.warns, again.warns) {
+				t.Fatalf("serial %v, budget %d: warnings differ:\n%v\n%v", serial, spoolMax, full.warns, again.warns)
 			}
 		}
 		// No late guard point: the file is not read again.
@@ -597,4 +602,37 @@ func countRows(t *testing.T, text string) int {
 		}
 	}
 	return n
+}
+
+// TestLsofRereadNested: a guard point known while reading that lies inside
+// one that came late keeps its rows once, read again or held.
+func TestLsofRereadNested(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("COMMAND   PID USER   FD   TYPE DEVICE SIZE/OFF     NODE NAME\n")
+	for i := range 3000 {
+		dir := [...]string{"/data/inner", "/data", "/usr/lib"}[i%3]
+		fmt.Fprintf(&b, "bash     %4d root  cwd    DIR  253,0     4096 10977282 %s/f%d\n", 2000+i%900, dir, i)
+	}
+	text := b.String()
+	known := &model.Model{Mounts: []model.Mount{{Device: "/data/inner", Path: "/data/inner", FSType: "secfs2"}}}
+	final := &model.Model{Mounts: append(known.Mounts, model.Mount{Device: "/data", Path: "/data", FSType: "secfs2"})}
+	var got [2]*model.Model
+	for i, reread := range []bool{false, true} {
+		in := NewInputString("lsof.out", text)
+		in.SetDeps(known)
+		if reread {
+			in.SetReread(func(read func(io.Reader) error) error { return read(strings.NewReader(text)) })
+		}
+		got[i] = &model.Model{}
+		parseLsof(in, got[i])
+		if ws := in.Deferred()(final, got[i]); len(ws) > 0 {
+			t.Fatalf("reread %v: %v", reread, ws)
+		}
+	}
+	if n := len(got[1].OpenFilesUnder("/data")); n != 2000 || len(got[1].OpenFiles) != 2000 {
+		t.Fatalf("%d rows under /data of %d kept, want 2000", n, len(got[1].OpenFiles))
+	}
+	if !reflect.DeepEqual(got[0].OpenFiles.Facts(), got[1].OpenFiles.Facts()) || !reflect.DeepEqual(got[0].LogStats, got[1].LogStats) {
+		t.Fatalf("read again: %+v; held: %+v", got[1].LogStats, got[0].LogStats)
+	}
 }

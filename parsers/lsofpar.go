@@ -39,7 +39,7 @@ func parseLsofParallel(in *Input, st *lsofState) {
 		}
 		// The header in force (st.hdr, st.spool.hdr) changes only at a
 		// barrier, while no worker runs.
-		ws := &lsofState{toks: make([]span, 0, 16), hdr: st.hdr, squeeze: st.squeeze, countOnly: st.countOnly, layouts: lsofLayoutUse{eager: true}}
+		ws := &lsofState{toks: make([]span, 0, 16), hdr: st.hdr, squeeze: st.squeeze, countOnly: st.countOnly, keptFirst: st.keptFirst, layouts: lsofLayoutUse{eager: true}}
 		if hold && st.spool.reread != nil {
 			// Rows are only counted (see lsofSpool.reread).
 			ws.spool = &bt.spool
