@@ -201,7 +201,7 @@ func agentAnchorMaskBytewise(msg []byte) uint32 {
 // bytes that fold to letters' neighbours (@ [ ` {) and bytes above 0x7f.
 func TestAgentAnchorMask(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	pieces := []string{"a", "r", "t", "S", "n", "U", " ", "-", "\xc4", "\xf3", "@", "[", "`", "{", "ar", "st", "sta", "unlo", "guar", "inter", "SHU", "sto"}
+	pieces := []string{"a", "r", "t", "S", "n", "U", " ", "-", "\xc4", "\xf3", "@", "[", "`", "{", "ar", "st", "sta", "unlo", "guar", "inter", "SHU", "sto", "stop", "shut"}
 	for _, a := range agentAnchors {
 		pieces = append(pieces, a, strings.ToUpper(a), a[:len(a)-1], a[1:], strings.ToUpper(a[:1])+a[1:])
 	}
@@ -218,8 +218,8 @@ func TestAgentAnchorMask(t *testing.T) {
 	for _, c := range []struct {
 		msg  string
 		want uint32
-	}{{"", 0}, {"sto", 0}, {"stop", 1 << 3}, {"xstop", 1 << 3}, {"xxSTOP", 1 << 3}, {"xyzUnload", 1 << 0}, {"x intercept", 1 << 5}, {"stoP!", 1 << 3}, {"unloa", 0}, {"Unload", 1 << 0},
-		{"startstop", 1<<2 | 1<<3}, {"shutguard", 1<<1 | 1<<4}, {"intercepts", 1 << 5}, {"interceptz", 1 << 5}, {"intercep", 0}, {"sHuT", 1 << 4}} {
+	}{{"", 0}, {"sto", 0}, {"stop", 0}, {"stopp", 1 << 3}, {"xstopped", 1 << 3}, {"xxSTOPPING", 1 << 3}, {"xyzUnload", 1 << 0}, {"x intercept", 1 << 5}, {"stoPp!", 1 << 3}, {"unloa", 0}, {"Unload", 1 << 0},
+		{"startstopp", 1<<2 | 1<<3}, {"shuttguard", 1<<1 | 1<<4}, {"intercepts", 1 << 5}, {"interceptz", 1 << 5}, {"intercep", 0}, {"shut", 0}, {"sHuTtInG", 1 << 4}} {
 		if got := agentAnchorMask([]byte(c.msg)); got != c.want {
 			t.Errorf("agentAnchorMask(%q) = %b, want %b", c.msg, got, c.want)
 		}
