@@ -36,9 +36,9 @@ import (
 //
 // When the bundle is cheap to read again (Input.SetReread: a directory, a
 // plain tar, zstd or lz4), those rows are only counted while the file is
-// read, and the finish reads the file again, with the same budget, only
-// when a late guard point needs them: holding them was 15 % of the CPU of
-// a 1 GiB zstd bundle in which no guard point ever came late.
+// read; only when a guard point came late does the finish read the file
+// again and keep the rows inside it (keepAgain). Holding them was 15 % of
+// the CPU of a 1 GiB zstd bundle in which no guard point ever came late.
 
 // lsofSpoolFrame is the uncompressed size of one spool frame. Frames are
 // compressed and later decoded and parsed independently, on every core;
@@ -85,9 +85,8 @@ type lsofSpool struct {
 	firstLost int
 	// reread, when not nil, reads the file again (Input.SetReread): the
 	// spool then only counts the rows it would hold, and the deferred
-	// finish holds them by reading them again, only when a late guard
-	// point needs them. Holding them as they go by was 15 % of the CPU
-	// of a 1 GiB zstd bundle whose agent status never came.
+	// finish reads the file again when a guard point came late
+	// (keepAgain).
 	reread Reread
 }
 
@@ -544,7 +543,7 @@ func (st *lsofState) finish(in *Input, stat int) Finish {
 	return func(deps, out *model.Model) []Warning {
 		s := st.spool
 		st.spool = nil
-		defer func() { s.disk.close() }()
+		defer s.disk.close()
 		var fresh []string
 		for _, d := range knowledge.GuardPointCandidates(deps) {
 			if !withinAny(d, st.known) {
