@@ -577,3 +577,40 @@ func TestLentChunksReadError(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLentChunks: strace, a kernel log and an agent log read in batches
+// from chunks their reader lends (any chunk size) give the model and
+// warnings of a serial parse, and every chunk lent is given back.
+func FuzzLentChunks(f *testing.F) {
+	f.Add([]byte("1 09:00:00.000001 read(3, <unfinished ...>\n2 09:00:00.000002 close(4) = 0 <0.000002>\n1 09:00:00.000003 <... read resumed>\"x\", 1) = 1 <0.1>\n"), uint16(7), uint8(0))
+	f.Add([]byte("Feb  4 15:40:01 node1 kernel: INFO: task oracle:4242 blocked for more than 120 seconds.\nFeb  4 15:40:01 node1 kernel:  schedule+0x29/0x70\r\nFeb  4 15:40:02 node1 kernel: secfs2: module is in use\n"), uint16(13), uint8(1))
+	f.Add([]byte("2018-06-13 14:41:00.000 [VMD] [ERROR] [1] [CGP0009E] failed to unload\n  continued here\n2018-06-13 14:41:01.000 [VMD] [INFO] [1] [DXF1005I] starting vmd\n"), uint16(1), uint8(2))
+	parsers := []struct {
+		path  string
+		parse func(*Input, *model.Model)
+	}{{"strace.out", parseStrace}, {"var/log/messages", parseKernelLog}, {"var/log/vormetric/vorvmd_root.log", parseAgentLog}}
+	f.Fuzz(func(t *testing.T, content []byte, chunk uint16, which uint8) {
+		p := parsers[int(which)%len(parsers)]
+		text := string(content)
+		var serial model.Model
+		in := NewInputString(p.path, text)
+		in.serial = true
+		p.parse(in, &serial)
+		in.Drain()
+		warns := in.Warnings()
+
+		lender := &stringChunks{s: text, n: 1 + int(chunk)%4096}
+		in = NewInput(p.path, lender)
+		in.LendChunks(lender)
+		in.batchMin, in.batchLen = 1+int(chunk)%3, 16+int(chunk)%300
+		var m model.Model
+		p.parse(in, &m)
+		in.Drain()
+		if !reflect.DeepEqual(&serial, &m) || !reflect.DeepEqual(warns, in.Warnings()) {
+			t.Fatalf("%s, chunks of %d B: differs from the serial parse\n%s\n%v\n%v", p.path, lender.n, modelDiff(&serial, &m), warns, in.Warnings())
+		}
+		if lender.lent != 0 {
+			t.Fatalf("%d chunks not given back", lender.lent)
+		}
+	})
+}
