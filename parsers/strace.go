@@ -5,6 +5,7 @@ import (
 	"path"
 	"sort"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/fsagent/triage/model"
 )
@@ -163,19 +164,22 @@ var straceStampChars = func() (t [256]uint8) {
 // when it is followed by "(", else 0.
 func straceCallName(b []byte) int {
 	k := 0
-	for k < len(b) {
-		c := b[k]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '_' || c == '?' {
-			k++
-			continue
-		}
-		break
+	for k < len(b) && straceNameChars[b[k]] {
+		k++
 	}
 	if k > 0 && k < len(b) && b[k] == '(' {
 		return k
 	}
 	return 0
 }
+
+// straceNameChars are the bytes of a system call's name.
+var straceNameChars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '?'
+	}
+	return t
+}()
 
 // straceUnfinishedS is straceUnfinished as a string constant, for
 // hasSuffix.
@@ -475,7 +479,8 @@ func stracePIDFromName(p string) int {
 }
 
 func (p *straceParser) line(b []byte) {
-	if len(bytes.TrimSpace(b)) == 0 {
+	// A line that starts with a byte no space starts with is not blank.
+	if len(b) == 0 || (b[0] <= ' ' || b[0] >= utf8.RuneSelf) && len(bytes.TrimSpace(b)) == 0 {
 		return
 	}
 	if p.summaryLine(b) {
@@ -528,6 +533,9 @@ func (p *straceParser) line(b []byte) {
 // summaryLine skips the table strace -c prints instead of, or after, the
 // trace.
 func (p *straceParser) summaryLine(b []byte) bool {
+	if !p.summary && len(b) > 0 && b[0] != '%' && b[0] > ' ' && b[0] < utf8.RuneSelf {
+		return false // a trace's every line: not the table's header
+	}
 	t := bytes.TrimSpace(b)
 	if hasPrefix(t, "% time") {
 		p.summary = true

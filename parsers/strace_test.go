@@ -231,3 +231,22 @@ func TestStraceTail(t *testing.T) {
 		}
 	}
 }
+
+// TestStraceSpaceLines: a line of Unicode spaces is blank, and the -c
+// table's header is one after any spaces, as after ASCII ones.
+func TestStraceSpaceLines(t *testing.T) {
+	trace := "\u00a0\u2003\n \t\n1 09:00:00.000001 close(3) = 0 <0.000002>\n" +
+		"\u00a0% time     seconds  usecs/call     calls    errors syscall\n" +
+		"------ ----------- ----------- --------- --------- ----------------\n" +
+		" 99.00    0.000100          10        10           close\n" +
+		"100.00    0.000101                    10           total\n"
+	in := NewInputString("strace.out", trace)
+	var m model.Model
+	parseStrace(in, &m)
+	if ws := in.Warnings(); len(ws) != 0 {
+		t.Fatalf("warnings %v", ws)
+	}
+	if st := m.LogStats[0]; st.Calls != 1 || st.Summary != 2 {
+		t.Fatalf("stats %+v, want 1 call and 2 summary rows", st)
+	}
+}
