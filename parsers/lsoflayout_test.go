@@ -28,6 +28,9 @@ func TestBlankMask(t *testing.T) {
 		if got := blankMask(b); got != want {
 			t.Fatalf("blankMask(%q) = %x, want %x", b, got, want)
 		}
+		if got := blankMaskWords(b, 0, [2]uint64{}); got != want {
+			t.Fatalf("blankMaskWords(%q) = %x, want %x", b, got, want)
+		}
 	}
 }
 
@@ -218,4 +221,26 @@ func TestLsofLayoutUse(t *testing.T) {
 		mixed = append(mixed, row(1+rng.IntN(5), rng.IntN(5), 1+rng.IntN(8), 1+rng.IntN(4)))
 	}
 	check("many patterns", mixed, false, true)
+}
+
+// BenchmarkBlankMask takes the blanks of a busy host's row up to NAME,
+// as the layouts do (blankMask), and eight bytes at a time in Go.
+func BenchmarkBlankMask(b *testing.B) {
+	row := []byte("java       1000                                1  mem       REG              253,0   2156272     100001 ")
+	for _, c := range []struct {
+		name string
+		mask func([]byte) [2]uint64
+	}{
+		{"mask", blankMask},
+		{"words", func(r []byte) [2]uint64 { return blankMaskWords(r, 0, [2]uint64{}) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(row)))
+			for b.Loop() {
+				if m := c.mask(row); m[0] == 0 {
+					b.Fatal("no blank")
+				}
+			}
+		})
+	}
 }
