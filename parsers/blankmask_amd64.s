@@ -2,6 +2,16 @@
 
 #include "textflag.h"
 
+// BLANKS sets the low 16 bits of reg to the blanks of the 16 bytes at
+// off(SI): X1 holds sixteen spaces, X2 sixteen tabs; x and y are scratch.
+#define BLANKS(off, x, y, reg) \
+	MOVOU	off(SI), x \
+	MOVOU	x, y \
+	PCMPEQB	X1, x \
+	PCMPEQB	X2, y \
+	POR	y, x \
+	PMOVMSKB	x, reg
+
 // func blankBlocks8(p *byte) (lo, hi uint64)
 //
 // Bit 16k+j of the 128-bit result (lo, then hi) is set when byte j of the
@@ -15,30 +25,10 @@ TEXT ·blankBlocks8(SB), NOSPLIT, $0-24
 	MOVQ	R8, X2
 	PUNPCKLQDQ	X2, X2
 
-	MOVOU	0(SI), X0
-	MOVOU	X0, X3
-	PCMPEQB	X1, X0
-	PCMPEQB	X2, X3
-	POR	X3, X0
-	PMOVMSKB	X0, AX
-	MOVOU	16(SI), X4
-	MOVOU	X4, X5
-	PCMPEQB	X1, X4
-	PCMPEQB	X2, X5
-	POR	X5, X4
-	PMOVMSKB	X4, BX
-	MOVOU	32(SI), X6
-	MOVOU	X6, X7
-	PCMPEQB	X1, X6
-	PCMPEQB	X2, X7
-	POR	X7, X6
-	PMOVMSKB	X6, CX
-	MOVOU	48(SI), X8
-	MOVOU	X8, X9
-	PCMPEQB	X1, X8
-	PCMPEQB	X2, X9
-	POR	X9, X8
-	PMOVMSKB	X8, DX
+	BLANKS(0, X0, X3, AX)
+	BLANKS(16, X4, X5, BX)
+	BLANKS(32, X6, X7, CX)
+	BLANKS(48, X8, X9, DX)
 	SHLQ	$16, BX
 	SHLQ	$32, CX
 	SHLQ	$48, DX
@@ -46,30 +36,10 @@ TEXT ·blankBlocks8(SB), NOSPLIT, $0-24
 	ORQ	CX, AX
 	ORQ	DX, AX
 
-	MOVOU	64(SI), X0
-	MOVOU	X0, X3
-	PCMPEQB	X1, X0
-	PCMPEQB	X2, X3
-	POR	X3, X0
-	PMOVMSKB	X0, R9
-	MOVOU	80(SI), X4
-	MOVOU	X4, X5
-	PCMPEQB	X1, X4
-	PCMPEQB	X2, X5
-	POR	X5, X4
-	PMOVMSKB	X4, BX
-	MOVOU	96(SI), X6
-	MOVOU	X6, X7
-	PCMPEQB	X1, X6
-	PCMPEQB	X2, X7
-	POR	X7, X6
-	PMOVMSKB	X6, CX
-	MOVOU	112(SI), X8
-	MOVOU	X8, X9
-	PCMPEQB	X1, X8
-	PCMPEQB	X2, X9
-	POR	X9, X8
-	PMOVMSKB	X8, DX
+	BLANKS(64, X0, X3, R9)
+	BLANKS(80, X4, X5, BX)
+	BLANKS(96, X6, X7, CX)
+	BLANKS(112, X8, X9, DX)
 	SHLQ	$16, BX
 	SHLQ	$32, CX
 	SHLQ	$48, DX
