@@ -49,21 +49,12 @@ type lsofLayout struct {
 // does not learn the patterns again for every batch.
 var lsofLayoutPool = sync.Pool{New: func() any { return new(lsofLayouts) }}
 
-// split splits b as h.splitAligned does, reusing the split of an earlier
-// row whose blanks lie in the same places; hit tells whether it did.
-func (c *lsofLayouts) split(h *lsofHeader, b []byte, r *lsofRow) (ok, hit bool) {
-	row, name, ok, hit := c.splitShared(h, b, r)
-	if row != r {
-		*r = *row
-		r[lsofName] = name
-	}
-	return ok, hit
-}
-
-// splitShared is split without copying a remembered split: on a hit, row
-// is the remembered one, to be read and not changed, and name is b's
-// NAME (row's is blank); otherwise the split is in r, which row is.
-// Copying the 176 bytes of a split was a tenth of a busy lsof's split.
+// splitShared splits b as h.splitAligned does, reusing the split of an
+// earlier row whose blanks lie in the same places; hit tells whether it
+// did. A remembered split is not copied: on a hit, row is the remembered
+// one, to be read and not changed, and name is b's NAME (row's is blank);
+// otherwise the split is in r, which row is. Copying the 176 bytes of a
+// split was a tenth of a busy lsof's split.
 func (c *lsofLayouts) splitShared(h *lsofHeader, b []byte, r *lsofRow) (row *lsofRow, name span, ok, hit bool) {
 	if c.hdr != h {
 		*c = lsofLayouts{hdr: h}
@@ -92,15 +83,11 @@ func (c *lsofLayouts) splitShared(h *lsofHeader, b []byte, r *lsofRow) (row *lso
 	return &slot.row, name, slot.ok, true
 }
 
-// blankMask returns the blanks of b (at most 128 bytes): bit i of the
-// first word, or bit i-64 of the second, is set when b[i] is a space or a
-// tab. On amd64 it tests sixteen bytes at a time (blankmask_amd64.s);
-// elsewhere it is blankMaskWords.
-
-// blankMaskWords is blankMask eight bytes at a time, in Go, from byte
-// from on (the bits before it are m's).
-func blankMaskWords(b []byte, from int, m [2]uint64) [2]uint64 {
-	i := from
+// blankMaskWords is blankMask eight bytes at a time, in Go: what every
+// platform but amd64 uses.
+func blankMaskWords(b []byte) [2]uint64 {
+	var m [2]uint64
+	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		m[i>>6] |= blankByte8(binary.LittleEndian.Uint64(b[i:])) << (i & 63)
 	}

@@ -31,10 +31,13 @@ type pairScan struct {
 // newPairScan indexes phrases: at least four bytes each, at most 16 of
 // them; with fold, in lower case, and they match letters in either case.
 func newPairScan(phrases []string, fold bool) *pairScan {
+	if len(phrases) > 16 {
+		panic("pairScan: up to 16 phrases")
+	}
 	x := &pairScan{n: 1, phrases: phrases, fold: fold, step: 4}
 	for _, p := range phrases {
-		if len(p) < 4 || len(phrases) > 16 {
-			panic("pairScan: up to 16 phrases of at least 4 bytes")
+		if len(p) < 4 {
+			panic("pairScan: a phrase of fewer than 4 bytes")
 		}
 		x.step = min(x.step, len(p)-1)
 	}
