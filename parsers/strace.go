@@ -93,12 +93,17 @@ func (l *straceLine) split(b []byte) {
 			i = k + 1
 		}
 	} else if len(b) > 0 && isDigit(b[0]) {
-		k := 0
+		// The pid is read as its digits are found; more than nine of
+		// them read as 0, as atoi has it.
+		k, pid := 0, 0
 		for k < len(b) && isDigit(b[k]) {
+			pid = pid*10 + int(b[k]-'0')
 			k++
 		}
 		if k < len(b) && b[k] == ' ' {
-			l.pid, _ = atoi(b[:k])
+			if k <= 9 {
+				l.pid = pid
+			}
 			l.hasPID = true
 			i = k
 		}
@@ -110,6 +115,17 @@ func (l *straceLine) split(b []byte) {
 	padded := i > lead
 	if i < len(b) && isDigit(b[i]) {
 		k, seen := i, uint8(0)
+		if len(b)-i > 9 {
+			if s := b[i : i+9]; s[2] == ':' && s[5] == ':' && s[8] == '.' &&
+				isDigit(s[1]) && isDigit(s[3]) && isDigit(s[4]) && isDigit(s[6]) && isDigit(s[7]) {
+				// -tt's "HH:MM:SS.": the digits of the fraction are
+				// skipped here, and the loop below goes on from them.
+				k, seen = i+9, straceStampDigit|straceStampColon|straceStampDot
+				for k < len(b) && isDigit(b[k]) {
+					k++
+				}
+			}
+		}
 		for k < len(b) {
 			c := straceStampChars[b[k]]
 			if c == 0 {
@@ -185,6 +201,28 @@ var straceNameChars = func() (t [256]bool) {
 // hasSuffix.
 const straceUnfinishedS = "<unfinished ...>"
 
+// straceUnfinishedAt reports whether b ends with straceUnfinished, spaces
+// after it aside. Most lines end with a -T duration ("<0.000012>"): the
+// byte before the '>' tells them apart without a comparison.
+func straceUnfinishedAt(b []byte) bool {
+	b = trimSpacesRight(b)
+	n := len(b)
+	return n >= len(straceUnfinishedS) && b[n-2] == '.' && string(b[n-len(straceUnfinishedS):]) == straceUnfinishedS
+}
+
+// trimSpacesRight is bytes.TrimRight(b, " "), without its call on every
+// part of every line.
+func trimSpacesRight(b []byte) []byte {
+	for len(b) > 0 && b[len(b)-1] == ' ' {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// straceVisible reports an ASCII byte that is not white space: a result
+// that starts and ends with one needs no bytes.TrimSpace.
+func straceVisible(c byte) bool { return c > ' ' && c < utf8.RuneSelf }
+
 var (
 	straceUnfinished = []byte(straceUnfinishedS)
 	straceResumed    = []byte(" resumed>")
@@ -196,9 +234,43 @@ type straceCallTail struct {
 	args  []byte // the arguments up to (not including) the closing ")"
 	ret   []byte
 	errno []byte
-	dur   float64
 	ok    bool
+	// The -T duration, if any: mant/10^frac seconds when exact (digits and
+	// a point, as strace prints it), else secs. The division waits for a
+	// call that is kept: on every line of a trace it was a tenth of the
+	// parse.
+	exact bool
+	frac  uint8
+	mant  uint64
+	secs  float64
 }
+
+// seconds returns the -T duration, 0 when the line has none.
+func (t *straceCallTail) seconds() float64 {
+	if t.exact {
+		return float64(t.mant) / straceTens[t.frac]
+	}
+	return t.secs
+}
+
+// slow reports seconds() >= straceSlowSeconds. For an exact duration it
+// compares integers: the quotient of two exact numbers is correctly
+// rounded, so it is at least straceSlowSeconds (a whole number) exactly
+// when mant is at least straceSlowSeconds*10^frac.
+func (t *straceCallTail) slow() bool {
+	if t.exact {
+		return t.mant >= straceSlowMant[t.frac]
+	}
+	return t.secs >= straceSlowSeconds
+}
+
+// straceSlowMant[f] is straceSlowSeconds*10^f, for slow.
+var straceSlowMant = func() (m [len(straceTens)]uint64) {
+	for f, ten := range straceTens {
+		m[f] = uint64(straceSlowSeconds * ten)
+	}
+	return m
+}()
 
 // straceTail splits "ARGS) = RET[ ERRNO (text)][ <dur>]". It searches
 // the result from the end, where no quoted argument can confuse it.
@@ -213,9 +285,12 @@ func (t *straceCallTail) split(b []byte) {
 	*t = straceCallTail{}
 	if n := len(b); n > 2 && b[n-1] == '>' {
 		if lt := bytes.LastIndexByte(b, '<'); lt > 0 {
-			if d, ok := straceDuration(b[lt+1 : n-1]); ok {
-				t.dur = d
-				b = bytes.TrimRight(b[:lt], " ")
+			if mant, frac, ok := straceDigits(b[lt+1 : n-1]); ok {
+				t.exact, t.mant, t.frac = true, mant, uint8(frac)
+				b = trimSpacesRight(b[:lt])
+			} else if d, err := strconv.ParseFloat(string(b[lt+1:n-1]), 64); err == nil {
+				t.secs = d
+				b = trimSpacesRight(b[:lt])
 			}
 		}
 	}
@@ -223,10 +298,15 @@ func (t *straceCallTail) split(b []byte) {
 	if eq < 0 {
 		return // no result: a cut line or program output
 	}
-	args := bytes.TrimRight(b[:eq], " ")
-	args = bytes.TrimSuffix(args, []byte(")"))
+	args := trimSpacesRight(b[:eq])
+	if n := len(args); n > 0 && args[n-1] == ')' {
+		args = args[:n-1]
+	}
 	t.args = args
-	r := bytes.TrimSpace(b[eq+3:])
+	r := b[eq+3:]
+	if n := len(r); n == 0 || !straceVisible(r[0]) || !straceVisible(r[n-1]) {
+		r = bytes.TrimSpace(r)
+	}
 	sp := bytes.IndexByte(r, ' ')
 	if sp < 0 {
 		t.ret = r
@@ -266,13 +346,23 @@ func straceLastEq(b []byte) int {
 // strconv.ParseFloat does (and at a tenth of its cost on a trace's every
 // line); anything else goes to ParseFloat.
 func straceDuration(b []byte) (float64, bool) {
-	var mant uint64
+	if mant, frac, ok := straceDigits(b); ok {
+		return float64(mant) / straceTens[frac], true
+	}
+	d, err := strconv.ParseFloat(string(b), 64)
+	return d, err == nil
+}
+
+// straceDigits reads a duration of at most 15 digits with at most one
+// point among or after them: mant/10^frac seconds, both exact in a
+// float64. ok is false for any other form.
+func straceDigits(b []byte) (mant uint64, frac int, ok bool) {
 	i := 0
 	for i < len(b) && b[i]-'0' <= 9 {
 		mant = mant*10 + uint64(b[i]-'0')
 		i++
 	}
-	whole, frac := i, 0
+	whole := i
 	if i < len(b) && b[i] == '.' {
 		i++
 		for i < len(b) && b[i]-'0' <= 9 {
@@ -282,10 +372,9 @@ func straceDuration(b []byte) (float64, bool) {
 		frac = i - whole - 1
 	}
 	if i != len(b) || whole+frac == 0 || whole+frac > 15 {
-		d, err := strconv.ParseFloat(string(b), 64)
-		return d, err == nil
+		return 0, 0, false
 	}
-	return float64(mant) / straceTens[frac], true
+	return mant, frac, true
 }
 
 // straceTens are the powers of ten a float64 holds exactly.
@@ -495,9 +584,9 @@ func (p *straceParser) line(b []byte) {
 	switch {
 	case len(r) == 0:
 		p.in.Warnf("strace: a prefix with no call")
-	case hasPrefix(r, "--- "):
+	case r[0] == '-' && hasPrefix(r, "--- "):
 		p.stats.Signals++
-	case hasPrefix(r, "+++ "):
+	case r[0] == '+' && hasPrefix(r, "+++ "):
 		p.stats.Exits++
 		if p.unknown(l.pid) {
 			p.ops = append(p.ops, straceOp{kind: straceOpExit, warns: p.in.emitted(), line: p.in.Line(), pid: l.pid})
@@ -506,9 +595,9 @@ func (p *straceParser) line(b []byte) {
 			// The process ended inside the call: it never returned.
 			p.giveUp(pc)
 		}
-	case hasPrefix(r, "<... "):
+	case r[0] == '<' && hasPrefix(r, "<... "):
 		p.resumed(l)
-	case hasPrefix(r, "strace: "):
+	case r[0] == 's' && hasPrefix(r, "strace: "):
 		// strace's own notes (attached, detached, 32-bit mode): not calls.
 	default:
 		n := straceCallName(r)
@@ -516,7 +605,7 @@ func (p *straceParser) line(b []byte) {
 			p.in.Warnf("strace: not a system call line")
 			return
 		}
-		if hasSuffix(bytes.TrimRight(r, " "), straceUnfinishedS) {
+		if straceUnfinishedAt(r) {
 			p.start(l, n)
 			return
 		}
@@ -586,8 +675,8 @@ func (p *straceParser) start(l straceLine, n int) {
 		pc.ts = pc.raw[l.tsAt : l.tsAt+len(l.ts)]
 	}
 	pc.rel = l.rel
-	args := bytes.TrimRight(l.rest[n+1:], " ")
-	args = bytes.TrimRight(bytes.TrimSuffix(args, straceUnfinished), " ")
+	args := trimSpacesRight(l.rest[n+1:])
+	args = trimSpacesRight(bytes.TrimSuffix(args, straceUnfinished))
 	pc.args = append(pc.args[:0], args...)
 	pc.line = p.in.Line()
 	pc.pid = l.pid
@@ -626,7 +715,7 @@ func (p *straceParser) resumed(l straceLine) {
 		raw := p.in.Bytes()
 		p.ops = append(p.ops, straceOp{kind: straceOpResume, warns: p.in.emitted(), line: p.in.Line(), pid: l.pid,
 			raw: append(make([]byte, 0, len(raw)), raw...)})
-		if !hasSuffix(bytes.TrimRight(body, " "), straceUnfinishedS) {
+		if !straceUnfinishedAt(body) {
 			p.known[l.pid] = true // nothing of pid's is pending after it
 		}
 		return
@@ -637,10 +726,10 @@ func (p *straceParser) resumed(l straceLine) {
 		p.giveUp(pc)
 		ok = false
 	}
-	if hasSuffix(bytes.TrimRight(body, " "), straceUnfinishedS) {
+	if straceUnfinishedAt(body) {
 		// Resumed and split again: keep waiting.
 		if ok {
-			more := bytes.TrimRight(bytes.TrimSuffix(bytes.TrimRight(body, " "), straceUnfinished), " ")
+			more := trimSpacesRight(bytes.TrimSuffix(trimSpacesRight(body), straceUnfinished))
 			pc.args = straceAppendArgs(pc.args, more)
 		}
 		return
@@ -719,7 +808,7 @@ func (p *straceParser) complete(pid int, name, ts []byte, rel bool, args []byte,
 	switch {
 	case straceRelevant(name):
 		why = "relevant"
-	case t.dur >= straceSlowSeconds:
+	case t.slow():
 		why = "slow"
 	case len(t.errno) > 0:
 		why = "failed"
@@ -743,7 +832,7 @@ func (p *straceParser) complete(pid int, name, ts []byte, rel bool, args []byte,
 	}
 	p.keep(model.Syscall{
 		PID: pid, Time: straceStamp(ts, rel), Name: Clean(name), Args: Clean(args),
-		Ret: Clean(t.ret), Errno: string(t.errno), Duration: t.dur, Why: why, Src: src,
+		Ret: Clean(t.ret), Errno: string(t.errno), Duration: t.seconds(), Why: why, Src: src,
 	})
 }
 

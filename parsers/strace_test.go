@@ -1,6 +1,8 @@
 package parsers
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
@@ -226,8 +228,8 @@ func TestStraceTail(t *testing.T) {
 	}
 	for _, c := range cases {
 		tl := straceTail([]byte(c.in))
-		if string(tl.args) != c.args || string(tl.ret) != c.ret || string(tl.errno) != c.errno || tl.dur != c.dur || tl.ok != c.ok {
-			t.Errorf("%q: args %q ret %q errno %q dur %v ok %v", c.in, tl.args, tl.ret, tl.errno, tl.dur, tl.ok)
+		if string(tl.args) != c.args || string(tl.ret) != c.ret || string(tl.errno) != c.errno || tl.seconds() != c.dur || tl.ok != c.ok {
+			t.Errorf("%q: args %q ret %q errno %q dur %v ok %v", c.in, tl.args, tl.ret, tl.errno, tl.seconds(), tl.ok)
 		}
 	}
 }
@@ -248,5 +250,27 @@ func TestStraceSpaceLines(t *testing.T) {
 	}
 	if st := m.LogStats[0]; st.Calls != 1 || st.Summary != 2 {
 		t.Fatalf("stats %+v, want 1 call and 2 summary rows", st)
+	}
+}
+
+// TestStraceTailSlow: a -T duration is slow exactly when the seconds it
+// reads (strconv.ParseFloat's) are at least straceSlowSeconds, whether it
+// is read as digits or by ParseFloat, at the boundary and around it.
+func TestStraceTailSlow(t *testing.T) {
+	durs := []string{"0.999999", "1.000000", "1", "1.", "0.9999999999999999", "1.0000000000000001",
+		"000000000000001", "0000000000000009", "1e0", "9e-1", "0x1p0", "2.5", "0.000012", "120.000001", ".999", "999999999999999"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		durs = append(durs, fmt.Sprintf("%.*f", r.IntN(10), r.Float64()*3))
+	}
+	for _, d := range durs {
+		want, err := strconv.ParseFloat(d, 64)
+		if err != nil {
+			t.Fatalf("%q: %v", d, err)
+		}
+		tl := straceTail([]byte("3) = 0 <" + d + ">"))
+		if !tl.ok || tl.seconds() != want || tl.slow() != (want >= straceSlowSeconds) {
+			t.Errorf("%q: ok %v seconds %v slow %v, want seconds %v slow %v", d, tl.ok, tl.seconds(), tl.slow(), want, want >= straceSlowSeconds)
+		}
 	}
 }
