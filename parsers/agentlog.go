@@ -352,17 +352,23 @@ func (r *agentRecord) bracketHeader(b []byte) []byte {
 	var groups [4][]byte
 	n, rest := 0, b
 	for n < 4 && len(rest) > 2 && rest[0] == '[' {
-		e := bytes.IndexByte(rest, ']')
-		if e < 0 || e > 40 {
+		// One pass over the group (at most 40 bytes) finds its end and
+		// any space; a search for each cost more than the bytes on every
+		// line of a log.
+		e, space := 1, false
+		for e < len(rest) && e <= 40 && rest[e] != ']' {
+			space = space || rest[e] == ' '
+			e++
+		}
+		if e >= len(rest) || e > 40 || space { // a space: "[LEARN MODE]" is part of the message
 			break
 		}
-		g := rest[1:e]
-		if bytes.IndexByte(g, ' ') >= 0 { // "[LEARN MODE]": part of the message
-			break
-		}
-		groups[n] = g
+		groups[n] = rest[1:e]
 		n++
-		rest = bytes.TrimLeft(rest[e+1:], " ")
+		rest = rest[e+1:]
+		for len(rest) > 0 && rest[0] == ' ' {
+			rest = rest[1:]
+		}
 	}
 	if n < 2 || !logIsLevel(groups[1]) {
 		return b

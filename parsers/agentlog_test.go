@@ -225,3 +225,29 @@ func TestAgentAnchorMask(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentBracketHeader: up to four bracketed groups are the header when
+// the second is a level; a group with a space, one whose ']' lies beyond
+// byte 40, or one never closed ends it, and what follows is the message.
+func TestAgentBracketHeader(t *testing.T) {
+	long := strings.Repeat("X", 39) // "[" + 39 bytes: ']' at byte 40
+	for _, c := range []struct {
+		in, comp, level, msgID, rest string
+	}{
+		{"[CGP] [INFO] [1935001] [CGP2603I] [AUDIT] read", "CGP", "INFO", "CGP2603I", "[AUDIT] read"},
+		{"[VMD]   [ERROR]  [DXF4328E] unload failed", "VMD", "ERROR", "DXF4328E", "unload failed"},
+		{"[VMD] [WARN] [1234] msg", "VMD", "WARN", "", "msg"},
+		{"[VMD] [INFO] [LEARN MODE] x", "VMD", "INFO", "", "[LEARN MODE] x"},
+		{"[" + long + "] [INFO] x", long, "INFO", "", "x"},
+		{"[" + long + "Y] [INFO] x", "", "", "", "[" + long + "Y] [INFO] x"},
+		{"[VMD] [INFO", "", "", "", "[VMD] [INFO"},
+		{"[VMD] [NOTALEVEL] x", "", "", "", "[VMD] [NOTALEVEL] x"},
+		{"[VMD] [INFO]", "VMD", "INFO", "", ""},
+	} {
+		var r agentRecord
+		rest := r.bracketHeader([]byte(c.in))
+		if string(r.comp) != c.comp || string(r.level) != c.level || string(r.msgID) != c.msgID || string(rest) != c.rest {
+			t.Errorf("%q: comp %q level %q id %q rest %q, want %q %q %q %q", c.in, r.comp, r.level, r.msgID, rest, c.comp, c.level, c.msgID, c.rest)
+		}
+	}
+}
