@@ -67,12 +67,16 @@ func allDigits[S text](s S) bool {
 // it cannot overflow an int on any platform; ok is false for anything else,
 // a sign included.
 func atoi[S text](s S) (int, bool) {
-	if len(s) > 9 || !allDigits(s) {
+	if len(s) == 0 || len(s) > 9 {
 		return 0, false
 	}
 	n := 0
 	for i := 0; i < len(s); i++ {
-		n = n*10 + int(s[i]-'0')
+		d := s[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		n = n*10 + int(d)
 	}
 	return n, true
 }
@@ -80,12 +84,16 @@ func atoi[S text](s S) (int, bool) {
 // atoi64 converts a run of at most 18 digits (sizes, offsets, object
 // counts), so it cannot overflow; ok is false for anything else.
 func atoi64[S text](s S) (int64, bool) {
-	if len(s) > 18 || !allDigits(s) {
+	if len(s) == 0 || len(s) > 18 {
 		return 0, false
 	}
 	var n int64
 	for i := 0; i < len(s); i++ {
-		n = n*10 + int64(s[i]-'0')
+		d := s[i] - '0'
+		if d > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(d)
 	}
 	return n, true
 }
