@@ -3,6 +3,7 @@ package parsers
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -299,16 +300,32 @@ func (in *Input) keepOpenFile(name []byte) bool {
 
 // cleanMayChange reports whether name holds "//" or "/.": a rooted path
 // without them is clean but for a trailing slash, which the comparison
-// with a directory does not mind. One loop over the bytes: a busy host's
-// lsof asks this of millions of names, and two substring searches took
-// twice as long.
+// with a directory does not mind. A busy host's lsof asks this of millions
+// of names: it looks at eight bytes at once, the '/'s of b[i:i+8] against
+// the '/'s and '.'s of b[i+1:i+9], where a loop over the bytes spent twice
+// the instructions (and two substring searches four times).
 func cleanMayChange(name []byte) bool {
-	for i := 0; i+1 < len(name); i++ {
+	const slashes, dots = 0x2f2f2f2f2f2f2f2f, 0x2e2e2e2e2e2e2e2e
+	i := 0
+	for ; i+9 <= len(name); i += 8 {
+		w, v := binary.LittleEndian.Uint64(name[i:]), binary.LittleEndian.Uint64(name[i+1:])
+		if zeroBytes(w^slashes)&(zeroBytes(v^slashes)|zeroBytes(v^dots)) != 0 {
+			return true
+		}
+	}
+	for ; i+1 < len(name); i++ {
 		if name[i] == '/' && (name[i+1] == '/' || name[i+1] == '.') {
 			return true
 		}
 	}
 	return false
+}
+
+// zeroBytes returns x with the high bit of each zero byte set and every
+// other bit clear: exact, unlike the shorter test for "any zero byte".
+func zeroBytes(x uint64) uint64 {
+	const low7, high = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	return ^((x&low7 + low7) | x) & high
 }
 
 // SetSection makes in read one section of a file that concatenates

@@ -2,6 +2,7 @@ package parsers
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"path"
 	"slices"
 	"strings"
@@ -56,6 +57,20 @@ func TestCleanMayChange(t *testing.T) {
 		}
 		if !may && path.Clean(n) != n && path.Clean(n)+"/" != n {
 			t.Errorf("%q passed but cleans to %q", n, path.Clean(n))
+		}
+	}
+	// Names of every length up to 40 from '/', '.', 'a' and bytes that
+	// differ from them in one bit: the eight-byte steps and the tail.
+	r := rand.New(rand.NewPCG(5, 6))
+	alphabet := []byte{'/', '.', 'a', '/' ^ 0x80, '.' ^ 1, '/' ^ 1, 0}
+	for range 100000 {
+		b := make([]byte, r.IntN(41))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		n := string(b)
+		if want := strings.Contains(n, "//") || strings.Contains(n, "/."); cleanMayChange(b) != want {
+			t.Fatalf("%q: %v, want %v", n, !want, want)
 		}
 	}
 }
