@@ -328,7 +328,8 @@ func cleanMayChange(name []byte) bool {
 }
 
 // zeroBytes returns x with the high bit of each zero byte set and every
-// other bit clear: exact, unlike the shorter test for "any zero byte".
+// other bit clear: exact, unlike the shorter test for "any zero byte",
+// since the sum cannot carry from one byte into the next.
 func zeroBytes(x uint64) uint64 {
 	const low7, high = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
 	return ^((x&low7 + low7) | x) & high

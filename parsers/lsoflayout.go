@@ -102,11 +102,7 @@ func blankMaskWords(b []byte) [2]uint64 {
 // blankByte8 returns a bit for each of the eight bytes of w, the first in
 // bit 0, set when that byte is a space or a tab.
 func blankByte8(w uint64) uint64 {
-	const lo7 = 0x7f7f7f7f7f7f7f7f
-	// zero has the high bit of each byte of v that is 0, and no other
-	// bit: the sum cannot carry from one byte into the next.
-	zero := func(v uint64) uint64 { return ^((v&lo7 + lo7) | v | lo7) }
-	hi := zero(w^0x2020202020202020) | zero(w^0x0909090909090909)
+	hi := zeroBytes(w^0x2020202020202020) | zeroBytes(w^0x0909090909090909)
 	// Gather the eight high bits into the top byte; no two of the
 	// partial products land on the same bit, so nothing carries.
 	return (hi >> 7) * 0x0102040810204080 >> 56
