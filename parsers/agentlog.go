@@ -307,7 +307,7 @@ func (r *agentRecord) split(t []byte) {
 		if sp, ok := logSplitSyslog(t); ok {
 			r.ts, r.comp, body, r.headed = sp.ts, sp.tag, sp.msg, true
 		} else if n := logLeadingTime(t); n > 0 {
-			r.ts, body, r.headed = t[:n], bytes.TrimLeft(t[n:], " \t"), true
+			r.ts, body, r.headed = t[:n], t[skipBlanks(t, n):], true
 		}
 		body = r.bracketHeader(body)
 		r.msg = body

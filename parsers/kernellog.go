@@ -132,7 +132,7 @@ func kernelLogSplit(b []byte) logPrefix {
 	// Pasted logs may be indented; the indent goes only when a prefix
 	// follows, since in unstamped dmesg the indent of a frame matters.
 	orig := b
-	b = bytes.TrimLeft(b, " \t")
+	b = b[skipBlanks(b, 0):]
 	p, ok := logSplitSyslog(b)
 	ts, msg := logDmesgStamp(p.msg)
 	if ts != nil {
