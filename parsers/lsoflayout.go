@@ -18,11 +18,15 @@ import (
 // same one; telling the blanks of a row apart costs a few instructions per
 // eight bytes. The result is splitAligned's, exactly (FuzzLsofLayouts).
 
-// lsofLayoutSlots is the number of patterns remembered: a slot holds the
-// latest pattern that hashes to it.
+// lsofLayoutSets is the number of sets of two patterns remembered: a set
+// holds the two latest patterns that hash to it. A busy host's lsof has a
+// few hundred patterns (210 in the first 50 MB of the harness's), and
+// with one pattern to a hash, 256 of them, two patterns that took turns on
+// one slot made 3.5 % of the rows split again; two to a set made only the
+// first row of each pattern.
 const (
-	lsofLayoutBits  = 8
-	lsofLayoutSlots = 1 << lsofLayoutBits
+	lsofLayoutSetBits = 7
+	lsofLayoutSets    = 1 << lsofLayoutSetBits
 )
 
 // lsofLayoutMax is the widest row prefix (up to NAME's column) whose
@@ -32,8 +36,11 @@ const lsofLayoutMax = 128
 // lsofLayouts remembers the splits of rows under one header by the
 // pattern of their blanks.
 type lsofLayouts struct {
-	hdr   *lsofHeader
-	slots [lsofLayoutSlots]lsofLayout
+	hdr  *lsofHeader
+	sets [lsofLayoutSets]struct {
+		ways   [2]lsofLayout
+		recent uint8 // the way used last; a new pattern takes the other
+	}
 }
 
 // lsofLayout is the split of rows whose first end bytes have blanks where
@@ -69,13 +76,21 @@ func (c *lsofLayouts) splitShared(h *lsofHeader, b []byte, r *lsofRow) (row *lso
 		return r, r[lsofName], ok, false
 	}
 	mask := blankMask(b[:end])
-	slot := &c.slots[(mask[0]*0x9e3779b97f4a7c15^mask[1]*0xc2b2ae3d27d4eb4f)>>(64-lsofLayoutBits)]
-	if slot.end != end || slot.mask != mask {
-		ok := h.splitAligned(b, r)
-		slot.mask, slot.end, slot.ok, slot.row = mask, end, ok, *r
-		slot.row[lsofName] = span{-1, -1}
-		return r, r[lsofName], ok, false
+	set := &c.sets[(mask[0]*0x9e3779b97f4a7c15^mask[1]*0xc2b2ae3d27d4eb4f)>>(64-lsofLayoutSetBits)]
+	way := uint8(0)
+	if w := &set.ways[0]; w.end != end || w.mask != mask {
+		if w := &set.ways[1]; w.end != end || w.mask != mask {
+			ok := h.splitAligned(b, r)
+			set.recent ^= 1
+			slot := &set.ways[set.recent]
+			slot.mask, slot.end, slot.ok, slot.row = mask, end, ok, *r
+			slot.row[lsofName] = span{-1, -1}
+			return r, r[lsofName], ok, false
+		}
+		way = 1
 	}
+	set.recent = way
+	slot := &set.ways[way]
 	name = span{-1, -1}
 	if s := skipBlanks(b, end); s < len(b) {
 		name = span{s, len(b)}
