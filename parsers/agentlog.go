@@ -352,15 +352,18 @@ func (r *agentRecord) bracketHeader(b []byte) []byte {
 	var groups [4][]byte
 	n, rest := 0, b
 	for n < 4 && len(rest) > 2 && rest[0] == '[' {
-		// One pass over the group (at most 40 bytes) finds its end and
-		// any space; a search for each cost more than the bytes on every
-		// line of a log.
-		e, space := 1, false
-		for e < len(rest) && e <= 40 && rest[e] != ']' {
-			space = space || rest[e] == ' '
-			e++
+		// The group ends at a ']' within 40 bytes; a space before it
+		// ("[LEARN MODE]") makes it part of the message. One pass that
+		// stops at either tells both: a search for each cost more than
+		// the bytes on every line of a log.
+		lim, e := rest[:min(len(rest), 41)], 0
+		for k, c := range lim {
+			if c == ']' || c == ' ' {
+				e = k
+				break
+			}
 		}
-		if e >= len(rest) || e > 40 || space { // a space: "[LEARN MODE]" is part of the message
+		if e == 0 || lim[e] != ']' {
 			break
 		}
 		groups[n] = rest[1:e]

@@ -243,6 +243,9 @@ func TestAgentBracketHeader(t *testing.T) {
 		{"[VMD] [INFO", "", "", "", "[VMD] [INFO"},
 		{"[VMD] [NOTALEVEL] x", "", "", "", "[VMD] [NOTALEVEL] x"},
 		{"[VMD] [INFO]", "VMD", "INFO", "", ""},
+		{"[] [INFO] x", "", "INFO", "", "x"},
+		{"[ ] [INFO] x", "", "", "", "[ ] [INFO] x"},
+		{"[VMD] [INFO] [a]b] x", "VMD", "INFO", "a", "b] x"},
 	} {
 		var r agentRecord
 		rest := r.bracketHeader([]byte(c.in))
