@@ -283,7 +283,7 @@ func TestStraceParallel(t *testing.T) {
 // TestStraceDuration: the fast reading of -T durations gives exactly what
 // strconv.ParseFloat gives.
 func TestStraceDuration(t *testing.T) {
-	for _, s := range []string{"0.000021", "1.499999", "12.5", "0", "7.", ".5", "123456789.012345", "0.1234567890123456789", "1e3", "-1.5", "", ".", "1.2.3"} {
+	for _, s := range []string{"0.000021", "1.499999", "12.5", "0", "7.", ".5", "123456789.012345", "0.1234567890123456789", "1e3", "-1.5", "", ".", "1.2.3", "123456789012345.", ".123456789012345", "1234567890123456", "..", "1..", "12345678901234567890123"} {
 		got, ok := straceDuration([]byte(s))
 		want, err := parseFloatRef(s)
 		if ok != (err == nil) || ok && got != want {
