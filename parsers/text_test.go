@@ -28,3 +28,34 @@ func TestAtoi(t *testing.T) {
 		}
 	}
 }
+
+// TestHasMonthPrefix: exactly the twelve abbreviations, in their case,
+// begin a date; every other three bytes, those that share a month's low
+// bits included ("nov", "N/V"), do not.
+func TestHasMonthPrefix(t *testing.T) {
+	want := map[string]bool{}
+	for _, m := range months {
+		want[m] = true
+	}
+	for a := range 256 {
+		for _, bc := range [][2]byte{{'o', 'v'}, {'O', 'V'}, {'/', 'V'}, {'e', 'c'}, {'a', 'n'}, {'u', 'n'}, {'u', 'l'}, {'a', 'y'}, {'e', 'p'}} {
+			for _, swap := range []bool{false, true} {
+				s := string([]byte{byte(a), bc[0], bc[1]})
+				if swap {
+					s = string([]byte{bc[0], byte(a), bc[1]})
+				}
+				if got := hasMonthPrefix(s + " 1"); got != want[s] {
+					t.Errorf("hasMonthPrefix(%q) = %v", s+" 1", got)
+				}
+				if got := isMonth([]byte(s)); got != want[s] {
+					t.Errorf("isMonth(%q) = %v", s, got)
+				}
+			}
+		}
+	}
+	for _, m := range months {
+		if !hasMonthPrefix(m) || hasMonthPrefix(m[:2]) {
+			t.Errorf("%q", m)
+		}
+	}
+}
