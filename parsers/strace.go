@@ -357,25 +357,21 @@ func straceDuration(b []byte) (float64, bool) {
 // point among or after them: mant/10^frac seconds, both exact in a
 // float64. ok is false for any other form.
 func straceDigits(b []byte) (mant uint64, frac int, ok bool) {
-	if len(b) > 16 {
-		return 0, 0, false // more than 15 digits
+	i := 0
+	for i < len(b) && b[i]-'0' <= 9 {
+		mant = mant*10 + uint64(b[i]-'0')
+		i++
 	}
-	dot := -1
-	for i, c := range b {
-		if d := c - '0'; d <= 9 {
-			mant = mant*10 + uint64(d)
-		} else if c == '.' && dot < 0 {
-			dot = i
-		} else {
-			return 0, 0, false
+	whole := i
+	if i < len(b) && b[i] == '.' {
+		i++
+		for i < len(b) && b[i]-'0' <= 9 {
+			mant = mant*10 + uint64(b[i]-'0')
+			i++
 		}
+		frac = i - whole - 1
 	}
-	digits := len(b)
-	if dot >= 0 {
-		digits--
-		frac = len(b) - 1 - dot
-	}
-	if digits == 0 || digits > 15 {
+	if i != len(b) || whole+frac == 0 || whole+frac > 15 {
 		return 0, 0, false
 	}
 	return mant, frac, true
