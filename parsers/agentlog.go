@@ -144,12 +144,12 @@ type agentRecord struct {
 	// batch, which stays put until the batch is joined (parseBatch copies
 	// the record it leaves open); elsewhere a copy in rbuf, since the
 	// reader reuses its buffer.
-	raw    []byte
-	rbuf   []byte
-	ts     []byte
-	comp   []byte
-	level  []byte
-	msgID  []byte
+	raw   []byte
+	rbuf  []byte
+	ts    []byte
+	comp  []byte
+	level []byte
+	msgID []byte
 	// msg is a part of raw until a continuation line grows it: it is then
 	// copied into mbuf, its own buffer (owned).
 	msg   []byte
