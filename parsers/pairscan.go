@@ -1,8 +1,11 @@
 package parsers
 
 import (
+	"bytes"
 	"encoding/binary"
+	"maps"
 	"math/bits"
+	"slices"
 )
 
 // pairScan tells which of up to 16 phrases a line holds, in one pass and
@@ -60,7 +63,10 @@ func newPairScan(phrases []string, fold bool) *pairScan {
 		}
 		return []byte{c}
 	}
-	for pair, m := range places {
+	// In order, so the table is the same on every run.
+	pairs := slices.SortedFunc(maps.Keys(places), func(a, b [2]byte) int { return bytes.Compare(a[:], b[:]) })
+	for _, pair := range pairs {
+		m := places[pair]
 		if len(x.masks) == 256 {
 			panic("pairScan: too many pairs")
 		}
