@@ -3,14 +3,11 @@ package rules
 import (
 	"io/fs"
 	"regexp"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
-	"gopkg.in/yaml.v3"
 
 	"github.com/fsagent/triage/internal/pathglob"
 	"github.com/fsagent/triage/parsers"
@@ -193,70 +190,35 @@ func loadFS(fsys fs.FS, display func(string) string, dir string, errs *LoadError
 		errs.add(display("."), 0, 0, "cannot list rule files: %v", err)
 		return nil
 	}
-	// Each file is read here, parsed and compiled on every core (compiling
-	// the shipped rules was 20 ms of every analysis's start, on one core),
-	// and taken in order below, with its errors where a serial load puts
-	// them.
-	type ruleFile struct {
-		name string
-		data []byte
-		errs LoadErrors
-		rule *Rule
-		id   *yaml.Node
-	}
-	var files []*ruleFile
+	var out []*Rule
+	first := map[string]*Rule{}
 	for _, e := range entries {
 		if e.IsDir() || !isRuleFile(e.Name()) {
 			continue
 		}
-		f := &ruleFile{name: display(e.Name())}
-		files = append(files, f)
+		name := display(e.Name())
 		data, err := fs.ReadFile(fsys, e.Name())
 		if err != nil {
-			f.errs.add(f.name, 0, 0, "cannot read: %v", err)
+			errs.add(name, 0, 0, "cannot read: %v", err)
 			continue
 		}
 		if len(data) > maxRuleFile {
-			f.errs.add(f.name, 0, 0, "file is %d bytes: expected a rule file under %d bytes", len(data), maxRuleFile)
+			errs.add(name, 0, 0, "file is %d bytes: expected a rule file under %d bytes", len(data), maxRuleFile)
 			continue
 		}
-		f.data = data
-	}
-	next := make(chan *ruleFile, len(files))
-	for _, f := range files {
-		if f.data != nil {
-			next <- f
-		}
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for f := range next {
-				f.rule, f.id = parseRule(f.name, f.data, &f.errs)
-			}
-		}()
-	}
-	wg.Wait()
-
-	var out []*Rule
-	first := map[string]*Rule{}
-	for _, f := range files {
-		errs.Errs = append(errs.Errs, f.errs.Errs...)
-		r, idNode := f.rule, f.id
+		before := len(errs.Errs)
+		r, idNode := parseRule(name, data, errs)
 		if r == nil {
 			continue
 		}
-		broken := len(f.errs.Errs) > 0
+		broken := len(errs.Errs) > before
 		r.Dir = dir
 		if idNode != nil {
 			r.idLine = idNode.Line
 		}
 		if r.ID != "" {
 			if prev, ok := first[r.ID]; ok {
-				errs.add(f.name, idNode.Line, idNode.Column, "duplicate id %q: already defined in %s:%d", r.ID, prev.File, prev.idLine)
+				errs.add(name, idNode.Line, idNode.Column, "duplicate id %q: already defined in %s:%d", r.ID, prev.File, prev.idLine)
 				continue
 			}
 			first[r.ID] = r
