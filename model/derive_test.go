@@ -214,3 +214,57 @@ func TestSlabSeriesOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestPathIndexLarge checks the index where it is built in two halves and
+// merged (parallelSortMin facts or more) and answers through a bitmap
+// (512 indexes or more), against a scan of every fact: the same order,
+// ties in fact order, cleaned paths, and OpenFileRefsUnder in fact order.
+func TestPathIndexLarge(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 12))
+	names := []string{"/secure/db/a.dbf", "/secure/db/b.dbf", "/secure", "/secure//db/./c.dbf", "/securex/d", "/tmp/x", "pipe:[9]", "/secure/db/../logs/e.log", "/", "/secure/db"}
+	n := parallelSortMin + 1001
+	var files []OpenFile
+	for i := range n {
+		name := names[r.IntN(len(names))]
+		if r.IntN(3) == 0 {
+			name = fmt.Sprintf("/secure/db/f%d", r.IntN(5000))
+		}
+		files = append(files, OpenFile{PID: i + 1, Name: name})
+	}
+	m := &Model{OpenFiles: OpenFilesOf(files...)}
+	m.ensure()
+	idx := m.derived.paths.open
+
+	// The order is every fact with an absolute path, by cleaned path, then index.
+	var want []int32
+	for i, f := range files {
+		if len(f.Name) > 0 && f.Name[0] == '/' {
+			want = append(want, int32(i))
+		}
+	}
+	sort.SliceStable(want, func(a, b int) bool { return cleanPath(files[want[a]].Name) < cleanPath(files[want[b]].Name) })
+	if !slices.Equal(idx.order, want) {
+		t.Fatalf("order differs from a stable sort by cleaned path (%d against %d entries)", len(idx.order), len(want))
+	}
+	for i, f := range files {
+		if len(f.Name) > 0 && f.Name[0] == '/' && idx.at(i) != cleanPath(f.Name) {
+			t.Fatalf("fact %d: at = %q, want %q", i, idx.at(i), cleanPath(f.Name))
+		}
+	}
+
+	for _, dir := range []string{"/secure", "/secure/db", "/secure/logs", "/", "/tmp", "/securex", "/nothing"} {
+		var scan []int
+		for i, f := range files {
+			if len(f.Name) > 0 && f.Name[0] == '/' && Within(cleanPath(f.Name), dir) {
+				scan = append(scan, i+1) // the PID is the index + 1
+			}
+		}
+		var got []int
+		for _, f := range m.OpenFileRefsUnder(dir) {
+			got = append(got, f.PID())
+		}
+		if !slices.Equal(got, scan) {
+			t.Errorf("OpenFileRefsUnder(%q): %d facts, want %d in fact order", dir, len(got), len(scan))
+		}
+	}
+}
