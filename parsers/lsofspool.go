@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/fsagent/triage/internal/wording"
 	"github.com/fsagent/triage/knowledge"
@@ -498,7 +499,13 @@ func replayFrame(path string, raw []byte, dirs []string, count bool, dst model.O
 			return nil, nil, errors.New("lsof spool: a row was kept on the second pass only")
 		}
 		if rec.sq {
-			dst[k] = st.pack(rec, path, prevRow(dst, k)) // split again, from the expanded line
+			// st.row holds the split of b, the line rec.text squeezes: the
+			// fact is read from b and the row keeps the squeezed copy, as
+			// st.pack would after expanding the line and splitting it
+			// again (a tenth of the lsof-first shape's replay).
+			x := *rec
+			x.text, x.sq = unsafe.String(unsafe.SliceData(b), len(b)), false
+			dst[k] = model.PackSqueezed(st.factOf(&x, &st.row, path), rec.text, prevRow(dst, k))
 		} else {
 			dst[k] = model.PackOpenFile(st.factOf(rec, &st.row, path), prevRow(dst, k)) // the row just split
 		}
