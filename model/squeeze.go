@@ -2,7 +2,6 @@ package model
 
 import (
 	"slices"
-	"strings"
 )
 
 // lsof aligns its columns with runs of spaces: a busy host's row of 135
@@ -21,29 +20,24 @@ const (
 // SqueezeLine appends line to dst with each run of 2 to 129 spaces as one
 // byte, and reports whether the line was squeezed: a line holding a
 // byte outside printable ASCII, or no run of spaces, is not (dst is then
-// returned unchanged).
+// returned with its length unchanged).
 func SqueezeLine(dst []byte, line string) ([]byte, bool) {
-	runs := false
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		if c < 0x20 || c > 0x7e {
-			return dst, false
-		}
-		if c == ' ' && i+1 < len(line) && line[i+1] == ' ' {
-			runs = true
-		}
-	}
-	if !runs {
-		return dst, false
-	}
+	// One pass that checks and squeezes, writing into room made first (a
+	// squeezed line is never longer): checking the whole line before
+	// squeezing it read every lsof row kept twice.
+	start := len(dst)
+	dst = slices.Grow(dst, len(line))
+	out := dst[start : start+len(line)]
+	w, runs := 0, false
 	for i := 0; i < len(line); {
-		if line[i] != ' ' {
-			j := strings.IndexByte(line[i:], ' ')
-			if j < 0 {
-				j = len(line) - i
+		c := line[i]
+		if c != ' ' {
+			if c-0x20 > 0x7e-0x20 { // below ' ' or above '~'
+				return dst[:start], false
 			}
-			dst = append(dst, line[i:i+j]...)
-			i += j
+			out[w] = c
+			w++
+			i++
 			continue
 		}
 		n := 1
@@ -51,13 +45,18 @@ func SqueezeLine(dst []byte, line string) ([]byte, bool) {
 			n++
 		}
 		if n < minRun {
-			dst = append(dst, ' ')
+			out[w] = ' '
 		} else {
-			dst = append(dst, byte(runOne+n-minRun))
+			out[w] = byte(runOne + n - minRun)
+			runs = true
 		}
+		w++
 		i += n
 	}
-	return dst, true
+	if !runs {
+		return dst[:start], false
+	}
+	return dst[:start+w], true
 }
 
 // expandedLen is the length of the line sq stands for.

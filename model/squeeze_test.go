@@ -132,3 +132,27 @@ func TestPackSqueezed(t *testing.T) {
 		t.Errorf("an unpackable fact: %+v", r.Fact())
 	}
 }
+
+// BenchmarkSqueezeLine squeezes lsof rows as lsof aligns them, the lines
+// a busy guard point keeps.
+func BenchmarkSqueezeLine(b *testing.B) {
+	lines := []string{
+		"oracle    30000                             1000   10u      REG              253,2         0     500000 /secure/oradata/users0_0.dbf",
+		"ora_pmon_ 4242 4243 oracle  mem       REG              253,0    2156592   1048602 /usr/lib64/libc-2.28.so",
+		"java      7001 7010 appsvc   45u     IPv4             987654        0t0       TCP 10.1.2.3:8443->10.9.8.7:51234 (ESTABLISHED)",
+	}
+	n := 0
+	for _, l := range lines {
+		n += len(l)
+	}
+	b.SetBytes(int64(n))
+	var dst []byte
+	for range b.N {
+		for _, l := range lines {
+			var ok bool
+			if dst, ok = SqueezeLine(dst[:0], l); !ok {
+				b.Fatal(l)
+			}
+		}
+	}
+}
