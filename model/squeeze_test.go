@@ -156,3 +156,38 @@ func BenchmarkSqueezeLine(b *testing.B) {
 		}
 	}
 }
+
+// FuzzSqueezeLine: a squeezed line expands back to itself and is shorter;
+// a line that is not squeezed holds a byte outside printable ASCII or no
+// run of spaces, and leaves what dst held as it was.
+func FuzzSqueezeLine(f *testing.F) {
+	f.Add("oracle    30000   1000   10u  REG   253,2   0   500000 /secure/a.dbf")
+	f.Add("a  b")
+	f.Add("caf\xc3\xa9  two")
+	f.Add(strings.Repeat(" ", 300))
+	f.Fuzz(func(t *testing.T, line string) {
+		sq, ok := SqueezeLine([]byte("kept"), line)
+		if string(sq[:4]) != "kept" {
+			t.Fatalf("%q: the bytes dst held became %q", line, sq[:4])
+		}
+		printable, runs := true, strings.Contains(line, "  ")
+		for i := 0; i < len(line); i++ {
+			if line[i] < 0x20 || line[i] > 0x7e {
+				printable = false
+			}
+		}
+		if ok != (printable && runs) {
+			t.Fatalf("%q: squeezed %v, printable %v, runs %v", line, ok, printable, runs)
+		}
+		if !ok {
+			if len(sq) != 4 {
+				t.Fatalf("%q: not squeezed but wrote %q", line, sq[4:])
+			}
+			return
+		}
+		s := string(sq[4:])
+		if len(s) >= len(line) || ExpandLine(s) != line || expandedLen(s) != len(line) {
+			t.Fatalf("%q: squeezed to %q, which expands to %q", line, s, ExpandLine(s))
+		}
+	})
+}
